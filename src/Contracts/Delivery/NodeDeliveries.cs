@@ -1,0 +1,57 @@
+using System.Text.Json.Serialization;
+using Messaging.Contracts.Events;
+
+namespace Messaging.Contracts.Delivery;
+
+/// <summary>
+/// A record on <c>delivery.node-k</c>: the Router tells Edge node k what to push to which of its
+/// local devices. One record per node per event, carrying that node's device ids, so fan-out
+/// to the broker is O(nodes), not O(devices).
+/// </summary>
+[JsonPolymorphic(TypeDiscriminatorPropertyName = "type")]
+[JsonDerivedType(typeof(EventRouted), "EventRouted")]
+[JsonDerivedType(typeof(CommandRejected), "CommandRejected")]
+[JsonDerivedType(typeof(DuplicateSendIgnored), "DuplicateSendIgnored")]
+public abstract record NodeDelivery
+{
+    /// <summary>Schema version of this record.</summary>
+    public int V { get; init; } = 1;
+
+    /// <summary>The devices on this node the record is for.</summary>
+    public required IReadOnlyList<string> DeviceIds { get; init; }
+}
+
+/// <summary>Push this chat event to the listed devices.</summary>
+public sealed record EventRouted : NodeDelivery
+{
+    public required ChatEvent Event { get; init; }
+}
+
+/// <summary>The Router refused a command: only the issuing device hears of it.</summary>
+public sealed record CommandRejected : NodeDelivery
+{
+    public required string ChatId { get; init; }
+
+    public required string CommandId { get; init; }
+
+    public string? RequestId { get; init; }
+
+    /// <summary>A stable code from <see cref="Protocol.ErrorCodes"/>.</summary>
+    public required string Code { get; init; }
+
+    public required string Message { get; init; }
+}
+
+/// <summary>A retried send the chat already holds: tells the sender the original position.</summary>
+public sealed record DuplicateSendIgnored : NodeDelivery
+{
+    public required string ChatId { get; init; }
+
+    public required string ClientMsgId { get; init; }
+
+    public string? RequestId { get; init; }
+
+    public required long Seq { get; init; }
+
+    public required string MessageId { get; init; }
+}

@@ -1,0 +1,91 @@
+using System.Text.Json.Serialization;
+using Messaging.Contracts.Commands;
+
+namespace Messaging.Contracts.Events;
+
+/// <summary>
+/// A fact about a chat, written by the Router to <c>chat.events</c> (key: chat id). This topic is
+/// the public, versioned contract for analytics consumers (docs/events.md) and the source every
+/// read model is rebuilt from. <c>(ChatId, Seq)</c> identifies an event: every consumer is
+/// idempotent on it.
+/// </summary>
+[JsonPolymorphic(TypeDiscriminatorPropertyName = "type")]
+[JsonDerivedType(typeof(ChatCreated), "ChatCreated")]
+[JsonDerivedType(typeof(MessageSent), "MessageSent")]
+[JsonDerivedType(typeof(MembersAdded), "MembersAdded")]
+[JsonDerivedType(typeof(MemberRemoved), "MemberRemoved")]
+[JsonDerivedType(typeof(MemberLeft), "MemberLeft")]
+[JsonDerivedType(typeof(AdminGranted), "AdminGranted")]
+public abstract record ChatEvent
+{
+    /// <summary>Schema version of this record.</summary>
+    public int V { get; init; } = 1;
+
+    public required string ChatId { get; init; }
+
+    /// <summary>Position in the chat: dense, increasing, shared by messages and membership changes.</summary>
+    public required long Seq { get; init; }
+
+    /// <summary>Who caused it.</summary>
+    public required DeviceRef Actor { get; init; }
+
+    public required DateTimeOffset OccurredAt { get; init; }
+
+    /// <summary>
+    /// Every device this event is addressed to (all devices of all members at that moment, the
+    /// actor's devices included), resolved by the Router so that read models rebuilt from the log
+    /// produce exactly the same inbox as the live run.
+    /// </summary>
+    public required IReadOnlyList<string> RecipientDevices { get; init; }
+}
+
+public enum MemberRole
+{
+    Member,
+    Admin,
+}
+
+public sealed record ChatMember(string UserId, MemberRole Role);
+
+public sealed record ChatCreated : ChatEvent
+{
+    public required ChatKind Kind { get; init; }
+
+    public string? Title { get; init; }
+
+    public required IReadOnlyList<ChatMember> Members { get; init; }
+}
+
+public sealed record MessageSent : ChatEvent
+{
+    public required string MessageId { get; init; }
+
+    public required string ClientMsgId { get; init; }
+
+    public required string Body { get; init; }
+
+    public IReadOnlyList<Attachment>? Attachments { get; init; }
+}
+
+public sealed record MembersAdded : ChatEvent
+{
+    public required IReadOnlyList<string> UserIds { get; init; }
+}
+
+public sealed record MemberRemoved : ChatEvent
+{
+    public required string UserId { get; init; }
+}
+
+public sealed record MemberLeft : ChatEvent
+{
+    public required string UserId { get; init; }
+
+    /// <summary>Set when the last admin left and the longest-standing member was promoted.</summary>
+    public string? PromotedAdmin { get; init; }
+}
+
+public sealed record AdminGranted : ChatEvent
+{
+    public required string UserId { get; init; }
+}

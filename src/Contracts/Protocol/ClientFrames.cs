@@ -1,0 +1,111 @@
+using System.Text.Json.Serialization;
+using Messaging.Contracts.Commands;
+
+namespace Messaging.Contracts.Protocol;
+
+/// <summary>
+/// A frame a client sends over the WebSocket (protocol v1, JSON text frames, docs/protocol.md).
+/// Requests carry an <see cref="Id"/> that the reply echoes.
+/// </summary>
+[JsonPolymorphic(TypeDiscriminatorPropertyName = "type")]
+[JsonDerivedType(typeof(CreateChatFrame), "chat.create")]
+[JsonDerivedType(typeof(SendMessageFrame), "message.send")]
+[JsonDerivedType(typeof(AckFrame), "ack")]
+[JsonDerivedType(typeof(SyncFrame), "sync")]
+[JsonDerivedType(typeof(HistoryFrame), "history")]
+[JsonDerivedType(typeof(AddMembersFrame), "members.add")]
+[JsonDerivedType(typeof(RemoveMemberFrame), "members.remove")]
+[JsonDerivedType(typeof(LeaveChatFrame), "chat.leave")]
+[JsonDerivedType(typeof(GrantAdminFrame), "admin.grant")]
+[JsonDerivedType(typeof(RemoveDeviceFrame), "device.remove")]
+[JsonDerivedType(typeof(UploadMediaFrame), "media.upload")]
+[JsonDerivedType(typeof(PingFrame), "ping")]
+public abstract record ClientFrame
+{
+    public string? Id { get; init; }
+}
+
+public sealed record CreateChatFrame : ClientFrame
+{
+    public required IReadOnlyList<string> Members { get; init; }
+
+    public string? Title { get; init; }
+}
+
+/// <summary>Send to an existing chat (<see cref="ChatId"/>) or open a direct chat (<see cref="ToUserId"/>).</summary>
+public sealed record SendMessageFrame : ClientFrame
+{
+    public string? ChatId { get; init; }
+
+    public string? ToUserId { get; init; }
+
+    public required string ClientMsgId { get; init; }
+
+    public required string Body { get; init; }
+
+    public IReadOnlyList<Attachment>? Attachments { get; init; }
+}
+
+/// <summary>Cumulative: this device holds everything in the chat up to <see cref="Seq"/>.</summary>
+public sealed record AckFrame : ClientFrame
+{
+    public required string ChatId { get; init; }
+
+    public required long Seq { get; init; }
+}
+
+public sealed record SyncFrame : ClientFrame
+{
+    public int? Limit { get; init; }
+}
+
+public sealed record HistoryFrame : ClientFrame
+{
+    public required string ChatId { get; init; }
+
+    public long? BeforeSeq { get; init; }
+
+    public int? Limit { get; init; }
+}
+
+public sealed record AddMembersFrame : ClientFrame
+{
+    public required string ChatId { get; init; }
+
+    public required IReadOnlyList<string> UserIds { get; init; }
+}
+
+public sealed record RemoveMemberFrame : ClientFrame
+{
+    public required string ChatId { get; init; }
+
+    public required string UserId { get; init; }
+}
+
+public sealed record LeaveChatFrame : ClientFrame
+{
+    public required string ChatId { get; init; }
+}
+
+public sealed record GrantAdminFrame : ClientFrame
+{
+    public required string ChatId { get; init; }
+
+    public required string UserId { get; init; }
+}
+
+public sealed record RemoveDeviceFrame : ClientFrame
+{
+    public required string DeviceId { get; init; }
+}
+
+public sealed record UploadMediaFrame : ClientFrame
+{
+    public required string ContentType { get; init; }
+
+    public required long Size { get; init; }
+
+    public string? FileName { get; init; }
+}
+
+public sealed record PingFrame : ClientFrame;

@@ -1,0 +1,103 @@
+using System.Text.Json.Serialization;
+using Messaging.Contracts.Commands;
+
+namespace Messaging.Contracts.Protocol;
+
+/// <summary>A frame the server sends over the WebSocket (protocol v1, docs/protocol.md).</summary>
+[JsonPolymorphic(TypeDiscriminatorPropertyName = "type")]
+[JsonDerivedType(typeof(ChatCreatedFrame), "chat.created")]
+[JsonDerivedType(typeof(MessageAcceptedFrame), "message.accepted")]
+[JsonDerivedType(typeof(AcceptedFrame), "accepted")]
+[JsonDerivedType(typeof(MessageFrame), "message")]
+[JsonDerivedType(typeof(ChatUpdatedFrame), "chat.updated")]
+[JsonDerivedType(typeof(SyncDoneFrame), "sync.done")]
+[JsonDerivedType(typeof(HistoryPageFrame), "history.page")]
+[JsonDerivedType(typeof(MediaUploadUrlFrame), "media.upload.url")]
+[JsonDerivedType(typeof(ErrorFrame), "error")]
+[JsonDerivedType(typeof(PongFrame), "pong")]
+public abstract record ServerFrame;
+
+public sealed record ChatCreatedFrame(string? Id, string ChatId) : ServerFrame;
+
+/// <summary>The send is durable in the log. <see cref="Seq"/> is set when already known (a de-duplicated retry).</summary>
+public sealed record MessageAcceptedFrame : ServerFrame
+{
+    public string? Id { get; init; }
+
+    public required string ClientMsgId { get; init; }
+
+    public required string ChatId { get; init; }
+
+    public required string MessageId { get; init; }
+
+    public long? Seq { get; init; }
+}
+
+/// <summary>A membership or device request is durable in the log; its outcome arrives as <c>chat.updated</c> or <c>error</c>.</summary>
+public sealed record AcceptedFrame(string? Id) : ServerFrame;
+
+public sealed record MessageFrame : ServerFrame
+{
+    public required string ChatId { get; init; }
+
+    public required long Seq { get; init; }
+
+    public required string MessageId { get; init; }
+
+    public required string ClientMsgId { get; init; }
+
+    public required DeviceRef Sender { get; init; }
+
+    public required string Body { get; init; }
+
+    public required DateTimeOffset SentAt { get; init; }
+
+    public IReadOnlyList<Attachment>? Attachments { get; init; }
+}
+
+/// <summary>A membership change shown in the chat ("Ana added Bo"); it has a seq like a message.</summary>
+public sealed record ChatUpdatedFrame : ServerFrame
+{
+    public required string ChatId { get; init; }
+
+    public required long Seq { get; init; }
+
+    /// <summary>created, members.added, member.removed, member.left, admin.granted.</summary>
+    public required string Change { get; init; }
+
+    public required DeviceRef Actor { get; init; }
+
+    public IReadOnlyList<string>? UserIds { get; init; }
+
+    public string? Title { get; init; }
+
+    public required DateTimeOffset At { get; init; }
+}
+
+public sealed record SyncDoneFrame(string? Id, int Count) : ServerFrame;
+
+public sealed record HistoryPageFrame : ServerFrame
+{
+    public string? Id { get; init; }
+
+    public required string ChatId { get; init; }
+
+    public required IReadOnlyList<MessageFrame> Messages { get; init; }
+
+    public required bool HasMore { get; init; }
+}
+
+public sealed record MediaUploadUrlFrame : ServerFrame
+{
+    public string? Id { get; init; }
+
+    public required string Key { get; init; }
+
+    public required string UploadUrl { get; init; }
+
+    public required DateTimeOffset ExpiresAt { get; init; }
+}
+
+public sealed record ErrorFrame(string? Id, string Code, string Message) : ServerFrame;
+
+public sealed record PongFrame(string? Id) : ServerFrame;

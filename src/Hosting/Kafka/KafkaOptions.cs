@@ -1,0 +1,40 @@
+using System.ComponentModel.DataAnnotations;
+
+namespace Messaging.Hosting.Kafka;
+
+/// <summary>
+/// Kafka client settings, bound from the <c>Kafka</c> section. Everything that differs between
+/// the local 0.9 broker and a modern 3.x/4.x cluster lives in a profile file
+/// (<c>kafka-profile.{Profile}.json</c>) or in <see cref="Client"/>/<see cref="Producer"/>/<see cref="Consumer"/>,
+/// never in code.
+/// </summary>
+public sealed class KafkaOptions
+{
+    public const string Section = "Kafka";
+
+    [Required]
+    public string BootstrapServers { get; set; } = "127.0.0.1:9092";
+
+    /// <summary><c>Modern</c> (Kafka ≥ 2.x) or <c>Legacy09</c> (the bundled 0.9.0.1 broker).</summary>
+    [Required]
+    public string Profile { get; set; } = "Modern";
+
+    /// <summary>Prefix for every topic name: an isolated namespace per environment or test class.</summary>
+    public string TopicPrefix { get; set; } = "";
+
+    /// <summary>How missing topics are created: <c>AdminApi</c> (CreateTopics, Kafka ≥ 0.10.1) or <c>AutoCreate</c> (broker-side, 0.9).</summary>
+    public string TopicCreation { get; set; } = "AdminApi";
+
+    /// <summary>Partitions of per-chat topics when this process creates them (AdminApi mode).</summary>
+    [Range(1, 1024)]
+    public int ChatPartitions { get; set; } = 8;
+
+    /// <summary>librdkafka settings for every client.</summary>
+    public Dictionary<string, string> Client { get; set; } = [];
+
+    /// <summary>librdkafka settings for producers (on top of <see cref="Client"/>).</summary>
+    public Dictionary<string, string> Producer { get; set; } = [];
+
+    /// <summary>librdkafka settings for consumers (on top of <see cref="Client"/>).</summary>
+    public Dictionary<string, string> Consumer { get; set; } = [];
+}
