@@ -1,0 +1,75 @@
+using System.Text;
+using Confluent.Kafka;
+using Messaging.Contracts.Devices;
+using Messaging.Contracts.Serialization;
+using Messaging.Contracts.Topics;
+using Messaging.Hosting.Kafka;
+using Messaging.IntegrationTests.Harness;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Options;
+
+namespace Messaging.IntegrationTests.Hosting;
+
+public sealed class KafkaHostingTests : IAsyncLifetime
+{
+    private readonly TestNamespace _ns = new();
+    private KafkaClientFactory _clients = null!;
+    private TopicNames _topics = null!;
+
+    public async Task InitializeAsync()
+    {
+        var configuration = new ConfigurationBuilder().AddInMemoryCollection(TestStack.Settings(_ns)).Build();
+        var options = configuration.GetSection(KafkaOptions.Section).Get<KafkaOptions>()!;
+        _clients = new KafkaClientFactory(Options.Create(options));
+        _topics = new TopicNames(options.TopicPrefix);
+        await new TopicProvisioner(_clients).EnsureAsync(TopicProvisioner.AllTopics(_topics, 8, 2), CancellationToken.None);
+    }
+
+    public async Task DisposeAsync() => await _ns.DisposeAsync();
+
+    [Fact]
+    public async Task Provisioned_topics_accept_records_that_a_consumer_reads_back()
+    {
+        using var producer = _clients.CreateProducer("test");
+        var result = await producer.ProduceAsync(_topics.ChatCommands, new Message<string, byte[]> { Key = "chat-1", Value = Encoding.UTF8.GetBytes("{}") });
+        result.Status.Should().Be(PersistenceStatus.Persisted);
+
+        var config = _clients.ConsumerConfig(_ns.TopicPrefix + "reader", "test");
+        config.AutoOffsetReset = AutoOffsetReset.Earliest;
+        using var consumer = new ConsumerBuilder<string, byte[]>(config).Build();
+        consumer.Assign(new TopicPartitionOffset(result.TopicPartition, Offset.Beginning));
+        var read = consumer.Consume(TimeSpan.FromSeconds(30));
+
+        read.Should().NotBeNull();
+        read!.Message.Key.Should().Be("chat-1");
+    }
+
+    [Fact]
+    public async Task Compacted_table_holds_the_latest_value_per_key_and_keeps_tailing()
+    {
+        using var producer = _clients.CreateProducer("test");
+        await ProduceDevices(producer, "ana", "a1");
+        await ProduceDevices(producer, "ana", "a1", "a2");
+        await ProduceDevices(producer, "bo", "b1");
+
+        await using var table = new CompactedTopicTable<UserDevicesChanged>(
+            _clients, _topics.UserDevices, bytes => Codecs.Devices.Decode(bytes).Value as UserDevicesChanged, NullLogger.Instance);
+        table.Start();
+        await table.WaitCaughtUpAsync(CancellationToken.None).WaitAsync(TimeSpan.FromSeconds(60));
+
+        table.TryGet("ana", out var ana).Should().BeTrue();
+        ana.DeviceIds.Should().Equal("a1", "a2");
+        table.Count.Should().Be(2);
+
+        await ProduceDevices(producer, "cy", "c1");
+        await Eventually.TrueAsync(() => Task.FromResult(table.TryGet("cy", out _)), TimeSpan.FromSeconds(30), "the table to see a new key");
+    }
+
+    private Task<DeliveryResult<string, byte[]>> ProduceDevices(IProducer<string, byte[]> producer, string user, params string[] devices) =>
+        producer.ProduceAsync(_topics.UserDevices, new Message<string, byte[]>
+        {
+            Key = user,
+            Value = Codecs.Devices.Encode(new UserDevicesChanged { UserId = user, DeviceIds = devices, ChangedAt = DateTimeOffset.UtcNow }),
+        });
+}
