@@ -1,0 +1,90 @@
+# Messaging backend: build, test and run locally. `make help` lists the targets.
+# Every variable below can be overridden: make test CONFIGURATION=Debug PG_PORT=35432
+SHELL := /bin/bash
+.SHELLFLAGS := -euo pipefail -c
+.DEFAULT_GOAL := help
+MAKEFLAGS += --no-print-directory
+
+CONFIGURATION    ?= Release
+ZK_PORT          ?= 22181
+KAFKA_PORT       ?= 29092
+PG_PORT          ?= 25432
+S3_PORT          ?= 24569
+EDGE_PORTS       ?= 8080 8081
+ROUTER_PORT      ?= 8090
+PROJECTIONS_PORT ?= 8091
+BENCH_ARGS       ?=
+export CONFIGURATION ZK_PORT KAFKA_PORT PG_PORT S3_PORT EDGE_PORTS ROUTER_PORT PROJECTIONS_PORT
+
+# Quiet, telemetry-free .NET CLI.
+export DOTNET_CLI_TELEMETRY_OPTOUT := 1
+export DOTNET_NOLOGO := 1
+export DOTNET_SKIP_FIRST_TIME_EXPERIENCE := 1
+
+SLN       := Messaging.sln
+SCRIPTS   := infra/scripts
+BENCH_DLL := tools/Bench/bin/$(CONFIGURATION)/net10.0/linux-x64/Messaging.Bench.dll
+EDGE_URLS := $(foreach p,$(EDGE_PORTS),--edge ws://127.0.0.1:$(p))
+
+.PHONY: help deps infra-up infra-down infra-status infra-env build format-check test run stop smoke bench clean
+
+help:
+	@echo "make deps          install Debian/npm dependencies and the local librdkafka feed"
+	@echo "make infra-up      start ZooKeeper+Kafka 0.9, PostgreSQL 15, s3rver (infra-down, infra-status, infra-env)"
+	@echo "make build         dotnet build $(SLN) -c $(CONFIGURATION)"
+	@echo "make format-check  dotnet format --verify-no-changes"
+	@echo "make test          stack up, build, format check, all tests, stack down"
+	@echo "make run           stack + 2 Edge nodes + Router + Projections in the foreground"
+	@echo "make stop          stop what make run started, and the stack"
+	@echo "make smoke         Bench smoke test against the running Edge nodes"
+	@echo "make bench         Bench run \$$(BENCH_ARGS)"
+	@echo "make clean         dotnet clean, stop the stack, delete its data and logs"
+
+deps:
+	@$(SCRIPTS)/install-deps.sh
+
+infra-up: deps
+	@$(SCRIPTS)/stack.sh up
+
+infra-down:
+	@$(SCRIPTS)/stack.sh down
+
+# stack.sh status exits 1 when a component is down (for scripts); here it only reports.
+infra-status:
+	@$(SCRIPTS)/stack.sh status || true
+
+# Prints the export lines the services and tests read: eval "$(make -s infra-env)"
+infra-env:
+	@$(SCRIPTS)/stack.sh env
+
+build: deps
+	dotnet build $(SLN) -c $(CONFIGURATION)
+
+format-check: build
+	dotnet format $(SLN) --verify-no-changes --no-restore
+
+# test.sh brings the stack up, builds, checks formatting, runs the tests and always tears
+# down what it started (MESSAGING_TEST_KEEP_STACK=1 keeps it).
+test: deps
+	@$(SCRIPTS)/test.sh
+
+# run.sh starts the stack itself so that Ctrl-C can stop exactly what it started.
+run: deps build
+	@$(SCRIPTS)/run.sh
+
+stop:
+	@$(SCRIPTS)/run.sh stop
+
+smoke:
+	@test -f $(BENCH_DLL) || { echo "missing $(BENCH_DLL): run make build (and make run in another terminal)"; exit 1; }
+	eval "$$($(SCRIPTS)/stack.sh env)" && dotnet $(BENCH_DLL) smoke $(EDGE_URLS)
+
+bench:
+	@test -f $(BENCH_DLL) || { echo "missing $(BENCH_DLL): run make build (and make run in another terminal)"; exit 1; }
+	eval "$$($(SCRIPTS)/stack.sh env)" && dotnet $(BENCH_DLL) run $(BENCH_ARGS)
+
+clean:
+	-@$(SCRIPTS)/run.sh stop
+	-dotnet clean $(SLN) -c $(CONFIGURATION) -v quiet
+	@$(SCRIPTS)/stack.sh purge
+	rm -rf .local/data .local/logs

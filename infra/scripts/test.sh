@@ -1,0 +1,75 @@
+#!/usr/bin/env bash
+# `make test`: bring the local stack up, build, check formatting, run every test assembly with
+# the stack's environment, tear the stack down, and print "N passed, N failed" as the last line.
+# Exit status: non-zero when the build/format check fails, any test fails, or no test ran.
+# Teardown: the stack is stopped at the end (also on failure or Ctrl-C) when this run started
+# it. A stack that was already fully up beforehand (other engineers may be using it) is left
+# running. MESSAGING_TEST_KEEP_STACK=1 never stops it.
+set -euo pipefail
+source "$(dirname "$0")/lib.sh"
+cd "$ROOT"
+
+CONFIGURATION="${CONFIGURATION:-Release}"
+SLN="$ROOT/Messaging.sln"
+TEST_LOG="$LOG_DIR/test.log"
+STACK="$ROOT/infra/scripts/stack.sh"
+passed=0 failed=0 total_ran=0 stack_started=0
+
+finish() {
+  local rc=$?
+  trap - EXIT INT TERM
+  if [[ "${MESSAGING_TEST_KEEP_STACK:-}" == 1 ]]; then
+    say "test: MESSAGING_TEST_KEEP_STACK=1, leaving the stack up"
+  elif ((stack_started)); then
+    "$STACK" down || say "test: warning: stack.sh down failed"
+  else
+    say "test: the stack was already up before this run; leaving it up (make infra-down stops it)"
+  fi
+  printf '%s passed, %s failed\n' "$passed" "$failed"
+  exit "$rc"
+}
+trap finish EXIT
+trap 'exit 130' INT TERM
+
+mkdir -p "$LOG_DIR"
+"$STACK" status >/dev/null 2>&1 || stack_started=1
+"$STACK" up
+eval "$("$STACK" env)"
+
+# No MSBuild node reuse: CI machines should not keep build nodes alive after the run.
+dotnet build "$SLN" -c "$CONFIGURATION" -nodeReuse:false
+dotnet format "$SLN" --verify-no-changes --no-restore
+
+set +e
+dotnet test "$SLN" -c "$CONFIGURATION" --no-build --logger "console;verbosity=normal" \
+  ${DOTNET_TEST_ARGS:-} 2>&1 | tee "$TEST_LOG"
+test_rc=${PIPESTATUS[0]}
+set -e
+
+# Totals over all assemblies. With the normal-verbosity console logger each assembly prints
+#   Total tests: N / Passed: N / Failed: N / Skipped: N / Total time: ...
+# The one-line form "Failed!  - Failed: 1, Passed: 2, Skipped: 0, Total: 3" (minimal
+# verbosity) is used only when no such block exists, so nothing is counted twice.
+read -r passed failed < <(awk '
+  function num(line, key,   s) { if (match(line, key ":[[:space:]]*[0-9]+")) { s = substr(line, RSTART, RLENGTH); gsub(/[^0-9]/, "", s); return s + 0 } return 0 }
+  /^[[:space:]]*Total tests:[[:space:]]*[0-9]+/ { inblock = 1; blocks++; next }
+  inblock && /^[[:space:]]*Passed:[[:space:]]*[0-9]+[[:space:]]*$/ { bp += num($0, "Passed") }
+  inblock && /^[[:space:]]*Failed:[[:space:]]*[0-9]+[[:space:]]*$/ { bf += num($0, "Failed") }
+  inblock && /Total time:/ { inblock = 0 }
+  /(Passed|Failed)![[:space:]]+-[[:space:]]+Failed:.*Passed:.*Total:/ { lp += num($0, "Passed"); lf += num($0, "Failed") }
+  END { if (blocks) print bp + 0, bf + 0; else print lp + 0, lf + 0 }
+' "$TEST_LOG")
+total_ran=$((passed + failed))
+
+if ((test_rc != 0)); then
+  say "test: dotnet test exited with $test_rc (full output: $TEST_LOG)"
+  exit "$test_rc"
+fi
+if ((failed > 0)); then
+  say "test: $failed test(s) failed (full output: $TEST_LOG)"
+  exit 1
+fi
+if ((total_ran == 0)); then
+  say "test: no tests ran (full output: $TEST_LOG)"
+  exit 1
+fi
