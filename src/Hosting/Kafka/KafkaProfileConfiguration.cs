@@ -17,10 +17,14 @@ public static class KafkaProfileConfiguration
             throw new InvalidOperationException($"Kafka:Profile '{profile}' has no profile file at {path}.");
         }
 
+        // Appended, but only with the keys no source sets yet: the same precedence as inserting the
+        // profile beneath every source, without Sources.Insert, which rebuilds every provider and so
+        // drops values set through the indexer (e.g. WebHost.UseUrls in test hosts, which then all
+        // fell back to port 5000 and collided).
         var temp = new ConfigurationBuilder().AddJsonFile(path, optional: false).Build();
-        configuration.Sources.Insert(0, new Microsoft.Extensions.Configuration.Memory.MemoryConfigurationSource
+        configuration.Sources.Add(new Microsoft.Extensions.Configuration.Memory.MemoryConfigurationSource
         {
-            InitialData = temp.AsEnumerable().Where(kv => kv.Value is not null).ToList(),
+            InitialData = temp.AsEnumerable().Where(kv => kv.Value is not null && configuration[kv.Key] is null).ToList(),
         });
         return configuration;
     }
