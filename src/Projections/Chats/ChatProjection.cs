@@ -1,0 +1,294 @@
+using Messaging.Contracts.Events;
+using Messaging.Contracts.Serialization;
+using Messaging.Contracts.Topics;
+using Messaging.Projections.Runtime;
+using Npgsql;
+using NpgsqlTypes;
+using static Messaging.Projections.Runtime.Sql;
+
+namespace Messaging.Projections.Chats;
+
+/// <summary>
+/// <c>chats</c>, <c>chat_members</c> and <c>messages</c> (history, membership changes included)
+/// from <c>chat.events</c>. Membership statements are guarded by seq, so re-applying an older
+/// event (a duplicate in the log, a retried dead letter) never undoes a newer one.
+/// </summary>
+internal sealed class ChatProjection : IProjection
+{
+    private static readonly ShadowTable[] OwnedTables =
+    [
+        new("chats", Bulk: false, Key: null),
+        new("chat_members", Bulk: false, Key: null),
+        new("messages", Bulk: true, Key: "chat_id, seq"),
+    ];
+
+    private readonly Statements _live = new("");
+    private readonly Statements _shadow = new(ShadowTable.Suffix);
+
+    public string Name => "chat";
+
+    public IReadOnlyList<ShadowTable> Tables => OwnedTables;
+
+    public IReadOnlyList<string>? DeleteChatSql { get; } =
+    [
+        "delete from messages where chat_id = @chat",
+        "delete from chat_members where chat_id = @chat",
+        "delete from chats where chat_id = @chat",
+    ];
+
+    public IReadOnlyList<string> Topics(TopicNames names) => [names.ChatEvents];
+
+    public Decision Decode(in SourceRecord record, TopicNames names) =>
+        record.Value is null ? Decision.Skip(null) : Decision.From(Codecs.Events.Decode(record.Value));
+
+    public void AppendApply(IReadOnlyList<ApplyRecord> records, NpgsqlBatch batch, TableSet tables)
+    {
+        var sql = tables == TableSet.Live ? _live : _shadow;
+        var events = Events(records);
+        if (events.Count == 0)
+        {
+            return;
+        }
+
+        var messages = new List<MessageRow>(events.Count);
+        for (var i = 0; i < events.Count; i++)
+        {
+            var row = ChatRows.Message(events[i]);
+            if (events[i] is MessageSent)
+            {
+                messages.Add(row);
+            }
+            else
+            {
+                // Membership changes are rare and order-dependent: one statement each, in log order.
+                batch.BatchCommands.Add(sql.InsertHistoryRow(row));
+                AppendMembership(events[i], batch, sql);
+            }
+        }
+
+        if (messages.Count > 0)
+        {
+            batch.BatchCommands.Add(sql.InsertMessages(messages));
+        }
+
+        // Last, so that a ChatCreated earlier in the same page has made the row the bump updates.
+        batch.BatchCommands.Add(sql.Bump(ChatRows.Bumps(events)));
+    }
+
+    public async Task BulkLoadAsync(IReadOnlyList<ApplyRecord> records, NpgsqlConnection connection, NpgsqlTransaction transaction, CancellationToken cancellationToken)
+    {
+        var events = Events(records);
+        if (events.Count == 0)
+        {
+            return;
+        }
+
+        await using (var importer = await connection.BeginBinaryImportAsync(
+            "copy messages__rebuild (chat_id, seq, kind, message_id, client_msg_id, sender_user_id, sender_device_id, body, attachments, user_ids, title, sent_at) from stdin (format binary)",
+            cancellationToken))
+        {
+            for (var i = 0; i < events.Count; i++)
+            {
+                var r = ChatRows.Message(events[i]);
+                await importer.StartRowAsync(cancellationToken);
+                await importer.WriteAsync(r.ChatId, NpgsqlDbType.Text, cancellationToken);
+                await importer.WriteAsync(r.Seq, NpgsqlDbType.Bigint, cancellationToken);
+                await importer.WriteAsync(r.Kind, NpgsqlDbType.Text, cancellationToken);
+                await WriteNullableAsync(importer, r.MessageId, NpgsqlDbType.Text, cancellationToken);
+                await WriteNullableAsync(importer, r.ClientMsgId, NpgsqlDbType.Text, cancellationToken);
+                await importer.WriteAsync(r.SenderUserId, NpgsqlDbType.Text, cancellationToken);
+                await importer.WriteAsync(r.SenderDeviceId, NpgsqlDbType.Text, cancellationToken);
+                await WriteNullableAsync(importer, r.Body, NpgsqlDbType.Text, cancellationToken);
+                await WriteNullableAsync(importer, r.AttachmentsJson, NpgsqlDbType.Jsonb, cancellationToken);
+                await WriteNullableAsync(importer, r.UserIds, NpgsqlDbType.Array | NpgsqlDbType.Text, cancellationToken);
+                await WriteNullableAsync(importer, r.Title, NpgsqlDbType.Text, cancellationToken);
+                await importer.WriteAsync(r.SentAt, NpgsqlDbType.TimestampTz, cancellationToken);
+            }
+
+            await importer.CompleteAsync(cancellationToken);
+        }
+
+        // chats and chat_members are small and order-dependent: the live statements on keyed shadow tables.
+        await using var batch = new NpgsqlBatch(connection, transaction);
+        for (var i = 0; i < events.Count; i++)
+        {
+            if (events[i] is not MessageSent)
+            {
+                AppendMembership(events[i], batch, _shadow);
+            }
+        }
+
+        batch.BatchCommands.Add(_shadow.Bump(ChatRows.Bumps(events)));
+        await batch.ExecuteNonQueryAsync(cancellationToken);
+    }
+
+    public IReadOnlyList<string> FinalizeSql(RetentionCutoffs cutoffs) =>
+        [$"delete from messages__rebuild where sent_at < '{cutoffs.History:O}'::timestamptz"];
+
+    private static List<ChatEvent> Events(IReadOnlyList<ApplyRecord> records)
+    {
+        var events = new List<ChatEvent>(records.Count);
+        for (var i = 0; i < records.Count; i++)
+        {
+            events.Add((ChatEvent)records[i].Value);
+        }
+
+        return events;
+    }
+
+    private static void AppendMembership(ChatEvent e, NpgsqlBatch batch, Statements sql)
+    {
+        switch (e)
+        {
+            case ChatCreated c:
+                var users = new string[c.Members.Count];
+                var roles = new string[c.Members.Count];
+                for (var i = 0; i < users.Length; i++)
+                {
+                    users[i] = c.Members[i].UserId;
+                    roles[i] = ChatRows.Role(c.Members[i].Role);
+                }
+
+                batch.BatchCommands.Add(Command(sql.CreateChat,
+                    P(c.ChatId, NpgsqlDbType.Text), P(ChatRows.Kind(c.Kind), NpgsqlDbType.Text), P(c.Title, NpgsqlDbType.Text),
+                    P(c.OccurredAt.UtcDateTime, NpgsqlDbType.TimestampTz), P(c.Seq, NpgsqlDbType.Bigint)));
+                batch.BatchCommands.Add(Command(sql.AddCreators,
+                    P(c.ChatId, NpgsqlDbType.Text), P(users, NpgsqlDbType.Array | NpgsqlDbType.Text),
+                    P(roles, NpgsqlDbType.Array | NpgsqlDbType.Text), P(c.Seq, NpgsqlDbType.Bigint)));
+                break;
+            case MembersAdded a:
+                batch.BatchCommands.Add(Command(sql.AddMembers,
+                    P(a.ChatId, NpgsqlDbType.Text), P(a.UserIds.ToArray(), NpgsqlDbType.Array | NpgsqlDbType.Text), P(a.Seq, NpgsqlDbType.Bigint)));
+                break;
+            case MemberRemoved r:
+                batch.BatchCommands.Add(Command(sql.RemoveMember, P(r.ChatId, NpgsqlDbType.Text), P(r.UserId, NpgsqlDbType.Text), P(r.Seq, NpgsqlDbType.Bigint)));
+                break;
+            case MemberLeft l:
+                batch.BatchCommands.Add(Command(sql.RemoveMember, P(l.ChatId, NpgsqlDbType.Text), P(l.UserId, NpgsqlDbType.Text), P(l.Seq, NpgsqlDbType.Bigint)));
+                if (l.PromotedAdmin is not null)
+                {
+                    batch.BatchCommands.Add(Command(sql.GrantAdmin, P(l.ChatId, NpgsqlDbType.Text), P(l.PromotedAdmin, NpgsqlDbType.Text), P(l.Seq, NpgsqlDbType.Bigint)));
+                }
+
+                break;
+            case AdminGranted g:
+                batch.BatchCommands.Add(Command(sql.GrantAdmin, P(g.ChatId, NpgsqlDbType.Text), P(g.UserId, NpgsqlDbType.Text), P(g.Seq, NpgsqlDbType.Bigint)));
+                break;
+        }
+    }
+
+    private static async Task WriteNullableAsync<T>(NpgsqlBinaryImporter importer, T? value, NpgsqlDbType type, CancellationToken cancellationToken)
+        where T : class
+    {
+        if (value is null)
+        {
+            await importer.WriteNullAsync(cancellationToken);
+        }
+        else
+        {
+            await importer.WriteAsync(value, type, cancellationToken);
+        }
+    }
+
+    private sealed class Statements(string s)
+    {
+        public string CreateChat { get; } = $"""
+            insert into chats{s} (chat_id, kind, title, created_at, last_seq, last_event_at)
+            values ($1, $2, $3, $4, $5, $4) on conflict (chat_id) do nothing
+            """;
+
+        public string AddCreators { get; } = $"""
+            insert into chat_members{s} (chat_id, user_id, role, joined_seq)
+            select $1, m.user_id, m.role, $4 from unnest($2::text[], $3::text[]) as m(user_id, role)
+            on conflict (chat_id, user_id) do nothing
+            """;
+
+        /// <summary>A user who left (at a lower seq) rejoins; a current member or a newer departure is left alone.</summary>
+        public string AddMembers { get; } = $"""
+            insert into chat_members{s} as m (chat_id, user_id, role, joined_seq)
+            select $1, u, 'member', $3 from unnest($2::text[]) as u
+            on conflict (chat_id, user_id) do update set role = 'member', joined_seq = excluded.joined_seq, left_seq = null
+            where m.left_seq is not null and m.left_seq < excluded.joined_seq
+            """;
+
+        public string RemoveMember { get; } = $"""
+            update chat_members{s} set left_seq = $3
+            where chat_id = $1 and user_id = $2 and left_seq is null and joined_seq < $3
+            """;
+
+        public string GrantAdmin { get; } = $"""
+            update chat_members{s} set role = 'admin'
+            where chat_id = $1 and user_id = $2 and left_seq is null and joined_seq < $3
+            """;
+
+        private readonly string _insertHistory = $"""
+            insert into messages{s} (chat_id, seq, kind, sender_user_id, sender_device_id, user_ids, title, sent_at)
+            values ($1, $2, $3, $4, $5, $6, $7, $8) on conflict (chat_id, seq) do nothing
+            """;
+
+        private readonly string _insertMessages = $"""
+            insert into messages{s} (chat_id, seq, kind, message_id, client_msg_id, sender_user_id, sender_device_id, body, attachments, sent_at)
+            select chat_id, seq, 'message', message_id, client_msg_id, sender_user_id, sender_device_id, body, attachments::jsonb, sent_at
+            from unnest($1::text[], $2::bigint[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::timestamptz[])
+                as r(chat_id, seq, message_id, client_msg_id, sender_user_id, sender_device_id, body, attachments, sent_at)
+            on conflict (chat_id, seq) do nothing
+            """;
+
+        private readonly string _bump = $"""
+            update chats{s} c set last_seq = b.seq, last_event_at = b.at
+            from unnest($1::text[], $2::bigint[], $3::timestamptz[]) as b(chat_id, seq, at)
+            where c.chat_id = b.chat_id and c.last_seq < b.seq
+            """;
+
+        public NpgsqlBatchCommand InsertHistoryRow(MessageRow r) => Command(_insertHistory,
+            P(r.ChatId, NpgsqlDbType.Text), P(r.Seq, NpgsqlDbType.Bigint), P(r.Kind, NpgsqlDbType.Text),
+            P(r.SenderUserId, NpgsqlDbType.Text), P(r.SenderDeviceId, NpgsqlDbType.Text),
+            P(r.UserIds, NpgsqlDbType.Array | NpgsqlDbType.Text), P(r.Title, NpgsqlDbType.Text), P(r.SentAt, NpgsqlDbType.TimestampTz));
+
+        public NpgsqlBatchCommand InsertMessages(List<MessageRow> rows)
+        {
+            var n = rows.Count;
+            var chat = new string[n];
+            var seq = new long[n];
+            var messageId = new string?[n];
+            var clientMsgId = new string?[n];
+            var senderUser = new string[n];
+            var senderDevice = new string[n];
+            var body = new string?[n];
+            var attachments = new string?[n];
+            var sentAt = new DateTime[n];
+            for (var i = 0; i < n; i++)
+            {
+                var r = rows[i];
+                chat[i] = r.ChatId;
+                seq[i] = r.Seq;
+                messageId[i] = r.MessageId;
+                clientMsgId[i] = r.ClientMsgId;
+                senderUser[i] = r.SenderUserId;
+                senderDevice[i] = r.SenderDeviceId;
+                body[i] = r.Body;
+                attachments[i] = r.AttachmentsJson;
+                sentAt[i] = r.SentAt;
+            }
+
+            const NpgsqlDbType text = NpgsqlDbType.Array | NpgsqlDbType.Text;
+            return Command(_insertMessages,
+                P(chat, text), P(seq, NpgsqlDbType.Array | NpgsqlDbType.Bigint), P(messageId, text), P(clientMsgId, text),
+                P(senderUser, text), P(senderDevice, text), P(body, text), P(attachments, text),
+                P(sentAt, NpgsqlDbType.Array | NpgsqlDbType.TimestampTz));
+        }
+
+        public NpgsqlBatchCommand Bump(List<(string ChatId, long Seq, DateTime At)> bumps)
+        {
+            var chat = new string[bumps.Count];
+            var seq = new long[bumps.Count];
+            var at = new DateTime[bumps.Count];
+            for (var i = 0; i < bumps.Count; i++)
+            {
+                (chat[i], seq[i], at[i]) = bumps[i];
+            }
+
+            return Command(_bump, P(chat, NpgsqlDbType.Array | NpgsqlDbType.Text), P(seq, NpgsqlDbType.Array | NpgsqlDbType.Bigint), P(at, NpgsqlDbType.Array | NpgsqlDbType.TimestampTz));
+        }
+    }
+}

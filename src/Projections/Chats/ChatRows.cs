@@ -1,0 +1,116 @@
+using System.Buffers;
+using System.Text;
+using System.Text.Json;
+using Messaging.Contracts.Commands;
+using Messaging.Contracts.Events;
+
+namespace Messaging.Projections.Chats;
+
+/// <summary>One <c>messages</c> row: history holds every chat event, messages and membership changes alike.</summary>
+internal sealed record MessageRow(
+    string ChatId,
+    long Seq,
+    string Kind,
+    string? MessageId,
+    string? ClientMsgId,
+    string SenderUserId,
+    string SenderDeviceId,
+    string? Body,
+    string? AttachmentsJson,
+    string[]? UserIds,
+    string? Title,
+    DateTime SentAt);
+
+/// <summary>Pure event → row mapping for the chat read model (the table contract in docs/read-models.md).</summary>
+internal static class ChatRows
+{
+    public static MessageRow Message(ChatEvent e) => e switch
+    {
+        MessageSent m => Row(e, "message") with
+        {
+            MessageId = m.MessageId,
+            ClientMsgId = m.ClientMsgId,
+            Body = m.Body,
+            AttachmentsJson = m.Attachments is { Count: > 0 } a ? AttachmentsJson(a) : null,
+        },
+        ChatCreated c => Row(e, "created") with { UserIds = MemberIds(c.Members), Title = c.Title },
+        MembersAdded a => Row(e, "members.added") with { UserIds = [.. a.UserIds] },
+        MemberRemoved r => Row(e, "member.removed") with { UserIds = [r.UserId] },
+        MemberLeft l => Row(e, "member.left") with { UserIds = l.PromotedAdmin is null ? [l.UserId] : [l.UserId, l.PromotedAdmin] },
+        AdminGranted g => Row(e, "admin.granted") with { UserIds = [g.UserId] },
+        _ => throw new ArgumentOutOfRangeException(nameof(e), e.GetType().Name, "no history mapping"),
+    };
+
+    public static string Kind(ChatKind kind) => kind == ChatKind.Direct ? "direct" : "group";
+
+    public static string Role(MemberRole role) => role == MemberRole.Admin ? "admin" : "member";
+
+    /// <summary>
+    /// The highest seq per chat in a page and the time of that event: one <c>chats</c> update
+    /// per chat per page instead of one per event.
+    /// </summary>
+    public static List<(string ChatId, long Seq, DateTime At)> Bumps(IReadOnlyList<ChatEvent> events)
+    {
+        var latest = new Dictionary<string, (long Seq, DateTime At)>(StringComparer.Ordinal);
+        for (var i = 0; i < events.Count; i++)
+        {
+            var e = events[i];
+            if (!latest.TryGetValue(e.ChatId, out var current) || e.Seq > current.Seq)
+            {
+                latest[e.ChatId] = (e.Seq, e.OccurredAt.UtcDateTime);
+            }
+        }
+
+        var result = new List<(string, long, DateTime)>(latest.Count);
+        foreach (var (chat, (seq, at)) in latest)
+        {
+            result.Add((chat, seq, at));
+        }
+
+        // Sorted: a stable lock order for concurrent writers (rebuild --chat, dead-letter retry).
+        result.Sort(static (a, b) => string.CompareOrdinal(a.Item1, b.Item1));
+        return result;
+    }
+
+    /// <summary>The attachment list as the JSON the wire contract uses (camelCase), written without reflection.</summary>
+    public static string AttachmentsJson(IReadOnlyList<Attachment> attachments)
+    {
+        var buffer = new ArrayBufferWriter<byte>(128 * attachments.Count);
+        using (var writer = new Utf8JsonWriter(buffer))
+        {
+            writer.WriteStartArray();
+            for (var i = 0; i < attachments.Count; i++)
+            {
+                var a = attachments[i];
+                writer.WriteStartObject();
+                writer.WriteString("key"u8, a.Key);
+                writer.WriteString("contentType"u8, a.ContentType);
+                writer.WriteNumber("size"u8, a.Size);
+                if (a.FileName is not null)
+                {
+                    writer.WriteString("fileName"u8, a.FileName);
+                }
+
+                writer.WriteEndObject();
+            }
+
+            writer.WriteEndArray();
+        }
+
+        return Encoding.UTF8.GetString(buffer.WrittenSpan);
+    }
+
+    private static MessageRow Row(ChatEvent e, string kind) =>
+        new(e.ChatId, e.Seq, kind, null, null, e.Actor.UserId, e.Actor.DeviceId, null, null, null, null, e.OccurredAt.UtcDateTime);
+
+    private static string[] MemberIds(IReadOnlyList<ChatMember> members)
+    {
+        var ids = new string[members.Count];
+        for (var i = 0; i < members.Count; i++)
+        {
+            ids[i] = members[i].UserId;
+        }
+
+        return ids;
+    }
+}

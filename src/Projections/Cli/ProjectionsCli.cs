@@ -1,0 +1,155 @@
+using System.CommandLine;
+using Messaging.Hosting;
+using Messaging.Hosting.Postgres;
+using Messaging.Projections.DeadLetters;
+using Messaging.Projections.Migrations;
+using Messaging.Projections.Rebuild;
+using Spectre.Console;
+
+namespace Messaging.Projections.Cli;
+
+/// <summary>
+/// Operator commands (<c>migrate</c>, <c>rebuild</c>, <c>deadletters</c>), built on the same
+/// configuration sources as the service: appsettings.json, appsettings.{Environment}.json,
+/// environment variables.
+/// </summary>
+public static class ProjectionsCli
+{
+    private static readonly string[] Commands = ["migrate", "rebuild", "deadletters"];
+
+    public static bool Handles(string[] args) => args.Length > 0 && Array.IndexOf(Commands, args[0]) >= 0;
+
+    public static async Task<int> RunAsync(string[] args, IDictionary<string, string?>? settings = null, IAnsiConsole? console = null)
+    {
+        var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings
+        {
+            Args = [],
+            ContentRootPath = AppContext.BaseDirectory,
+            EnvironmentName = Environment.GetEnvironmentVariable("ASPNETCORE_ENVIRONMENT")
+                ?? Environment.GetEnvironmentVariable("DOTNET_ENVIRONMENT") ?? Environments.Production,
+        });
+        if (settings is not null)
+        {
+            // Tests run the CLI in-process against their own namespace.
+            builder.Configuration.Sources.Clear();
+            builder.Configuration.AddInMemoryCollection(settings);
+        }
+
+        // Operators read the CLI's own output; framework logs would interleave with the progress table.
+        builder.Logging.SetMinimumLevel(LogLevel.Warning);
+        builder.AddServiceDefaults();
+        builder.AddMessagingPostgres();
+        builder.AddProjectionsCore();
+        using var host = builder.Build();
+        var output = console ?? AnsiConsole.Console;
+        return await Root(host.Services, output).Parse(args).InvokeAsync();
+    }
+
+    private static RootCommand Root(IServiceProvider services, IAnsiConsole console)
+    {
+        var root = new RootCommand("Messaging.Projections operator commands");
+
+        var migrate = new Command("migrate", "Apply the embedded schema migrations and exit.");
+        migrate.SetAction(async (_, ct) =>
+        {
+            var applied = await services.GetRequiredService<MigrationRunner>().MigrateAsync(ct);
+            console.MarkupLineInterpolated($"Applied {applied} migration(s).");
+            return 0;
+        });
+        root.Subcommands.Add(migrate);
+
+        var projectionOption = new Option<string>("--projection") { Description = "inbox, chat, presence or all", Required = true };
+        projectionOption.AcceptOnlyFromAmong([.. ProjectionsOptions.Known, "all"]);
+        var dryRun = new Option<bool>("--dry-run") { Description = "Print the plan (per partition: earliest, end, records) and stop." };
+        var chat = new Option<string?>("--chat") { Description = "Rebuild one chat's rows only (inbox and chat projections)." };
+        var rebuild = new Command("rebuild", "Replay topics into fresh shadow tables, then swap them in atomically.") { projectionOption, dryRun, chat };
+        rebuild.SetAction(async (parse, ct) =>
+        {
+            var name = parse.GetValue(projectionOption)!;
+            var names = name == "all" ? ProjectionsOptions.Known : [name];
+            var chatId = parse.GetValue(chat);
+            var runner = services.GetRequiredService<RebuildRunner>();
+            var rebuildOptions = services.GetRequiredService<Microsoft.Extensions.Options.IOptions<RebuildOptions>>().Value;
+            await services.GetRequiredService<MigrationRunner>().MigrateAsync(ct);
+            foreach (var n in names)
+            {
+                var projection = ProjectionsExtensions.Projection(services, n);
+                if (chatId is not null && projection.DeleteChatSql is null)
+                {
+                    console.MarkupLineInterpolated($"[grey]{n}: no per-chat rows, skipped[/]");
+                    continue;
+                }
+
+                var progress = new ConsoleRebuildProgress(console, TimeSpan.FromMilliseconds(rebuildOptions.ProgressIntervalMs));
+                try
+                {
+                    if (chatId is not null)
+                    {
+                        var count = await runner.RebuildChatAsync(projection, chatId, parse.GetValue(dryRun), progress, ct);
+                        console.MarkupLineInterpolated($"{n}: chat {chatId} rebuilt from {count} events");
+                        continue;
+                    }
+
+                    var result = await runner.RunAsync(projection, parse.GetValue(dryRun), progress, ct);
+                    if (result == RebuildResult.AlreadyRunning)
+                    {
+                        console.MarkupLineInterpolated($"[red]{n}: a rebuild of this projection is already running[/]");
+                        return 2;
+                    }
+                }
+                finally
+                {
+                    progress.Finish();
+                }
+            }
+
+            return 0;
+        });
+        root.Subcommands.Add(rebuild);
+
+        var all = new Option<bool>("--all") { Description = "Include letters already retried." };
+        var list = new Command("list", "List parked records.") { all };
+        list.SetAction(async (parse, ct) =>
+        {
+            var letters = await services.GetRequiredService<DeadLetterStore>().ListAsync(parse.GetValue(all), null, ct);
+            var table = new Table().AddColumns("id", "projection", "topic", "partition", "offset", "type", "error", "created", "retried");
+            foreach (var l in letters)
+            {
+                table.AddRow(
+                    Markup.Escape(l.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)), Markup.Escape(l.Projection), Markup.Escape(l.Topic),
+                    Markup.Escape(l.Partition.ToString(System.Globalization.CultureInfo.InvariantCulture)), Markup.Escape(l.Offset.ToString(System.Globalization.CultureInfo.InvariantCulture)),
+                    Markup.Escape(l.Type ?? ""), Markup.Escape(l.Error.Length > 80 ? l.Error[..80] + "…" : l.Error), Markup.Escape(l.CreatedAt.ToString("u", System.Globalization.CultureInfo.InvariantCulture)),
+                    Markup.Escape(l.RetriedAt?.ToString("u", System.Globalization.CultureInfo.InvariantCulture) ?? ""));
+            }
+
+            console.Write(table);
+            console.MarkupLineInterpolated($"{letters.Count} dead letter(s)");
+            return 0;
+        });
+        var id = new Option<long?>("--id") { Description = "Retry only this letter." };
+        var retry = new Command("retry", "Re-apply parked records (all not yet retried, or one).") { id };
+        retry.SetAction(async (parse, ct) =>
+        {
+            var results = await services.GetRequiredService<DeadLetterStore>().RetryAsync(parse.GetValue(id), ct);
+            var failed = 0;
+            foreach (var r in results)
+            {
+                if (r.Applied)
+                {
+                    console.MarkupLineInterpolated($"{r.Id}: applied");
+                }
+                else
+                {
+                    failed++;
+                    console.MarkupLineInterpolated($"[red]{r.Id}: {r.Error}[/]");
+                }
+            }
+
+            console.MarkupLineInterpolated($"{results.Count - failed} applied, {failed} still failing");
+            return failed == 0 ? 0 : 1;
+        });
+        var deadletters = new Command("deadletters", "Inspect and retry records the projections parked.") { list, retry };
+        root.Subcommands.Add(deadletters);
+        return root;
+    }
+}

@@ -1,0 +1,60 @@
+using System.ComponentModel.DataAnnotations;
+
+namespace Messaging.Projections;
+
+/// <summary>Section <c>Projections</c>.</summary>
+public sealed class ProjectionsOptions : IValidatableObject
+{
+    public const string Section = "Projections";
+
+    internal static readonly string[] Known = ["inbox", "chat", "presence"];
+
+    /// <summary>Records applied per transaction at most.</summary>
+    [Range(1, 100_000)]
+    public int BatchSize { get; set; } = 1000;
+
+    /// <summary>How long a runner waits for the first record of a page before looping (ms).</summary>
+    [Range(1, 60_000)]
+    public int MaxBatchWaitMs { get; set; } = 100;
+
+    /// <summary>Comma-separated projections this process runs (scale out by running the same set in several processes).</summary>
+    [Required]
+    public string Runners { get; set; } = "inbox,chat,presence";
+
+    /// <summary>Apply the embedded migrations at start (off when a deployment runs <c>migrate</c> as a separate step).</summary>
+    public bool MigrateOnStart { get; set; } = true;
+
+    /// <summary>First back-off after a database error that is not the record's fault (ms); doubles up to <see cref="MaxRetryBackoffMs"/>.</summary>
+    [Range(1, 600_000)]
+    public int RetryBackoffMs { get; set; } = 500;
+
+    [Range(1, 600_000)]
+    public int MaxRetryBackoffMs { get; set; } = 30_000;
+
+    internal IReadOnlyList<string> RunnerNames()
+    {
+        var names = new List<string>();
+        foreach (var part in Runners.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+        {
+            names.Add(part.ToLowerInvariant());
+        }
+
+        return names;
+    }
+
+    public IEnumerable<ValidationResult> Validate(ValidationContext validationContext)
+    {
+        foreach (var name in RunnerNames())
+        {
+            if (Array.IndexOf(Known, name) < 0)
+            {
+                yield return new ValidationResult($"Projections:Runners: unknown projection '{name}' (known: {string.Join(", ", Known)}).", [nameof(Runners)]);
+            }
+        }
+
+        if (MaxRetryBackoffMs < RetryBackoffMs)
+        {
+            yield return new ValidationResult("Projections:MaxRetryBackoffMs must be >= RetryBackoffMs.", [nameof(MaxRetryBackoffMs)]);
+        }
+    }
+}

@@ -1,0 +1,24 @@
+using System.ComponentModel.DataAnnotations;
+
+namespace Messaging.Projections.Rebuild;
+
+/// <summary>Section <c>Projections:Rebuild</c>.</summary>
+public sealed class RebuildOptions
+{
+    public const string Section = "Projections:Rebuild";
+
+    /// <summary>Records per transaction while replaying (bigger than live pages: throughput, not latency).</summary>
+    [Range(1, 1_000_000)]
+    public int PageSize { get; set; } = 5000;
+
+    /// <summary>How often progress is printed when stdout is not a terminal (ms).</summary>
+    [Range(100, 600_000)]
+    public int ProgressIntervalMs { get; set; } = 1000;
+
+    /// <summary>
+    /// lock_timeout of the swap transaction: a reader holding the live table (an Edge query)
+    /// must not make the swap wait forever while it blocks every other reader behind it.
+    /// </summary>
+    [Range(100, 600_000)]
+    public int SwapLockTimeoutMs { get; set; } = 10_000;
+}

@@ -1,0 +1,359 @@
+using Confluent.Kafka;
+using Messaging.Contracts.Events;
+using Messaging.Contracts.Topics;
+using Messaging.Hosting.Kafka;
+using Messaging.Hosting.Postgres;
+using Messaging.Projections.Checkpoints;
+using Messaging.Projections.Retention;
+using Messaging.Projections.Runtime;
+using Microsoft.Extensions.Options;
+using Npgsql;
+using NpgsqlTypes;
+using static Messaging.Projections.Runtime.Sql;
+
+namespace Messaging.Projections.Rebuild;
+
+internal enum RebuildResult
+{
+    Done,
+    PlannedOnly,
+    AlreadyRunning,
+}
+
+/// <summary>
+/// Replays a projection's topics from the earliest offset into shadow tables while the live
+/// projection keeps serving, then swaps them in atomically. Resumable (checkpoints
+/// <c>rebuild:&lt;name&gt;</c>), exclusive (advisory lock), produces nothing to Kafka.
+/// </summary>
+internal sealed class RebuildRunner(
+    NpgsqlDataSource dataSource,
+    KafkaClientFactory clients,
+    TopicNames names,
+    CheckpointStore checkpoints,
+    RetentionSweeper retention,
+    IOptions<PostgresOptions> postgres,
+    IOptions<RebuildOptions> options,
+    ILogger<RebuildRunner> logger)
+{
+    private string Schema => postgres.Value.Schema;
+
+    public static string CheckpointName(IProjection projection) => "rebuild:" + projection.Name;
+
+    public async Task<RebuildResult> RunAsync(IProjection projection, bool dryRun, IRebuildProgress progress, CancellationToken cancellationToken)
+    {
+        // Held for the whole run on its own connection: a second rebuild of the same projection refuses to start.
+        await using var guard = await dataSource.OpenConnectionAsync(cancellationToken);
+        if (!await TryLockAsync(guard, AdvisoryLocks.Rebuild(Schema, projection.Name), cancellationToken))
+        {
+            return RebuildResult.AlreadyRunning;
+        }
+
+        var shadow = new ShadowTables(Schema);
+        var resuming = await ShadowTables.ExistsAsync(guard, projection, cancellationToken);
+        var saved = resuming ? await checkpoints.LoadAsync(CheckpointName(projection), cancellationToken) : [];
+        var plan = RebuildPlan.Create(Watermarks(projection), saved);
+        progress.Planned(projection.Name, plan);
+        if (dryRun)
+        {
+            return RebuildResult.PlannedOnly;
+        }
+
+        if (!resuming)
+        {
+            await DeleteCheckpointsAsync(guard, null, CheckpointName(projection), cancellationToken);
+            await shadow.CreateAsync(guard, projection, cancellationToken);
+        }
+
+        var positions = new Dictionary<PartitionKey, long?>();
+        foreach (var (key, value) in saved)
+        {
+            positions[key] = value;
+        }
+
+        var applier = new PageApplier(dataSource, projection, Schema);
+        if (!await shadow.IsFinalizedAsync(guard, projection, cancellationToken))
+        {
+            progress.Phase("replaying into shadow tables (bulk)");
+            var targets = new Dictionary<PartitionKey, long>();
+            foreach (var p in plan.Partitions)
+            {
+                targets[p.Partition] = p.End;
+            }
+
+            await ReplayAsync(projection, applier, positions, targets, ApplyMode.Bulk, progress, cancellationToken);
+            progress.Phase("deduplicating and building indexes");
+            await shadow.FinalizeAsync(guard, projection, retention.Cutoffs(), cancellationToken);
+        }
+
+        // Catch up with the live projection without blocking it, so that the gap replayed under
+        // the exclusive lock below is small.
+        progress.Phase("catching up with the live projection");
+        await ReplayAsync(projection, applier, positions, await LiveTargetsAsync(projection, positions, cancellationToken), ApplyMode.Upsert, progress, cancellationToken);
+
+        progress.Phase("swapping tables");
+        await SwapAsync(projection, shadow, applier, positions, progress, cancellationToken);
+        progress.Phase("done");
+        return RebuildResult.Done;
+    }
+
+    /// <summary>
+    /// Rebuilds one chat's rows: reads that chat's events from every partition (the partitioner
+    /// of the producer is not assumed), then deletes and re-applies them in one transaction under
+    /// the exclusive projection lock. Ack watermarks are kept: they only ever grow.
+    /// </summary>
+    public async Task<int> RebuildChatAsync(IProjection projection, string chatId, bool dryRun, IRebuildProgress progress, CancellationToken cancellationToken)
+    {
+        if (projection.DeleteChatSql is null)
+        {
+            throw new InvalidOperationException($"Projection '{projection.Name}' has no per-chat rows; --chat applies to inbox and chat.");
+        }
+
+        var partitions = Watermarks([names.ChatEvents]);
+        var plan = RebuildPlan.Create(partitions, new Dictionary<PartitionKey, long>());
+        progress.Planned(projection.Name, plan);
+        if (dryRun)
+        {
+            return 0;
+        }
+
+        var events = new List<ApplyRecord>();
+        var from = new Dictionary<PartitionKey, long?>();
+        var to = new Dictionary<PartitionKey, long>();
+        foreach (var p in plan.Partitions)
+        {
+            to[p.Partition] = p.End;
+        }
+
+        progress.Phase($"reading the events of chat {chatId}");
+        await ConsumeAsync(projection, from, to, options.Value.PageSize, (page, _) =>
+        {
+            foreach (var r in page.Apply)
+            {
+                if (r.Value is ChatEvent e && e.ChatId == chatId)
+                {
+                    events.Add(r);
+                }
+            }
+
+            return Task.CompletedTask;
+        }, progress, cancellationToken);
+
+        progress.Phase($"replacing {events.Count} events of chat {chatId}");
+        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
+        await using var tx = await connection.BeginTransactionAsync(cancellationToken);
+        await using var batch = new NpgsqlBatch(connection, tx);
+        batch.BatchCommands.Add(Command("select pg_advisory_xact_lock($1)", P(AdvisoryLocks.Projection(Schema, projection.Name), NpgsqlDbType.Bigint)));
+        foreach (var sql in projection.DeleteChatSql)
+        {
+            var delete = new NpgsqlBatchCommand(sql);
+            delete.Parameters.AddWithValue("chat", chatId);
+            batch.BatchCommands.Add(delete);
+        }
+
+        projection.AppendApply(events, batch, TableSet.Live);
+        await batch.ExecuteNonQueryAsync(cancellationToken);
+        await tx.CommitAsync(cancellationToken);
+        return events.Count;
+    }
+
+    private async Task SwapAsync(IProjection projection, ShadowTables shadow, PageApplier applier, Dictionary<PartitionKey, long?> positions, IRebuildProgress progress, CancellationToken cancellationToken)
+    {
+        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
+        await using var tx = await connection.BeginTransactionAsync(cancellationToken);
+        await using (var setup = new NpgsqlBatch(connection, tx))
+        {
+            setup.BatchCommands.Add(Command($"set local lock_timeout = {options.Value.SwapLockTimeoutMs}"));
+            // Exclusive: waits for the live page in flight, then holds every live runner of this
+            // projection at the start of its next page until the swap commits.
+            setup.BatchCommands.Add(Command("select pg_advisory_xact_lock($1)", P(AdvisoryLocks.Projection(Schema, projection.Name), NpgsqlDbType.Bigint)));
+            await setup.ExecuteNonQueryAsync(cancellationToken);
+        }
+
+        // The live projection cannot move now: replay exactly up to where it stands.
+        await ReplayAsync(projection, applier, positions, await LiveTargetsAsync(projection, positions, cancellationToken), ApplyMode.Upsert, progress, cancellationToken);
+
+        await shadow.SwapAsync(connection, tx, projection, cancellationToken);
+        await using (var handover = new NpgsqlBatch(connection, tx))
+        {
+            // The live runners continue from the rebuild's positions (equal to theirs, or ahead of
+            // a lagging runner, which then finds its checkpoint moved and re-reads it).
+            foreach (var (partition, position) in positions)
+            {
+                if (position is long p)
+                {
+                    handover.BatchCommands.Add(CheckpointStore.Set(projection.Name, partition, p));
+                }
+            }
+
+            handover.BatchCommands.Add(Command("delete from checkpoints where projection = $1", P(CheckpointName(projection), NpgsqlDbType.Text)));
+            await handover.ExecuteNonQueryAsync(cancellationToken);
+        }
+
+        await tx.CommitAsync(cancellationToken);
+        ProjectionsLog.RebuildPhase(logger, projection.Name, "swapped");
+    }
+
+    /// <summary>Per partition: the live checkpoint when it is ahead of the rebuild, else where the rebuild stands.</summary>
+    private async Task<Dictionary<PartitionKey, long>> LiveTargetsAsync(IProjection projection, Dictionary<PartitionKey, long?> positions, CancellationToken cancellationToken)
+    {
+        var live = await checkpoints.LoadAsync(projection.Name, cancellationToken);
+        var targets = new Dictionary<PartitionKey, long>();
+        foreach (var (partition, next) in live)
+        {
+            var own = positions.TryGetValue(partition, out var p) && p is long v ? v : 0;
+            targets[partition] = Math.Max(next, own);
+        }
+
+        return targets;
+    }
+
+    private Task ReplayAsync(
+        IProjection projection,
+        PageApplier applier,
+        Dictionary<PartitionKey, long?> positions,
+        Dictionary<PartitionKey, long> targets,
+        ApplyMode mode,
+        IRebuildProgress progress,
+        CancellationToken cancellationToken) =>
+        ConsumeAsync(projection, positions, targets, options.Value.PageSize, async (page, ct) =>
+        {
+            var outcome = await applier.ApplyAsync(page, positions, TableSet.Shadow, CheckpointName(projection), takeLock: false, ct, mode);
+            if (!outcome.Committed)
+            {
+                throw new InvalidOperationException($"Rebuild checkpoints of {projection.Name} were moved by another writer ({string.Join(", ", outcome.Fenced)}): is a second rebuild running without the lock?");
+            }
+
+            foreach (var (partition, next) in page.NextOffsets)
+            {
+                positions[partition] = next;
+                progress.Advanced(partition, next);
+            }
+        }, progress, cancellationToken);
+
+    /// <summary>
+    /// Reads each partition from its position up to (excluding) its target offset, in pages.
+    /// Assigned directly (no group): a rebuild must not take partitions from the live runners.
+    /// </summary>
+    private async Task ConsumeAsync(
+        IProjection projection,
+        Dictionary<PartitionKey, long?> from,
+        Dictionary<PartitionKey, long> to,
+        int pageSize,
+        Func<Page, CancellationToken, Task> flush,
+        IRebuildProgress progress,
+        CancellationToken cancellationToken)
+    {
+        var pending = new HashSet<PartitionKey>();
+        var assignment = new List<TopicPartitionOffset>();
+        foreach (var (partition, target) in to)
+        {
+            var start = from.TryGetValue(partition, out var f) && f is long s ? s : (long?)null;
+            if (start is long st && st >= target)
+            {
+                continue;
+            }
+
+            pending.Add(partition);
+            assignment.Add(new TopicPartitionOffset(partition.Topic, partition.Partition, start is long o ? new Offset(o) : Offset.Beginning));
+        }
+
+        if (pending.Count == 0)
+        {
+            return;
+        }
+
+        var config = clients.ConsumerConfig($"{names.Prefix}projections.rebuild.{projection.Name}", $"projections-rebuild-{projection.Name}");
+        // End-of-partition events tell when a compacted partition (offset gaps) has nothing more below the target.
+        config.EnablePartitionEof = true;
+        using var consumer = new ConsumerBuilder<string, byte[]>(config).Build();
+        consumer.Assign(assignment);
+        var records = new List<SourceRecord>(pageSize);
+        try
+        {
+            while (pending.Count > 0)
+            {
+                cancellationToken.ThrowIfCancellationRequested();
+                var result = consumer.Consume(TimeSpan.FromMilliseconds(200));
+                if (result is not null)
+                {
+                    var key = new PartitionKey(result.Topic, result.Partition.Value);
+                    var target = to[key];
+                    if (result.IsPartitionEOF)
+                    {
+                        if (result.Offset.Value >= target)
+                        {
+                            Complete(consumer, pending, key, result.TopicPartition);
+                        }
+                    }
+                    else if (result.Offset.Value < target && pending.Contains(key))
+                    {
+                        records.Add(new SourceRecord(result.Topic, key.Partition, result.Offset.Value, result.Message.Key, result.Message.Value));
+                        if (result.Offset.Value + 1 >= target)
+                        {
+                            Complete(consumer, pending, key, result.TopicPartition);
+                        }
+                    }
+                    else
+                    {
+                        Complete(consumer, pending, key, result.TopicPartition);
+                    }
+                }
+
+                if (records.Count >= pageSize || (records.Count > 0 && (result is null || pending.Count == 0)))
+                {
+                    await flush(Page.Plan(projection, records, names), cancellationToken);
+                    records.Clear();
+                }
+            }
+        }
+        finally
+        {
+            consumer.Close();
+        }
+
+        static void Complete(IConsumer<string, byte[]> consumer, HashSet<PartitionKey> pending, PartitionKey key, TopicPartition tp)
+        {
+            if (pending.Remove(key))
+            {
+                consumer.Pause([tp]);
+            }
+        }
+    }
+
+    private List<(PartitionKey, long, long)> Watermarks(IProjection projection) => Watermarks(projection.Topics(names));
+
+    private List<(PartitionKey, long, long)> Watermarks(IReadOnlyList<string> topics)
+    {
+        using var admin = new AdminClientBuilder(clients.AdminConfig("projections-rebuild-plan")).Build();
+        using var consumer = new ConsumerBuilder<string, byte[]>(clients.ConsumerConfig($"{names.Prefix}projections.rebuild-plan", "projections-rebuild-plan")).Build();
+        var result = new List<(PartitionKey, long, long)>();
+        foreach (var topic in topics)
+        {
+            var metadata = admin.GetMetadata(topic, TimeSpan.FromSeconds(10));
+            foreach (var t in metadata.Topics)
+            {
+                foreach (var p in t.Partitions)
+                {
+                    var w = consumer.QueryWatermarkOffsets(new TopicPartition(topic, p.PartitionId), TimeSpan.FromSeconds(10));
+                    result.Add((new PartitionKey(topic, p.PartitionId), w.Low.Value, w.High.Value));
+                }
+            }
+        }
+
+        return result;
+    }
+
+    private static async Task<bool> TryLockAsync(NpgsqlConnection connection, long key, CancellationToken cancellationToken)
+    {
+        await using var command = new NpgsqlCommand("select pg_try_advisory_lock($1)", connection);
+        command.Parameters.Add(P(key, NpgsqlDbType.Bigint));
+        return (bool)(await command.ExecuteScalarAsync(cancellationToken))!;
+    }
+
+    private static async Task DeleteCheckpointsAsync(NpgsqlConnection connection, NpgsqlTransaction? tx, string name, CancellationToken cancellationToken)
+    {
+        await using var command = new NpgsqlCommand("delete from checkpoints where projection = $1", connection, tx);
+        command.Parameters.Add(P(name, NpgsqlDbType.Text));
+        await command.ExecuteNonQueryAsync(cancellationToken);
+    }
+}

@@ -1,0 +1,140 @@
+using System.Text;
+using Messaging.Contracts;
+using Messaging.Contracts.Commands;
+using Messaging.Contracts.Devices;
+using Messaging.Contracts.Events;
+using Messaging.Contracts.Serialization;
+using Messaging.Contracts.Topics;
+using Messaging.Projections.Chats;
+using Messaging.Projections.Checkpoints;
+using Messaging.Projections.Inbox;
+using Messaging.Projections.Presence;
+using Messaging.Projections.Runtime;
+
+namespace Messaging.UnitTests.Projections;
+
+public sealed class ProjectionMappingTests
+{
+    private static readonly DateTimeOffset T0 = new(2025, 1, 2, 3, 4, 5, TimeSpan.Zero);
+    private static readonly TopicNames Names = new("x.");
+
+    [Fact]
+    public void Every_recipient_device_gets_an_inbox_row_stamped_with_the_event_time()
+    {
+        var page = InboxPage.Plan([Apply(Message("c1", 7, "d1", "d2", "d3"))]);
+
+        page.RowCount.Should().Be(3);
+        page.RowDevices.Should().Equal("d1", "d2", "d3");
+        page.RowSeqs.Should().AllBeEquivalentTo(7L);
+        page.RowCreatedAt.Should().AllBeEquivalentTo(T0.UtcDateTime);
+        page.Pairs.Should().Equal(("d1", "c1"), ("d2", "c1"), ("d3", "c1"));
+    }
+
+    [Fact]
+    public void Acks_for_one_device_and_chat_collapse_to_the_highest_seq()
+    {
+        var page = InboxPage.Plan([Apply(Ack("d1", "c1", 5)), Apply(Ack("d1", "c1", 9)), Apply(Ack("d1", "c1", 3)), Apply(Ack("d2", "c1", 1))]);
+
+        page.Acks.Should().Equal(("d1", "c1", 9L), ("d2", "c1", 1L));
+        page.RowCount.Should().Be(0);
+    }
+
+    [Fact]
+    public void Message_history_rows_carry_the_wire_fields()
+    {
+        var e = Message("c1", 4, "d1") with { Attachments = [new Attachment("k/1", "image/png", 42, null)] };
+
+        var row = ChatRows.Message(e);
+
+        row.Kind.Should().Be("message");
+        row.MessageId.Should().Be("m4");
+        row.SenderDeviceId.Should().Be("alice-phone");
+        row.AttachmentsJson.Should().Be("""[{"key":"k/1","contentType":"image/png","size":42}]""");
+        row.UserIds.Should().BeNull();
+    }
+
+    [Fact]
+    public void Membership_events_become_history_rows_naming_the_users()
+    {
+        ChatRows.Message(new MemberLeft { ChatId = "c", Seq = 3, Actor = new("u", "d"), OccurredAt = T0, RecipientDevices = [], UserId = "carol", PromotedAdmin = "bob" })
+            .Should().Match<MessageRow>(r => r.Kind == "member.left" && r.UserIds!.SequenceEqual(new[] { "carol", "bob" }));
+        ChatRows.Message(new ChatCreated { ChatId = "c", Seq = 1, Actor = new("u", "d"), OccurredAt = T0, RecipientDevices = [], Kind = ChatKind.Direct, Title = "t", Members = [new("a", MemberRole.Admin), new("b", MemberRole.Member)] })
+            .Should().Match<MessageRow>(r => r.Kind == "created" && r.Title == "t" && r.UserIds!.Length == 2);
+    }
+
+    [Fact]
+    public void Chat_bumps_keep_the_highest_seq_per_chat_of_a_page()
+    {
+        var bumps = ChatRows.Bumps([Message("b", 2), Message("a", 5), Message("b", 4), Message("a", 3)]);
+
+        bumps.Select(b => (b.ChatId, b.Seq)).Should().Equal(("a", 5L), ("b", 4L));
+    }
+
+    [Fact]
+    public void The_latest_session_change_per_device_wins_and_a_tie_goes_to_the_later_record()
+    {
+        var latest = PresenceRows.Latest([Session("d1", 1, T0), Session("d1", null, T0.AddSeconds(1)), Session("d2", 2, T0), Session("d2", 3, T0), Session("d1", 4, T0.AddSeconds(-1))]);
+
+        latest.Select(s => (s.DeviceId, s.Node)).Should().Equal(("d1", (int?)null), ("d2", 3));
+    }
+
+    [Fact]
+    public void A_page_parks_bad_records_skips_unknown_types_and_ends_each_partition_past_its_last_offset()
+    {
+        var topic = Names.ChatEvents;
+        SourceRecord[] records =
+        [
+            new(topic, 0, 10, "c", Codecs.Events.Encode(Message("c", 1, "d"))),
+            new(topic, 0, 11, "c", Encoding.UTF8.GetBytes("{oops")),
+            new(topic, 1, 4, "e", Encoding.UTF8.GetBytes("""{"type":"ChatArchived","chatId":"e"}""")),
+            new(topic, 1, 5, "e", Encoding.UTF8.GetBytes("""{"type":"MessageSent","v":2,"chatId":"e"}""")),
+            new(topic, 0, 12, "c", null),
+        ];
+
+        var page = Page.Plan(new ChatProjection(), records, Names);
+
+        page.Apply.Should().ContainSingle();
+        page.Dead.Select(d => d.Source.Offset).Should().Equal(11L, 5L);
+        page.Skipped.Should().Be(2);
+        page.NextOffsets.Should().BeEquivalentTo(new Dictionary<PartitionKey, long> { [new(topic, 0)] = 13, [new(topic, 1)] = 6 });
+        page.Without(new HashSet<PartitionKey> { new(topic, 0) }).NextOffsets.Keys.Should().Equal(new PartitionKey(topic, 1));
+    }
+
+    [Fact]
+    public void The_inbox_projection_ignores_device_records_that_are_not_acks()
+    {
+        var record = new SourceRecord(Names.DeviceAcks, 0, 0, "u", Codecs.Devices.Encode(new UserDevicesChanged { UserId = "u", DeviceIds = ["d"], ChangedAt = T0 }));
+
+        new InboxProjection().Decode(record, Names).Disposition.Should().Be(Disposition.Skip);
+    }
+
+    [Theory]
+    [InlineData("22021", true)]
+    [InlineData("23505", true)]
+    [InlineData("54000", true)]
+    [InlineData("40001", false)]
+    [InlineData("40P01", false)]
+    [InlineData("42P01", false)]
+    [InlineData("08006", false)]
+    [InlineData(null, false)]
+    public void Only_data_errors_are_blamed_on_the_record(string? sqlState, bool recordsFault) =>
+        (FailureClassifier.Classify(sqlState) == FailureKind.Record).Should().Be(recordsFault);
+
+    private static ApplyRecord Apply(object value) => new(new SourceRecord("t", 0, 0, null, null), value);
+
+    private static MessageSent Message(string chat, long seq, params string[] devices) => new()
+    {
+        ChatId = chat,
+        Seq = seq,
+        Actor = new DeviceRef("alice", "alice-phone"),
+        OccurredAt = T0,
+        RecipientDevices = devices,
+        MessageId = "m" + seq,
+        ClientMsgId = "c" + seq,
+        Body = "hi",
+    };
+
+    private static DeliveryAcked Ack(string device, string chat, long seq) => new() { DeviceId = device, UserId = "u", ChatId = chat, Seq = seq, AckedAt = T0 };
+
+    private static DeviceSessionChanged Session(string device, int? node, DateTimeOffset at) => new() { DeviceId = device, UserId = "u", Node = node, SessionId = "s", ChangedAt = at };
+}
