@@ -1,0 +1,490 @@
+using System.Text;
+using Messaging.Contracts.Commands;
+using Messaging.Contracts.Delivery;
+using Messaging.Contracts.Events;
+using Messaging.Contracts.Protocol;
+
+namespace Messaging.Router.Chats;
+
+/// <summary>
+/// The chat core: decides what a command means for a chat. No I/O, no clock, no randomness: the
+/// same state, command and context always give the same decision, so a command re-processed
+/// after a crash yields the same seq and messageId.
+/// </summary>
+public static class ChatDecider
+{
+    private static readonly ChatEvent[] NoEvents = [];
+
+    public static Decision Decide(ChatState? state, ChatCommand command, in DecideContext ctx)
+    {
+        if (!IsWellFormed(command, out var problem))
+        {
+            return Reject(state, command, ErrorCodes.BadFrame, problem);
+        }
+
+        return command switch
+        {
+            SendMessage send => Send(state, send, ctx),
+            CreateChat create => Create(state, create, ctx),
+            AddMembers add => Add(state, add, ctx),
+            RemoveMember remove => Remove(state, remove, ctx),
+            LeaveChat leave => Leave(state, leave, ctx),
+            GrantAdmin grant => Grant(state, grant, ctx),
+            _ => Reject(state, command, ErrorCodes.UnknownType, "unknown command"),
+        };
+    }
+
+    private static Decision Send(ChatState? state, SendMessage send, in DecideContext ctx)
+    {
+        ChatCreated? created = null;
+        if (state is null)
+        {
+            if (send.PeerUserId is null)
+            {
+                return Reject(state, send, ErrorCodes.UnknownChat, "no such chat");
+            }
+
+            // First message of a direct chat creates it; the id is derived, never chosen by the client.
+            var sender = send.Origin.UserId;
+            var peer = send.PeerUserId;
+            if (!ChatIds.IsValidDirectUser(sender) || !ChatIds.IsValidDirectUser(peer) || sender == peer)
+            {
+                return Reject(state, send, ErrorCodes.BadFrame, "invalid peer for a direct chat");
+            }
+
+            if (send.ChatId != ChatIds.Direct(sender, peer))
+            {
+                return Reject(state, send, ErrorCodes.BadFrame, "a direct chat's id must be d:{min}:{max} of its two users");
+            }
+
+            if (IsTooLarge(send.Body, ctx.Limits.MaxBodyBytes))
+            {
+                // Checked before creating: a refused first message creates nothing.
+                return TooLarge(state, send, ctx);
+            }
+
+            state = new ChatState(send.ChatId, ChatKind.Direct, null);
+            created = CreatedDirect(state, send, peer, ctx);
+        }
+        else if (!state.IsMember(send.Origin.UserId))
+        {
+            return Reject(state, send, ErrorCodes.NotMember, "not a member of this chat");
+        }
+        else if (state.TryGetRecent(send.ClientMsgId, out var original))
+        {
+            var duplicate = new DuplicateSendIgnored
+            {
+                DeviceIds = [send.Origin.DeviceId],
+                ChatId = send.ChatId,
+                ClientMsgId = send.ClientMsgId,
+                RequestId = send.RequestId,
+                Seq = original.Seq,
+                MessageId = original.MessageId,
+            };
+            return new Decision(state, NoEvents, duplicate);
+        }
+        else if (IsTooLarge(send.Body, ctx.Limits.MaxBodyBytes))
+        {
+            return TooLarge(state, send, ctx);
+        }
+
+        var seq = state.TakeSeq();
+        var sent = new MessageSent
+        {
+            ChatId = state.ChatId,
+            Seq = seq,
+            Actor = send.Origin,
+            OccurredAt = ctx.Now,
+            RecipientDevices = Recipients(state, ctx.Devices),
+            MessageId = send.MessageId,
+            ClientMsgId = send.ClientMsgId,
+            Body = send.Body,
+            Attachments = send.Attachments,
+        };
+        state.Remember(send.ClientMsgId, new SentMessage(seq, send.MessageId), ctx.Limits.RecentClientMsgIds);
+        state.LastCommandOffset = ctx.CommandOffset;
+        return created is null
+            ? new Decision(state, [sent], null)
+            : new Decision(state, [created, sent], null);
+    }
+
+    private static Decision TooLarge(ChatState? state, SendMessage send, in DecideContext ctx) =>
+        Reject(state, send, ErrorCodes.TooLarge, $"body exceeds {ctx.Limits.MaxBodyBytes} bytes");
+
+    private static ChatCreated CreatedDirect(ChatState state, ChatCommand command, string peer, in DecideContext ctx)
+    {
+        // Both users are plain members: a direct chat has no membership changes to administer.
+        var seq = state.TakeSeq();
+        state.AddMember(command.Origin.UserId, MemberRole.Member, seq);
+        state.AddMember(peer, MemberRole.Member, seq);
+        state.LastCommandOffset = ctx.CommandOffset;
+        return new ChatCreated
+        {
+            ChatId = state.ChatId,
+            Seq = seq,
+            Actor = command.Origin,
+            OccurredAt = ctx.Now,
+            RecipientDevices = Recipients(state, ctx.Devices),
+            Kind = ChatKind.Direct,
+            Members = MemberList(state),
+        };
+    }
+
+    private static Decision Create(ChatState? state, CreateChat create, in DecideContext ctx)
+    {
+        if (state is not null)
+        {
+            return Reject(state, create, ErrorCodes.ChatExists, "a chat with this id already exists");
+        }
+
+        var creator = create.Origin.UserId;
+        if (create.Kind == ChatKind.Direct)
+        {
+            if (create.Members.Count != 1 || !ChatIds.IsValidDirectUser(creator) || !ChatIds.IsValidDirectUser(create.Members[0])
+                || create.Members[0] == creator || create.ChatId != ChatIds.Direct(creator, create.Members[0]))
+            {
+                return Reject(state, create, ErrorCodes.BadFrame, "a direct chat has exactly one other member and the id d:{min}:{max}");
+            }
+
+            var direct = new ChatState(create.ChatId, ChatKind.Direct, null);
+            return new Decision(direct, [CreatedDirect(direct, create, create.Members[0], ctx)], null);
+        }
+
+        if (ChatIds.IsDirect(create.ChatId))
+        {
+            return Reject(state, create, ErrorCodes.BadFrame, "group chat ids must not start with 'd:'");
+        }
+
+        if (string.IsNullOrWhiteSpace(create.Title))
+        {
+            return Reject(state, create, ErrorCodes.BadFrame, "a group needs a title");
+        }
+
+        // Distinct members, creator first; the creator listed again is not counted twice.
+        var members = new List<string>(create.Members.Count + 1) { creator };
+        var seen = new HashSet<string>(StringComparer.Ordinal) { creator };
+        foreach (var userId in create.Members)
+        {
+            if (string.IsNullOrEmpty(userId))
+            {
+                return Reject(state, create, ErrorCodes.BadFrame, "empty user id");
+            }
+
+            if (seen.Add(userId))
+            {
+                members.Add(userId);
+            }
+        }
+
+        if (members.Count > ctx.Limits.MaxGroupMembers)
+        {
+            return Reject(state, create, ErrorCodes.TooManyMembers, $"a group has at most {ctx.Limits.MaxGroupMembers} members");
+        }
+
+        var group = new ChatState(create.ChatId, ChatKind.Group, create.Title);
+        var seq = group.TakeSeq();
+        group.AddMember(creator, MemberRole.Admin, seq);
+        for (var i = 1; i < members.Count; i++)
+        {
+            group.AddMember(members[i], MemberRole.Member, seq);
+        }
+
+        group.LastCommandOffset = ctx.CommandOffset;
+        ChatEvent created = new ChatCreated
+        {
+            ChatId = group.ChatId,
+            Seq = seq,
+            Actor = create.Origin,
+            OccurredAt = ctx.Now,
+            RecipientDevices = Recipients(group, ctx.Devices),
+            Kind = ChatKind.Group,
+            Title = create.Title,
+            Members = MemberList(group),
+        };
+        return new Decision(group, [created], null);
+    }
+
+    private static Decision Add(ChatState? state, AddMembers add, in DecideContext ctx)
+    {
+        if (CheckAdmin(state, add) is { } refused)
+        {
+            return refused;
+        }
+
+        var added = new List<string>(add.UserIds.Count);
+        var seen = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var userId in add.UserIds)
+        {
+            if (string.IsNullOrEmpty(userId))
+            {
+                return Reject(state, add, ErrorCodes.BadFrame, "empty user id");
+            }
+
+            if (!state!.IsMember(userId) && seen.Add(userId))
+            {
+                added.Add(userId);
+            }
+        }
+
+        if (added.Count == 0)
+        {
+            // Everyone is already a member (e.g. a client retry): nothing changes, nothing to refuse.
+            return new Decision(state, NoEvents, null);
+        }
+
+        if (state!.Members.Count + added.Count > ctx.Limits.MaxGroupMembers)
+        {
+            return Reject(state, add, ErrorCodes.TooManyMembers, $"a group has at most {ctx.Limits.MaxGroupMembers} members");
+        }
+
+        var seq = state.TakeSeq();
+        foreach (var userId in added)
+        {
+            state.AddMember(userId, MemberRole.Member, seq);
+        }
+
+        state.LastCommandOffset = ctx.CommandOffset;
+        ChatEvent evt = new MembersAdded
+        {
+            ChatId = state.ChatId,
+            Seq = seq,
+            Actor = add.Origin,
+            OccurredAt = ctx.Now,
+            // After the change: the new members learn they were added.
+            RecipientDevices = Recipients(state, ctx.Devices),
+            UserIds = added,
+        };
+        return new Decision(state, [evt], null);
+    }
+
+    private static Decision Remove(ChatState? state, RemoveMember remove, in DecideContext ctx)
+    {
+        if (CheckAdmin(state, remove) is { } refused)
+        {
+            return refused;
+        }
+
+        if (remove.UserId == remove.Origin.UserId)
+        {
+            return Reject(state, remove, ErrorCodes.BadFrame, "use LeaveChat to leave a chat");
+        }
+
+        if (!state!.TryGetMember(remove.UserId, out var target))
+        {
+            return Reject(state, remove, ErrorCodes.NotMember, "that user is not a member of this chat");
+        }
+
+        // Resolved before the removal, so the removed user's devices learn it too; nothing after.
+        var recipients = Recipients(state, ctx.Devices);
+        var seq = state.TakeSeq();
+        state.RemoveMember(target);
+        state.LastCommandOffset = ctx.CommandOffset;
+        ChatEvent evt = new MemberRemoved
+        {
+            ChatId = state.ChatId,
+            Seq = seq,
+            Actor = remove.Origin,
+            OccurredAt = ctx.Now,
+            RecipientDevices = recipients,
+            UserId = remove.UserId,
+        };
+        return new Decision(state, [evt], null);
+    }
+
+    private static Decision Leave(ChatState? state, LeaveChat leave, in DecideContext ctx)
+    {
+        if (state is null)
+        {
+            return Reject(state, leave, ErrorCodes.UnknownChat, "no such chat");
+        }
+
+        if (state.Kind == ChatKind.Direct)
+        {
+            return Reject(state, leave, ErrorCodes.BadFrame, "a direct chat's members are fixed");
+        }
+
+        if (!state.TryGetMember(leave.Origin.UserId, out var leaver))
+        {
+            return Reject(state, leave, ErrorCodes.NotMember, "not a member of this chat");
+        }
+
+        var recipients = Recipients(state, ctx.Devices);
+        var seq = state.TakeSeq();
+        state.RemoveMember(leaver);
+        string? promoted = null;
+        if (state.AdminCount == 0 && state.Members.Count > 0)
+        {
+            // The chat must keep an admin: the longest-standing member (first in join order) takes over.
+            var heir = state.Members[0];
+            state.MakeAdmin(heir);
+            promoted = heir.UserId;
+        }
+
+        state.LastCommandOffset = ctx.CommandOffset;
+        ChatEvent evt = new MemberLeft
+        {
+            ChatId = state.ChatId,
+            Seq = seq,
+            Actor = leave.Origin,
+            OccurredAt = ctx.Now,
+            RecipientDevices = recipients,
+            UserId = leaver.UserId,
+            PromotedAdmin = promoted,
+        };
+        return new Decision(state, [evt], null);
+    }
+
+    private static Decision Grant(ChatState? state, GrantAdmin grant, in DecideContext ctx)
+    {
+        if (CheckAdmin(state, grant) is { } refused)
+        {
+            return refused;
+        }
+
+        if (!state!.TryGetMember(grant.UserId, out var target))
+        {
+            return Reject(state, grant, ErrorCodes.NotMember, "that user is not a member of this chat");
+        }
+
+        if (target.Role == MemberRole.Admin)
+        {
+            return new Decision(state, NoEvents, null);
+        }
+
+        var seq = state.TakeSeq();
+        state.MakeAdmin(target);
+        state.LastCommandOffset = ctx.CommandOffset;
+        ChatEvent evt = new AdminGranted
+        {
+            ChatId = state.ChatId,
+            Seq = seq,
+            Actor = grant.Origin,
+            OccurredAt = ctx.Now,
+            RecipientDevices = Recipients(state, ctx.Devices),
+            UserId = grant.UserId,
+        };
+        return new Decision(state, [evt], null);
+    }
+
+    /// <summary>Membership administration: the chat exists, is a group, and the actor is one of its admins.</summary>
+    private static Decision? CheckAdmin(ChatState? state, ChatCommand command)
+    {
+        if (state is null)
+        {
+            return Reject(state, command, ErrorCodes.UnknownChat, "no such chat");
+        }
+
+        if (state.Kind == ChatKind.Direct)
+        {
+            return Reject(state, command, ErrorCodes.BadFrame, "a direct chat's members are fixed");
+        }
+
+        if (!state.TryGetMember(command.Origin.UserId, out var actor))
+        {
+            return Reject(state, command, ErrorCodes.NotMember, "not a member of this chat");
+        }
+
+        return actor.Role == MemberRole.Admin ? null : Reject(state, command, ErrorCodes.NotAdmin, "only admins can do this");
+    }
+
+    /// <summary>Every device of every member, the actor's too.</summary>
+    private static string[] Recipients(ChatState state, IDeviceLookup devices)
+    {
+        // Two passes over the members instead of a growing list: one exact-size array per event.
+        var members = state.Members;
+        var count = 0;
+        for (var i = 0; i < members.Count; i++)
+        {
+            count += devices.DevicesOf(members[i].UserId).Count;
+        }
+
+        if (count == 0)
+        {
+            return [];
+        }
+
+        var result = new string[count];
+        var at = 0;
+        for (var i = 0; i < members.Count; i++)
+        {
+            var list = devices.DevicesOf(members[i].UserId);
+            for (var j = 0; j < list.Count && at < result.Length; j++)
+            {
+                result[at++] = list[j];
+            }
+        }
+
+        // The lookup may change between the passes (a registration arriving on the table's thread): never hand out nulls.
+        return at == result.Length ? result : result[..at];
+    }
+
+    private static ChatMember[] MemberList(ChatState state)
+    {
+        var result = new ChatMember[state.Members.Count];
+        for (var i = 0; i < result.Length; i++)
+        {
+            result[i] = new ChatMember(state.Members[i].UserId, state.Members[i].Role);
+        }
+
+        return result;
+    }
+
+    private static bool IsTooLarge(string body, int maxBytes)
+    {
+        // UTF-8 needs at least one and at most three bytes per UTF-16 char: most bodies are settled without counting.
+        if (body.Length > maxBytes)
+        {
+            return true;
+        }
+
+        return body.Length * 3L > maxBytes && Encoding.UTF8.GetByteCount(body) > maxBytes;
+    }
+
+    private static bool IsWellFormed(ChatCommand command, out string problem)
+    {
+        problem = "";
+        if (string.IsNullOrEmpty(command.ChatId) || string.IsNullOrEmpty(command.CommandId))
+        {
+            problem = "chatId and commandId are required";
+        }
+        else if (command.Origin is null || string.IsNullOrEmpty(command.Origin.UserId) || string.IsNullOrEmpty(command.Origin.DeviceId))
+        {
+            problem = "origin user and device are required";
+        }
+        else if (command is SendMessage send)
+        {
+            if (string.IsNullOrEmpty(send.ClientMsgId) || string.IsNullOrEmpty(send.MessageId))
+            {
+                problem = "clientMsgId and messageId are required";
+            }
+            else if (send.Body is null || (send.Body.Length == 0 && (send.Attachments is null || send.Attachments.Count == 0)))
+            {
+                problem = "a message needs a body or an attachment";
+            }
+        }
+        else if (command is CreateChat { Members: null } or AddMembers { UserIds: null } or AddMembers { UserIds.Count: 0 })
+        {
+            problem = "user ids are required";
+        }
+        else if (command is RemoveMember { UserId: null or "" } or GrantAdmin { UserId: null or "" })
+        {
+            problem = "userId is required";
+        }
+
+        return problem.Length == 0;
+    }
+
+    private static Decision Reject(ChatState? state, ChatCommand command, string code, string message)
+    {
+        var rejected = new CommandRejected
+        {
+            DeviceIds = [command.Origin?.DeviceId ?? ""],
+            ChatId = command.ChatId ?? "",
+            CommandId = command.CommandId ?? "",
+            RequestId = command.RequestId,
+            Code = code,
+            Message = message,
+        };
+        return new Decision(state, NoEvents, rejected);
+    }
+}

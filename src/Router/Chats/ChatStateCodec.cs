@@ -1,0 +1,126 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using Messaging.Contracts.Commands;
+using Messaging.Contracts.Events;
+
+namespace Messaging.Router.Chats;
+
+/// <summary>
+/// A chat's state as written to the compacted <c>chat.state</c> changelog (key: chat id). Router
+/// internal: only Router instances read it, on partition assignment. Versioned like every record
+/// so a rolling upgrade can still read an older snapshot.
+/// </summary>
+internal sealed record ChatStateSnapshot
+{
+    public const string TypeName = "ChatStateSnapshot";
+
+    public string Type { get; init; } = TypeName;
+
+    public int V { get; init; } = 1;
+
+    public required string ChatId { get; init; }
+
+    public required ChatKind Kind { get; init; }
+
+    public string? Title { get; init; }
+
+    public required long LastSeq { get; init; }
+
+    public required long LastCommandOffset { get; init; }
+
+    /// <summary>Members in join order.</summary>
+    public required IReadOnlyList<MemberSnapshot> Members { get; init; }
+
+    /// <summary>Recent sends, oldest first.</summary>
+    public required IReadOnlyList<RecentSendSnapshot> Recent { get; init; }
+}
+
+internal sealed record MemberSnapshot(string UserId, MemberRole Role, long JoinedSeq);
+
+internal sealed record RecentSendSnapshot(string ClientMsgId, long Seq, string MessageId);
+
+[JsonSourceGenerationOptions(
+    PropertyNamingPolicy = JsonKnownNamingPolicy.CamelCase,
+    DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
+    UseStringEnumConverter = true,
+    RespectRequiredConstructorParameters = true,
+    RespectNullableAnnotations = true)]
+[JsonSerializable(typeof(ChatStateSnapshot))]
+internal sealed partial class RouterJsonContext : JsonSerializerContext;
+
+/// <summary>Converts <see cref="ChatState"/> to and from its <c>chat.state</c> record.</summary>
+public static class ChatStateCodec
+{
+    public const int MaxVersion = 1;
+
+    public static byte[] Encode(ChatState state)
+    {
+        var members = new MemberSnapshot[state.Members.Count];
+        for (var i = 0; i < members.Length; i++)
+        {
+            var m = state.Members[i];
+            members[i] = new MemberSnapshot(m.UserId, m.Role, m.JoinedSeq);
+        }
+
+        var recent = new RecentSendSnapshot[state.RecentCount];
+        var at = 0;
+        foreach (var (clientMsgId, sent) in state.RecentSends())
+        {
+            recent[at++] = new RecentSendSnapshot(clientMsgId, sent.Seq, sent.MessageId);
+        }
+
+        var snapshot = new ChatStateSnapshot
+        {
+            ChatId = state.ChatId,
+            Kind = state.Kind,
+            Title = state.Title,
+            LastSeq = state.LastSeq,
+            LastCommandOffset = state.LastCommandOffset,
+            Members = members,
+            Recent = recent,
+        };
+        return JsonSerializer.SerializeToUtf8Bytes(snapshot, RouterJsonContext.Default.ChatStateSnapshot);
+    }
+
+    /// <summary>
+    /// Decodes a snapshot. Throws <see cref="InvalidDataException"/> for anything unreadable: a chat
+    /// whose state cannot be restored must not silently restart at seq 1.
+    /// </summary>
+    public static ChatState Decode(ReadOnlySpan<byte> utf8, int recentCapacity)
+    {
+        ChatStateSnapshot? snapshot;
+        try
+        {
+            snapshot = JsonSerializer.Deserialize(utf8, RouterJsonContext.Default.ChatStateSnapshot);
+        }
+        catch (JsonException ex)
+        {
+            throw new InvalidDataException("Unreadable chat state snapshot: " + ex.Message, ex);
+        }
+
+        if (snapshot is null || snapshot.Type != ChatStateSnapshot.TypeName)
+        {
+            throw new InvalidDataException($"Not a chat state snapshot (type '{snapshot?.Type}').");
+        }
+
+        if (snapshot.V is < 1 or > MaxVersion)
+        {
+            throw new InvalidDataException($"Chat state snapshot version {snapshot.V} is not supported (max {MaxVersion}).");
+        }
+
+        var state = new ChatState(snapshot.ChatId, snapshot.Kind, snapshot.Title);
+        foreach (var m in snapshot.Members)
+        {
+            state.AddMember(m.UserId, m.Role, m.JoinedSeq);
+        }
+
+        foreach (var r in snapshot.Recent)
+        {
+            state.Remember(r.ClientMsgId, new SentMessage(r.Seq, r.MessageId), recentCapacity);
+        }
+
+        state.RestoreSeq(snapshot.LastSeq);
+        state.LastCommandOffset = snapshot.LastCommandOffset;
+        return state;
+    }
+}

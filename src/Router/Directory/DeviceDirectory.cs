@@ -1,0 +1,85 @@
+using Messaging.Contracts.Devices;
+using Messaging.Contracts.Serialization;
+using Messaging.Contracts.Topics;
+using Messaging.Hosting;
+using Messaging.Hosting.Kafka;
+using Messaging.Router.Chats;
+using Microsoft.Extensions.Options;
+
+namespace Messaging.Router.Directory;
+
+/// <summary>Who has which devices and where each device is online: what fan-out needs.</summary>
+public interface IDeviceDirectory : IDeviceLookup
+{
+    /// <summary>The Edge node the device is online on at <paramref name="now"/>, or -1 when it is offline.</summary>
+    int NodeOf(string deviceId, DateTimeOffset now);
+}
+
+/// <summary>
+/// In-memory copies of the compacted <c>user.devices</c> (user → devices) and
+/// <c>device.sessions</c> (device → node, lease) topics, tailed for as long as the process runs.
+/// </summary>
+public sealed class DeviceDirectory : IDeviceDirectory, IAsyncDisposable
+{
+    private readonly CompactedTopicTable<UserDevicesChanged> _devices;
+    private readonly CompactedTopicTable<DeviceSessionChanged> _sessions;
+    private readonly int _edgeNodes;
+    private volatile bool _caughtUp;
+    private int _disposed;
+
+    public DeviceDirectory(KafkaClientFactory clients, TopicNames topics, IOptions<ClusterOptions> cluster, ILoggerFactory loggers)
+    {
+        var logger = loggers.CreateLogger<DeviceDirectory>();
+        _edgeNodes = cluster.Value.EdgeNodes;
+        _devices = new CompactedTopicTable<UserDevicesChanged>(clients, topics.UserDevices, bytes => Codecs.Devices.Decode(bytes).Value as UserDevicesChanged, logger);
+        _sessions = new CompactedTopicTable<DeviceSessionChanged>(clients, topics.DeviceSessions, bytes => Codecs.Devices.Decode(bytes).Value as DeviceSessionChanged, logger);
+    }
+
+    /// <summary>Both tables have read their topics up to the end as of start-up.</summary>
+    public bool IsCaughtUp => _caughtUp;
+
+    /// <summary>Starts tailing both topics and completes once both caught up.</summary>
+    public async Task StartAsync(CancellationToken cancellationToken)
+    {
+        _devices.Start();
+        _sessions.Start();
+        await Task.WhenAll(_devices.WaitCaughtUpAsync(cancellationToken), _sessions.WaitCaughtUpAsync(cancellationToken));
+        _caughtUp = true;
+    }
+
+    public IReadOnlyList<string> DevicesOf(string userId) =>
+        _devices.TryGet(userId, out var row) ? row.DeviceIds : [];
+
+    public int NodeOf(string deviceId, DateTimeOffset now) =>
+        _sessions.TryGet(deviceId, out var session) ? SessionRules.NodeOf(session, now, _edgeNodes) : -1;
+
+    public async ValueTask DisposeAsync()
+    {
+        // Registered both as itself and as IDeviceDirectory: the container disposes it twice.
+        if (Interlocked.Exchange(ref _disposed, 1) != 0)
+        {
+            return;
+        }
+
+        await _devices.DisposeAsync();
+        await _sessions.DisposeAsync();
+    }
+}
+
+public static class SessionRules
+{
+    /// <summary>
+    /// A device is online on node k iff its latest session record names node k (a valid node id)
+    /// and its lease, when set, has not run out: a killed Edge node cannot re-announce, so its
+    /// devices fall offline when their leases end instead of staying "online" forever.
+    /// </summary>
+    public static int NodeOf(DeviceSessionChanged session, DateTimeOffset now, int edgeNodes)
+    {
+        if (session.Node is not int node || node < 0 || node >= edgeNodes)
+        {
+            return -1;
+        }
+
+        return session.LeaseUntil is { } lease && lease <= now ? -1 : node;
+    }
+}

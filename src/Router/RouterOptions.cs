@@ -1,0 +1,39 @@
+using System.ComponentModel.DataAnnotations;
+using Messaging.Router.Chats;
+
+namespace Messaging.Router;
+
+/// <summary>Router settings (section <c>Router</c>), validated at start.</summary>
+public sealed class RouterOptions
+{
+    public const string Section = "Router";
+
+    /// <summary>Consumer group over <c>chat.commands</c>; prefixed with <c>Kafka:TopicPrefix</c> so namespaces on one broker never share a group.</summary>
+    [Required]
+    public string GroupId { get; set; } = "router";
+
+    /// <summary>Most commands decided per batch (one state write and one commit per batch).</summary>
+    [Range(1, 100_000)]
+    public int MaxBatch { get; set; } = 2000;
+
+    /// <summary>Members of a group, the creator included.</summary>
+    [Range(2, 100_000)]
+    public int MaxGroupMembers { get; set; } = 1024;
+
+    /// <summary>Largest message body in UTF-8 bytes.</summary>
+    [Range(1, 1_048_576)]
+    public int MaxBodyBytes { get; set; } = 65536;
+
+    /// <summary>Client message ids remembered per chat to de-duplicate retried sends.</summary>
+    [Range(0, 100_000)]
+    public int RecentClientMsgIds { get; set; } = 1000;
+
+    /// <summary>Create missing topics at start (always done when <c>Kafka:TopicPrefix</c> is set).</summary>
+    public bool EnsureTopics { get; set; }
+
+    /// <summary>How long one poll waits for the first command of a batch; bounds how fast a stop is noticed.</summary>
+    [Range(10, 10_000)]
+    public int PollMilliseconds { get; set; } = 100;
+
+    public ChatLimits Limits() => new(MaxGroupMembers, MaxBodyBytes, RecentClientMsgIds);
+}

@@ -1,0 +1,193 @@
+using Confluent.Kafka;
+using Messaging.Contracts.Commands;
+using Messaging.Contracts.Serialization;
+using Messaging.Contracts.Topics;
+using Messaging.Hosting.Kafka;
+using Messaging.Router.Chats;
+using Messaging.Router.Directory;
+
+namespace Messaging.Router.Routing;
+
+/// <summary>What one batch did (for logs, metrics and tests) and the offsets to commit.</summary>
+public sealed record BatchOutcome(
+    int Commands,
+    int Events,
+    int Deliveries,
+    int Replies,
+    int Parked,
+    int Skipped,
+    int StatesWritten,
+    IReadOnlyList<TopicPartitionOffset> Offsets);
+
+/// <summary>
+/// Turns one batch of commands into output, in the order that keeps a crash harmless:
+/// (1) events to <c>chat.events</c>, one <c>EventRouted</c> per node with online recipients,
+/// refusals and duplicate notices to the origin node, all produced at once and acknowledged
+/// together; (2) then the changed chats' states to <c>chat.state</c>, acknowledged; (3) the
+/// caller commits the returned offsets last. A crash before (2) re-decides the commands from the
+/// older state (same seq, same messageId: consumers de-duplicate); a crash between (2) and (3)
+/// finds states newer than the offsets, and commands at or below a chat's
+/// <see cref="ChatState.LastCommandOffset"/> are skipped.
+/// </summary>
+public sealed partial class CommandProcessor : IDisposable
+{
+    private readonly TopicNames _topics;
+    private readonly ChatLimits _limits;
+    private readonly IDeviceDirectory _directory;
+    private readonly TimeProvider _clock;
+    private readonly ILogger _logger;
+    private readonly List<string>[] _byNode;
+    private readonly TopicPartition[] _deliveryTopics;
+    private readonly Dictionary<string, (ChatState State, int Partition)> _changed = new(StringComparer.Ordinal);
+    private readonly DeliveryEncoder _encoder = new();
+    private TopicPartition[] _eventPartitions = [];
+    private TopicPartition[] _statePartitions = [];
+
+    public CommandProcessor(TopicNames topics, ChatLimits limits, int edgeNodes, IDeviceDirectory directory, TimeProvider clock, ILogger logger)
+    {
+        _topics = topics;
+        _limits = limits;
+        _directory = directory;
+        _clock = clock;
+        _logger = logger;
+        _byNode = new List<string>[edgeNodes];
+        _deliveryTopics = new TopicPartition[edgeNodes];
+        for (var k = 0; k < edgeNodes; k++)
+        {
+            _byNode[k] = [];
+            _deliveryTopics[k] = new TopicPartition(topics.DeliveryNode(k), Partition.Any);
+        }
+    }
+
+    public BatchOutcome Process(IReadOnlyList<ConsumeResult<string, byte[]>> batch, ChatStateStore states, IRecordSink sink, CancellationToken cancellationToken)
+    {
+        _changed.Clear();
+        var now = _clock.GetUtcNow();
+        int events = 0, deliveries = 0, replies = 0, parked = 0, skipped = 0;
+        for (var i = 0; i < batch.Count; i++)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            var record = batch[i];
+            var partition = record.Partition.Value;
+            if (!states.TryGetPartition(partition, out var chats))
+            {
+                // Only reachable if a revocation was not handled: never decide without the partition's state.
+                throw new InvalidOperationException($"Command from partition {partition}, whose chat states are not loaded.");
+            }
+
+            var decoded = record.Message.Value is null
+                ? new Decoded<ChatCommand>(DecodeStatus.Malformed, null, null, "null value")
+                : Codecs.Commands.Decode(record.Message.Value);
+            if (!decoded.IsOk)
+            {
+                LogParked(_logger, record.Partition.Value, record.Offset.Value, decoded.Status, decoded.Error);
+                sink.Park(record, $"{decoded.Status}: {decoded.Error}");
+                parked++;
+                continue;
+            }
+
+            var command = decoded.Value!;
+            if (!string.Equals(record.Message.Key, command.ChatId, StringComparison.Ordinal))
+            {
+                // The key decides the partition, and the partition decides which Router owns the chat's
+                // state: a command keyed differently could fork a chat's sequence.
+                sink.Park(record, $"key '{record.Message.Key}' differs from chatId '{command.ChatId}'");
+                parked++;
+                continue;
+            }
+
+            chats.TryGetValue(command.ChatId, out var state);
+            if (state is not null && record.Offset.Value <= state.LastCommandOffset)
+            {
+                skipped++;
+                continue;
+            }
+
+            var decision = ChatDecider.Decide(state, command, new DecideContext(_limits, _directory, now, record.Offset.Value));
+            if (decision.Changed)
+            {
+                var changed = decision.State!;
+                if (state is null)
+                {
+                    chats[changed.ChatId] = changed;
+                }
+
+                _changed[changed.ChatId] = (changed, partition);
+                for (var e = 0; e < decision.Events.Count; e++)
+                {
+                    var evt = decision.Events[e];
+                    var json = Codecs.Events.Encode(evt);
+                    sink.Produce(EventPartition(partition), evt.ChatId, json);
+                    events++;
+                    NodeFanOut.Group(evt.RecipientDevices, _directory, now, _byNode);
+                    for (var k = 0; k < _byNode.Length; k++)
+                    {
+                        if (_byNode[k].Count > 0)
+                        {
+                            sink.Produce(_deliveryTopics[k], evt.ChatId, _encoder.EventRouted(json, _byNode[k]));
+                            deliveries++;
+                        }
+                    }
+                }
+            }
+
+            if (decision.Reply is { } reply)
+            {
+                if ((uint)command.OriginNode < (uint)_deliveryTopics.Length)
+                {
+                    sink.Produce(_deliveryTopics[command.OriginNode], command.ChatId, Codecs.Deliveries.Encode(reply));
+                    replies++;
+                }
+                else
+                {
+                    LogBadOriginNode(_logger, command.CommandId, command.OriginNode);
+                }
+            }
+        }
+
+        // (1) Everything a client or read model can see is durable before the state claims it happened.
+        sink.WaitForAcks(cancellationToken);
+
+        // (2) One snapshot per changed chat per batch, however many commands it took.
+        foreach (var (chatId, (state, partition)) in _changed)
+        {
+            sink.Produce(StatePartition(partition), chatId, ChatStateCodec.Encode(state));
+        }
+
+        var statesWritten = _changed.Count;
+        _changed.Clear();
+        sink.WaitForAcks(cancellationToken);
+
+        // (3) The caller commits these last.
+        return new BatchOutcome(batch.Count, events, deliveries, replies, parked, skipped, statesWritten, ConsumerBatching.CommitOffsets(batch));
+    }
+
+    /// <summary>
+    /// Events and states go to the same partition number as the command, not through the
+    /// partitioner: a snapshot must sit where the partition's next owner restores from, whatever
+    /// partitioner the command's producer used.
+    /// </summary>
+    private TopicPartition EventPartition(int partition) => Cached(ref _eventPartitions, _topics.ChatEvents, partition);
+
+    private TopicPartition StatePartition(int partition) => Cached(ref _statePartitions, _topics.ChatState, partition);
+
+    private static TopicPartition Cached(ref TopicPartition[] cache, string topic, int partition)
+    {
+        if (partition >= cache.Length)
+        {
+            var grown = new TopicPartition[partition + 1];
+            cache.CopyTo(grown, 0);
+            cache = grown;
+        }
+
+        return cache[partition] ??= new TopicPartition(topic, partition);
+    }
+
+    public void Dispose() => _encoder.Dispose();
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Parked command at partition {Partition} offset {Offset}: {Status} {Error}")]
+    private static partial void LogParked(ILogger logger, int partition, long offset, DecodeStatus status, string? error);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Command {CommandId} names origin node {OriginNode}, which does not exist: its reply is dropped")]
+    private static partial void LogBadOriginNode(ILogger logger, string commandId, int originNode);
+}

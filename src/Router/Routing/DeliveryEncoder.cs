@@ -1,0 +1,46 @@
+using System.Buffers;
+using System.Text.Json;
+
+namespace Messaging.Router.Routing;
+
+/// <summary>
+/// Writes <c>EventRouted</c> records around an event that is already encoded: the event is
+/// serialized once for <c>chat.events</c> and spliced raw into each node's record instead of
+/// being serialized again per node. The output is exactly the contract's JSON shape
+/// (<c>{"type":"EventRouted","event":{…},"v":1,"deviceIds":[…]}</c>).
+/// </summary>
+public sealed class DeliveryEncoder : IDisposable
+{
+    private readonly ArrayBufferWriter<byte> _buffer = new(4096);
+    private readonly Utf8JsonWriter _writer;
+
+    public DeliveryEncoder()
+    {
+        _writer = new Utf8JsonWriter(_buffer);
+    }
+
+    public byte[] EventRouted(ReadOnlySpan<byte> eventJson, List<string> deviceIds)
+    {
+        _buffer.ResetWrittenCount();
+        _writer.Reset(_buffer);
+        _writer.WriteStartObject();
+        // Property order as the contract serializer writes it (derived type's properties first), so
+        // the bytes are the same whichever way a record was produced.
+        _writer.WriteString("type"u8, "EventRouted"u8);
+        _writer.WritePropertyName("event"u8);
+        _writer.WriteRawValue(eventJson, skipInputValidation: true);
+        _writer.WriteNumber("v"u8, 1);
+        _writer.WriteStartArray("deviceIds"u8);
+        for (var i = 0; i < deviceIds.Count; i++)
+        {
+            _writer.WriteStringValue(deviceIds[i]);
+        }
+
+        _writer.WriteEndArray();
+        _writer.WriteEndObject();
+        _writer.Flush();
+        return _buffer.WrittenSpan.ToArray();
+    }
+
+    public void Dispose() => _writer.Dispose();
+}

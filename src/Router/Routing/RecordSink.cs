@@ -1,0 +1,100 @@
+using Confluent.Kafka;
+using Messaging.Hosting.Kafka;
+
+namespace Messaging.Router.Routing;
+
+/// <summary>Where a batch's output goes: produced without waiting, then acknowledged all at once.</summary>
+public interface IRecordSink
+{
+    /// <summary>Queues a record (does not wait for the broker).</summary>
+    void Produce(TopicPartition target, string key, byte[] value);
+
+    /// <summary>Queues an undecodable command for the dead-letter topic.</summary>
+    void Park(ConsumeResult<string, byte[]> record, string reason);
+
+    /// <summary>Blocks until every queued record is acknowledged; throws if any failed.</summary>
+    void WaitForAcks(CancellationToken cancellationToken);
+}
+
+/// <summary>
+/// Produces through one shared producer with a single cached delivery handler: no Task per record
+/// (ProduceAsync allocates one), no round trip per record. Per-chat order across retries comes
+/// from the producer configuration (idempotence on modern brokers, max.in.flight=1 on 0.9).
+/// </summary>
+public sealed class KafkaRecordSink : IRecordSink
+{
+    private readonly IProducer<string, byte[]> _producer;
+    private readonly DeadLetterPublisher _deadLetters;
+    private readonly string _consumerName;
+    private readonly Action<DeliveryReport<string, byte[]>> _onDelivered;
+    private readonly List<Task> _parks = [];
+    private int _pending;
+    private Error? _firstError;
+
+    public KafkaRecordSink(IProducer<string, byte[]> producer, DeadLetterPublisher deadLetters, string consumerName)
+    {
+        _producer = producer;
+        _deadLetters = deadLetters;
+        _consumerName = consumerName;
+        _onDelivered = OnDelivered;
+    }
+
+    public void Produce(TopicPartition target, string key, byte[] value)
+    {
+        var message = new Message<string, byte[]> { Key = key, Value = value };
+        Interlocked.Increment(ref _pending);
+        while (true)
+        {
+            try
+            {
+                _producer.Produce(target, message, _onDelivered);
+                return;
+            }
+            catch (ProduceException<string, byte[]> ex) when (ex.Error.Code == ErrorCode.Local_QueueFull)
+            {
+                // The client's queue is the backpressure: let it drain instead of failing the batch.
+                _producer.Poll(TimeSpan.FromMilliseconds(10));
+            }
+            catch
+            {
+                Interlocked.Decrement(ref _pending);
+                throw;
+            }
+        }
+    }
+
+    public void Park(ConsumeResult<string, byte[]> record, string reason) =>
+        _parks.Add(_deadLetters.ParkAsync(_consumerName, record, reason, CancellationToken.None));
+
+    public void WaitForAcks(CancellationToken cancellationToken)
+    {
+        while (Volatile.Read(ref _pending) > 0)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            _producer.Flush(TimeSpan.FromMilliseconds(100));
+        }
+
+        if (_parks.Count > 0)
+        {
+            var parks = Task.WhenAll(_parks);
+            _parks.Clear();
+            parks.Wait(cancellationToken);
+        }
+
+        var error = Interlocked.Exchange(ref _firstError, null);
+        if (error is not null)
+        {
+            throw new KafkaException(error);
+        }
+    }
+
+    private void OnDelivered(DeliveryReport<string, byte[]> report)
+    {
+        if (report.Error.IsError)
+        {
+            Interlocked.CompareExchange(ref _firstError, report.Error, null);
+        }
+
+        Interlocked.Decrement(ref _pending);
+    }
+}

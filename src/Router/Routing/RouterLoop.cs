@@ -1,0 +1,182 @@
+using Confluent.Kafka;
+using Messaging.Contracts.Topics;
+using Messaging.Hosting;
+using Messaging.Hosting.Kafka;
+using Messaging.Router.Directory;
+using Microsoft.Extensions.Options;
+
+namespace Messaging.Router.Routing;
+
+/// <summary>
+/// The consumer loop over <c>chat.commands</c>, run on one dedicated thread: blocking consume,
+/// drain a bounded batch, process it, commit. Rebalance callbacks run on the same thread (inside
+/// Consume), so a revocation can finish the half-drained batch and commit before the partitions
+/// move, and an assignment restores the partitions' chat states before any of their commands is
+/// decided.
+/// </summary>
+public sealed partial class RouterLoop(
+    KafkaClientFactory clients,
+    TopicNames topics,
+    IOptions<RouterOptions> options,
+    IOptions<ClusterOptions> cluster,
+    IDeviceDirectory directory,
+    TimeProvider clock,
+    RouterMetrics metrics,
+    ILogger<RouterLoop> logger)
+{
+    private const string ConsumerName = "router";
+    private readonly RouterOptions _options = options.Value;
+    private volatile int[] _assigned = [];
+
+    /// <summary>The <c>chat.commands</c> partitions this instance owns right now.</summary>
+    public IReadOnlyList<int> AssignedPartitions => _assigned;
+
+    /// <summary>The consumer group: prefixed like the topics, so namespaces on one broker never share a group.</summary>
+    public string GroupId => topics.Prefix + _options.GroupId;
+
+    /// <summary>Runs until cancelled; a failed consumer/producer pair is rebuilt from the committed offsets and <c>chat.state</c>.</summary>
+    public void Run(CancellationToken cancellationToken)
+    {
+        while (!cancellationToken.IsCancellationRequested)
+        {
+            try
+            {
+                RunOnce(cancellationToken);
+            }
+            catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+            {
+                return;
+            }
+            catch (Exception ex)
+            {
+                // Nothing of the failed batch was committed: the next round re-reads it with states reloaded
+                // from chat.state, so in-memory state that may be ahead of the log is never reused.
+                LogLoopFailed(logger, ex);
+                cancellationToken.WaitHandle.WaitOne(TimeSpan.FromSeconds(2));
+            }
+        }
+    }
+
+    private void RunOnce(CancellationToken cancellationToken)
+    {
+        var clientId = $"router-{Environment.MachineName}-{Environment.ProcessId}";
+        using var producer = clients.CreateProducer(clientId);
+        var sink = new KafkaRecordSink(producer, new DeadLetterPublisher(producer, topics, clock), ConsumerName);
+        using var processor = new CommandProcessor(topics, _options.Limits(), cluster.Value.EdgeNodes, directory, clock, logger);
+        var restorer = new ChatStateRestorer(clients, topics, _options.RecentClientMsgIds);
+        var states = new ChatStateStore();
+        var batch = new List<ConsumeResult<string, byte[]>>(_options.MaxBatch);
+
+        var config = clients.ConsumerConfig(GroupId, clientId);
+        // A new group must see every command ever appended, not only those after it joined.
+        config.AutoOffsetReset = AutoOffsetReset.Earliest;
+        config.EnablePartitionEof = false;
+
+        using var consumer = new ConsumerBuilder<string, byte[]>(config)
+            .SetPartitionsAssignedHandler((_, partitions) =>
+            {
+                var numbers = new List<int>(partitions.Count);
+                foreach (var tp in partitions)
+                {
+                    numbers.Add(tp.Partition.Value);
+                }
+
+                var started = clock.GetTimestamp();
+                var restored = restorer.Restore(numbers, cancellationToken);
+                foreach (var (partition, chats) in restored)
+                {
+                    states.Load(partition, chats);
+                }
+
+                _assigned = [.. states.Partitions];
+                var elapsed = clock.GetElapsedTime(started);
+                LogAssigned(logger, numbers.Count, states.ChatCount, elapsed);
+            })
+            .SetPartitionsRevokedHandler((c, partitions) =>
+            {
+                // Finish what was drained from these partitions and commit it, so the next owner neither
+                // re-decides it nor starts from states older than our last commit.
+                Finish(c, batch, states, sink, processor, cancellationToken);
+                foreach (var tp in partitions)
+                {
+                    states.Drop(tp.Partition.Value);
+                }
+
+                _assigned = [.. states.Partitions];
+                LogRevoked(logger, partitions.Count);
+            })
+            .SetPartitionsLostHandler((_, partitions) =>
+            {
+                // Another member may own them already: committing would fail and the batch is theirs to redo.
+                batch.Clear();
+                foreach (var tp in partitions)
+                {
+                    states.Drop(tp.Partition.Value);
+                }
+
+                _assigned = [.. states.Partitions];
+                LogLost(logger, partitions.Count);
+            })
+            .Build();
+
+        consumer.Subscribe(topics.ChatCommands);
+        var poll = TimeSpan.FromMilliseconds(_options.PollMilliseconds);
+        try
+        {
+            while (!cancellationToken.IsCancellationRequested)
+            {
+                ConsumerBatching.Drain(consumer, batch, _options.MaxBatch, poll, cancellationToken);
+                Finish(consumer, batch, states, sink, processor, cancellationToken);
+            }
+        }
+        finally
+        {
+            // An unfinished batch is never committed: whoever owns the partitions next redoes it.
+            batch.Clear();
+            try
+            {
+                // Leave the group now, so the partitions move at once instead of after the session timeout.
+                consumer.Close();
+            }
+            catch (KafkaException ex)
+            {
+                LogCloseFailed(logger, ex);
+            }
+
+            states.Clear();
+            _assigned = [];
+        }
+    }
+
+    private void Finish(IConsumer<string, byte[]> consumer, List<ConsumeResult<string, byte[]>> batch, ChatStateStore states, IRecordSink sink, CommandProcessor processor, CancellationToken cancellationToken)
+    {
+        if (batch.Count == 0)
+        {
+            return;
+        }
+
+        var outcome = processor.Process(batch, states, sink, cancellationToken);
+        consumer.Commit(outcome.Offsets);
+        batch.Clear();
+        metrics.Record(outcome);
+        LogBatch(logger, outcome.Commands, outcome.Events, outcome.Deliveries, outcome.Replies, outcome.Parked, outcome.Skipped, outcome.StatesWritten);
+    }
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Router loop failed; rebuilding the consumer from committed offsets and chat.state")]
+    private static partial void LogLoopFailed(ILogger logger, Exception exception);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Assigned {Count} partitions: restored, {Chats} chats held, in {Elapsed}")]
+    private static partial void LogAssigned(ILogger logger, int count, int chats, TimeSpan elapsed);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Revoked {Count} partitions after finishing the in-flight batch")]
+    private static partial void LogRevoked(ILogger logger, int count);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Lost {Count} partitions; the uncommitted batch is left to the new owner")]
+    private static partial void LogLost(ILogger logger, int count);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Closing the consumer failed")]
+    private static partial void LogCloseFailed(ILogger logger, Exception exception);
+
+    [LoggerMessage(Level = LogLevel.Debug, Message = "Batch: {Commands} commands, {Events} events, {Deliveries} deliveries, {Replies} replies, {Parked} parked, {Skipped} skipped, {States} states")]
+    private static partial void LogBatch(ILogger logger, int commands, int events, int deliveries, int replies, int parked, int skipped, int states);
+}

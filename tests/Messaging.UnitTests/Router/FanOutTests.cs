@@ -1,0 +1,94 @@
+using Messaging.Contracts.Delivery;
+using Messaging.Contracts.Devices;
+using Messaging.Contracts.Events;
+using Messaging.Contracts.Serialization;
+using Messaging.Router.Directory;
+using Messaging.Router.Routing;
+using static Messaging.UnitTests.Router.RouterTestKit;
+
+namespace Messaging.UnitTests.Router;
+
+public sealed class FanOutTests
+{
+    private static List<string>[] Buffers(int nodes) => [.. Enumerable.Range(0, nodes).Select(_ => new List<string>())];
+
+    [Fact]
+    public void Recipients_are_grouped_by_the_node_they_are_online_on_and_offline_devices_are_left_out()
+    {
+        var directory = new FakeDirectory(edgeNodes: 4)
+            .Online("a1", 0).Online("a2", 2).Online("b1", 2).Offline("c1").Online("d1", 3, leaseUntil: Now.AddSeconds(-1)).Online("e1", 1, leaseUntil: Now.AddSeconds(30));
+        var byNode = Buffers(4);
+        byNode[1].Add("stale from the previous event");
+
+        var nodes = NodeFanOut.Group(["a1", "a2", "b1", "c1", "d1", "e1", "never-connected"], directory, Now, byNode);
+
+        nodes.Should().Be(3);
+        byNode[0].Should().Equal("a1");
+        byNode[1].Should().Equal("e1");
+        byNode[2].Should().Equal("a2", "b1");
+        byNode[3].Should().BeEmpty();
+    }
+
+    [Theory]
+    [InlineData(null, null, -1)]
+    [InlineData(2, null, 2)]
+    [InlineData(2, 1, 2)]
+    [InlineData(2, 0, -1)]
+    [InlineData(2, -5, -1)]
+    [InlineData(4, null, -1)]
+    [InlineData(-1, null, -1)]
+    public void A_device_is_online_on_node_k_only_while_its_latest_session_names_k_and_its_lease_lasts(int? node, int? leaseSecondsFromNow, int expected)
+    {
+        var session = new DeviceSessionChanged
+        {
+            DeviceId = "x",
+            UserId = "u",
+            Node = node,
+            SessionId = "s",
+            ChangedAt = Now,
+            LeaseUntil = leaseSecondsFromNow is int s ? Now.AddSeconds(s) : null,
+        };
+
+        SessionRules.NodeOf(session, Now, edgeNodes: 4).Should().Be(expected);
+    }
+
+    [Fact]
+    public void An_EventRouted_record_decodes_through_the_contract_with_the_event_intact()
+    {
+        var evt = new MessageSent
+        {
+            ChatId = "g1",
+            Seq = 7,
+            Actor = Phone("ana"),
+            OccurredAt = Now,
+            RecipientDevices = ["a1", "b\"1", "ç"],
+            MessageId = "m-1",
+            ClientMsgId = "c-1",
+            Body = "hé \"quoted\" </script>",
+        };
+        var eventJson = Codecs.Events.Encode(evt);
+        using var encoder = new DeliveryEncoder();
+
+        encoder.EventRouted(eventJson, ["x"]);
+        var bytes = encoder.EventRouted(eventJson, ["a1", "b\"1"]);
+
+        var decoded = Codecs.Deliveries.Decode(bytes);
+        decoded.Status.Should().Be(DecodeStatus.Ok);
+        var routed = decoded.Value.Should().BeOfType<EventRouted>().Subject;
+        routed.DeviceIds.Should().Equal("a1", "b\"1");
+        routed.Event.Should().BeEquivalentTo(evt, o => o.RespectingRuntimeTypes());
+    }
+
+    [Fact]
+    public void An_EventRouted_record_has_the_same_json_as_the_contract_serializer_writes()
+    {
+        var evt = new MemberLeft { ChatId = "g1", Seq = 2, Actor = Phone("ana"), OccurredAt = Now, RecipientDevices = ["a1"], UserId = "ana", PromotedAdmin = "bo" };
+        var eventJson = Codecs.Events.Encode(evt);
+        using var encoder = new DeliveryEncoder();
+
+        var ours = encoder.EventRouted(eventJson, ["a1"]);
+        var theirs = Codecs.Deliveries.Encode(new EventRouted { DeviceIds = ["a1"], Event = evt });
+
+        ours.Should().Equal(theirs);
+    }
+}
