@@ -35,5 +35,13 @@ public sealed class RouterOptions
     [Range(10, 10_000)]
     public int PollMilliseconds { get; set; } = 100;
 
+    /// <summary>
+    /// Longest wait, per batch, for the device directory to read <c>user.devices</c> and
+    /// <c>device.sessions</c> up to their current end before deciding (read-your-writes for
+    /// devices registered just before a send); on timeout the batch proceeds and a warning is logged.
+    /// </summary>
+    [Range(0, 60_000)]
+    public int DirectoryCatchUpMs { get; set; } = 2000;
+
     public ChatLimits Limits() => new(MaxGroupMembers, MaxBodyBytes, RecentClientMsgIds);
 }

@@ -20,6 +20,10 @@ public sealed partial class CompactedTopicTable<TValue> : IAsyncDisposable
     private readonly ILogger _logger;
     private readonly TaskCompletionSource _caughtUp = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly CancellationTokenSource _stop = new();
+    private readonly ConcurrentDictionary<int, long> _positions = new();
+    private readonly object _progress = new();
+    private IConsumer<string, byte[]>? _watermarks;
+    private List<TopicPartition>? _partitions;
     private Task? _loop;
 
     public CompactedTopicTable(KafkaClientFactory clients, string topic, Func<byte[], TValue?> decode, ILogger logger)
@@ -76,6 +80,7 @@ public sealed partial class CompactedTopicTable<TValue> : IAsyncDisposable
                 }
             }
 
+            _partitions = partitions;
             consumer.Assign(partitions.Select(tp => new TopicPartitionOffset(tp, Offset.Beginning)));
             if (pending.Count == 0)
             {
@@ -94,6 +99,8 @@ public sealed partial class CompactedTopicTable<TValue> : IAsyncDisposable
                 {
                     Apply(result);
                 }
+
+                Advance(result.Partition.Value, result.IsPartitionEOF ? result.Offset.Value : result.Offset.Value + 1);
 
                 if (pending.Count > 0 && pending.TryGetValue(result.Partition.Value, out var target)
                     && (result.IsPartitionEOF || result.Offset.Value + 1 >= target))
@@ -115,6 +122,55 @@ public sealed partial class CompactedTopicTable<TValue> : IAsyncDisposable
             LogReaderFailed(_logger, ex, _topic);
             _caughtUp.TrySetException(ex);
             throw;
+        }
+    }
+
+    /// <summary>
+    /// Blocks until the table has read everything appended to its topic before this call (the
+    /// partitions' current high watermarks), or until <paramref name="timeout"/>. This gives
+    /// read-your-writes across topics: Edge awaits the broker's ack of a device registration
+    /// before it accepts that device's commands, so a reader that catches up before deciding a
+    /// command sees the registration. Without it a device registered a few milliseconds before a
+    /// message was missing from that message's recipients (found by the end-to-end tests).
+    /// Returns false on timeout.
+    /// </summary>
+    public bool CatchUp(TimeSpan timeout, CancellationToken cancellationToken)
+    {
+        var partitions = _partitions;
+        if (partitions is null)
+        {
+            return false;
+        }
+
+        _watermarks ??= new ConsumerBuilder<string, byte[]>(_clients.ConsumerConfig($"table-watermarks-{Guid.NewGuid():N}", $"table-{_topic}-watermarks")).Build();
+        var deadline = DateTime.UtcNow + timeout;
+        foreach (var tp in partitions)
+        {
+            var high = _watermarks.QueryWatermarkOffsets(tp, timeout).High.Value;
+            lock (_progress)
+            {
+                while (_positions.GetValueOrDefault(tp.Partition.Value) < high)
+                {
+                    var left = deadline - DateTime.UtcNow;
+                    if (left <= TimeSpan.Zero || cancellationToken.IsCancellationRequested)
+                    {
+                        return false;
+                    }
+
+                    Monitor.Wait(_progress, left);
+                }
+            }
+        }
+
+        return true;
+    }
+
+    private void Advance(int partition, long position)
+    {
+        lock (_progress)
+        {
+            _positions[partition] = position;
+            Monitor.PulseAll(_progress);
         }
     }
 
@@ -159,6 +215,7 @@ public sealed partial class CompactedTopicTable<TValue> : IAsyncDisposable
             }
         }
 
+        _watermarks?.Dispose();
         _stop.Dispose();
     }
 

@@ -13,6 +13,9 @@ public interface IDeviceDirectory : IDeviceLookup
 {
     /// <summary>The Edge node the device is online on at <paramref name="now"/>, or -1 when it is offline.</summary>
     int NodeOf(string deviceId, DateTimeOffset now);
+
+    /// <summary>Reads both directory topics up to their current end (see <see cref="CompactedTopicTable{TValue}.CatchUp"/>); false on timeout.</summary>
+    bool CatchUp(TimeSpan timeout, CancellationToken cancellationToken);
 }
 
 /// <summary>
@@ -46,6 +49,9 @@ public sealed class DeviceDirectory : IDeviceDirectory, IAsyncDisposable
         await Task.WhenAll(_devices.WaitCaughtUpAsync(cancellationToken), _sessions.WaitCaughtUpAsync(cancellationToken));
         _caughtUp = true;
     }
+
+    public bool CatchUp(TimeSpan timeout, CancellationToken cancellationToken) =>
+        _devices.CatchUp(timeout, cancellationToken) & _sessions.CatchUp(timeout, cancellationToken);
 
     public IReadOnlyList<string> DevicesOf(string userId) =>
         _devices.TryGet(userId, out var row) ? row.DeviceIds : [];

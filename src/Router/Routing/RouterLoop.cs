@@ -155,6 +155,11 @@ public sealed partial class RouterLoop(
             return;
         }
 
+        if (_options.DirectoryCatchUpMs > 0 && !directory.CatchUp(TimeSpan.FromMilliseconds(_options.DirectoryCatchUpMs), cancellationToken))
+        {
+            LogDirectoryBehind(logger, _options.DirectoryCatchUpMs);
+        }
+
         var outcome = processor.Process(batch, states, sink, cancellationToken);
         consumer.Commit(outcome.Offsets);
         batch.Clear();
@@ -173,6 +178,9 @@ public sealed partial class RouterLoop(
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Lost {Count} partitions; the uncommitted batch is left to the new owner")]
     private static partial void LogLost(ILogger logger, int count);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Device directory did not catch up within {Milliseconds} ms; deciding the batch with what it has")]
+    private static partial void LogDirectoryBehind(ILogger logger, int milliseconds);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Closing the consumer failed")]
     private static partial void LogCloseFailed(ILogger logger, Exception exception);

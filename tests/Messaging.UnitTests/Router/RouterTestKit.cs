@@ -47,6 +47,8 @@ internal sealed class FakeDirectory(int edgeNodes = 4) : IDeviceDirectory
 
     public IReadOnlyList<string> DevicesOf(string userId) => _devices.TryGetValue(userId, out var list) ? list : [];
 
+    public bool CatchUp(TimeSpan timeout, CancellationToken cancellationToken) => true;
+
     public int NodeOf(string deviceId, DateTimeOffset now) =>
         _sessions.TryGetValue(deviceId, out var s) ? SessionRules.NodeOf(s, now, edgeNodes) : -1;
 }
