@@ -1,0 +1,89 @@
+using System.Text;
+using Messaging.Bench.Connections;
+using Messaging.Contracts;
+using Messaging.Contracts.Protocol;
+using Messaging.Contracts.Serialization;
+
+namespace Messaging.UnitTests.Bench;
+
+public sealed class FrameScanningTests
+{
+    private static readonly BenchMessageId Id = new(3, 17, 4242, 987_654_321);
+
+    [Fact]
+    public void A_bench_message_id_round_trips_through_its_text_form()
+    {
+        BenchMessageId.TryParse(Encoding.UTF8.GetBytes(Id.ToString()), out var parsed).Should().BeTrue();
+
+        parsed.Should().Be(Id);
+    }
+
+    [Theory]
+    [InlineData("")]
+    [InlineData("smoke-1234")]
+    [InlineData("b1.2.3")]
+    [InlineData("b1.2.3.x")]
+    [InlineData("b-1.2.3.4")]
+    [InlineData("b1..3.4")]
+    [InlineData("b99999999999.2.3.4")]
+    public void Client_message_ids_the_generator_did_not_write_are_not_parsed(string text)
+    {
+        BenchMessageId.TryParse(Encoding.UTF8.GetBytes(text), out _).Should().BeFalse();
+    }
+
+    [Fact]
+    public void A_message_push_yields_its_seq_and_the_generator_id()
+    {
+        var frame = new MessageFrame
+        {
+            ChatId = "g-1",
+            Seq = 77,
+            MessageId = "m-1",
+            ClientMsgId = Id.ToString(),
+            Sender = new DeviceRef("u", "d"),
+            Body = Id + " xxxxxxxx",
+            SentAt = DateTimeOffset.UnixEpoch,
+        };
+
+        var scanned = ServerFrameScanner.Scan(Codecs.ServerFrames.Encode(frame));
+
+        scanned.Kind.Should().Be(ScannedFrameKind.Message);
+        scanned.Seq.Should().Be(77);
+        scanned.HasBenchId.Should().BeTrue();
+        scanned.BenchId.Should().Be(Id);
+    }
+
+    [Fact]
+    public void An_accepted_reply_yields_the_generator_id()
+    {
+        var frame = new MessageAcceptedFrame { ClientMsgId = Id.ToString(), ChatId = "g-1", MessageId = "m-1" };
+
+        var scanned = ServerFrameScanner.Scan(Codecs.ServerFrames.Encode(frame));
+
+        scanned.Kind.Should().Be(ScannedFrameKind.MessageAccepted);
+        scanned.BenchId.Should().Be(Id);
+    }
+
+    [Fact]
+    public void The_type_may_come_after_the_fields()
+    {
+        var json = "{\"seq\":5,\"clientMsgId\":\"" + Id + "\",\"sender\":{\"userId\":\"u\",\"deviceId\":\"d\"},\"type\":\"message\"}";
+
+        var scanned = ServerFrameScanner.Scan(Encoding.UTF8.GetBytes(json));
+
+        scanned.Kind.Should().Be(ScannedFrameKind.Message);
+        scanned.Seq.Should().Be(5);
+        scanned.HasBenchId.Should().BeTrue();
+    }
+
+    [Theory]
+    [InlineData("{\"type\":\"sync.done\",\"id\":\"s1\",\"count\":0}")]
+    [InlineData("{\"type\":\"error\",\"code\":\"bad_frame\",\"message\":\"x\"}")]
+    [InlineData("not json")]
+    [InlineData("[1,2]")]
+    [InlineData("{\"type\":\"message\",\"seq\":")]
+    public void Other_and_malformed_frames_are_left_for_the_full_decoder(string json)
+    {
+        ServerFrameScanner.Scan(Encoding.UTF8.GetBytes(json)).Kind.Should().Be(ScannedFrameKind.Other);
+    }
+}

@@ -1,0 +1,68 @@
+using Messaging.Contracts.Protocol;
+
+namespace Messaging.Bench.Load;
+
+/// <summary>
+/// Acks like a phone does: cumulative per chat, batched on a period, so the inbox rows of
+/// delivered messages are deleted and the read model stays the size it would be in production.
+/// </summary>
+public sealed class AckFlusher
+{
+    private readonly DeliveryTracker _tracker;
+    private readonly DeviceFleet _fleet;
+    private readonly int _devices;
+    private readonly TimeSpan _interval;
+    private long _acksSent;
+
+    public AckFlusher(DeliveryTracker tracker, DeviceFleet fleet, int devices, TimeSpan interval)
+    {
+        _tracker = tracker;
+        _fleet = fleet;
+        _devices = devices;
+        _interval = interval;
+    }
+
+    public long AcksSent => Interlocked.Read(ref _acksSent);
+
+    public async Task RunAsync(CancellationToken cancellationToken)
+    {
+        using var timer = new PeriodicTimer(_interval);
+        var acks = new List<(int Chat, long Seq)>();
+        try
+        {
+            while (await timer.WaitForNextTickAsync(cancellationToken))
+            {
+                for (var device = 0; device < _devices; device++)
+                {
+                    Flush(device, acks);
+                }
+            }
+        }
+        catch (OperationCanceledException)
+        {
+            // The run is over.
+        }
+    }
+
+    /// <summary>Sends what one device owes now (before it asks the server for more).</summary>
+    public void Flush(int device) => Flush(device, []);
+
+    private void Flush(int device, List<(int Chat, long Seq)> acks)
+    {
+        if (!_fleet.IsConnected(device))
+        {
+            return;
+        }
+
+        acks.Clear();
+        _tracker.CollectAcks(device, acks);
+        var connection = _fleet.Connection(device);
+        foreach (var (chat, seq) in acks)
+        {
+            if (connection.TryEnqueue(new AckFrame { ChatId = _tracker.ChatId(chat), Seq = seq }))
+            {
+                Interlocked.Increment(ref _acksSent);
+            }
+        }
+    }
+}

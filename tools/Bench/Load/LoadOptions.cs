@@ -1,0 +1,69 @@
+using Messaging.Bench.Connections;
+
+namespace Messaging.Bench.Load;
+
+public enum Scenario
+{
+    /// <summary>Every user in one group of <see cref="LoadOptions.GroupSize"/>; each message reaches every member device.</summary>
+    GroupFanout,
+
+    /// <summary>1:1 chats: user i with user i+1 (a ring), each message reaches two devices.</summary>
+    Direct,
+
+    /// <summary>Group members offline while messages are sent, then reconnect and <c>sync</c>: time until every inbox is drained.</summary>
+    OfflineCatchup,
+
+    /// <summary>Time to open U connections and Edge memory per idle connection.</summary>
+    Connect,
+}
+
+/// <summary>Everything a load run is parameterised by; each field is a command-line flag of <c>run</c>.</summary>
+public sealed record LoadOptions
+{
+    public required IReadOnlyList<EdgeEndpoint> Edges { get; init; }
+
+    public Scenario Scenario { get; init; } = Scenario.GroupFanout;
+
+    public int Users { get; init; } = 1000;
+
+    public int GroupSize { get; init; } = 10;
+
+    /// <summary>Offered send rates, one step each, in messages per second in total.</summary>
+    public IReadOnlyList<double> Rates { get; init; } = [250, 500, 1000, 2000];
+
+    public TimeSpan Warmup { get; init; } = TimeSpan.FromSeconds(5);
+
+    public TimeSpan Duration { get; init; } = TimeSpan.FromSeconds(20);
+
+    /// <summary>After sending stops: how long deliveries may still arrive before the rest count as missing.</summary>
+    public TimeSpan Drain { get; init; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>Pause after connecting (and after going offline) for the device registry to reach the Router.</summary>
+    public TimeSpan Settle { get; init; } = TimeSpan.FromSeconds(2);
+
+    /// <summary>Set-up requests (tokens, connects, chat creation) fail the run after this long.</summary>
+    public TimeSpan SetupTimeout { get; init; } = TimeSpan.FromSeconds(120);
+
+    public int BodyBytes { get; init; } = 100;
+
+    public int ConnectConcurrency { get; init; } = 64;
+
+    /// <summary>Clients ack cumulatively per chat; batching acks on this period is what a phone does too.</summary>
+    public TimeSpan AckInterval { get; init; } = TimeSpan.FromMilliseconds(250);
+
+    /// <summary>Stop stepping once a step's p99 exceeds this.</summary>
+    public TimeSpan MaxP99 { get; init; } = TimeSpan.FromSeconds(1);
+
+    /// <summary><c>offline-catchup</c>: messages sent to each group while its members are offline.</summary>
+    public int OfflineMessages { get; init; } = 100;
+
+    public int MaxFrameBytes { get; init; } = 16 * 1024 * 1024;
+
+    public string ResultsDirectory { get; init; } = Path.Combine("bench", "results");
+
+    /// <summary>Where the chart of a rate sweep goes; empty for none.</summary>
+    public string ChartPath { get; init; } = Path.Combine("docs", "bench-chart.svg");
+
+    /// <summary>Prefix of the user ids of this run, so runs never share users or chats.</summary>
+    public string UserPrefix { get; init; } = "bench";
+}

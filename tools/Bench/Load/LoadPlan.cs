@@ -1,0 +1,113 @@
+using System.Globalization;
+
+namespace Messaging.Bench.Load;
+
+/// <summary>A device the generator connects: one per user.</summary>
+public sealed record PlannedDevice(int Index, string UserId, string DeviceId, int Edge);
+
+/// <summary>A chat of the plan: its member devices (the first one creates it).</summary>
+public sealed record PlannedChat(int Index, IReadOnlyList<int> Members, bool IsDirect);
+
+/// <summary>Who sends next: message i of a step is sent by <c>SendSlots[i % SendSlots.Count]</c>.</summary>
+public readonly record struct SendSlot(int Device, int Chat);
+
+/// <summary>
+/// The users, their Edge nodes and their chats for a scenario. Devices are spread round-robin over
+/// the Edge nodes so that a group's members sit on different nodes and every message crosses nodes.
+/// </summary>
+public sealed class LoadPlan
+{
+    private LoadPlan(IReadOnlyList<PlannedDevice> devices, IReadOnlyList<PlannedChat> chats)
+    {
+        Devices = devices;
+        Chats = chats;
+        var memberships = new List<(int Chat, int Slot)>[devices.Count];
+        for (var d = 0; d < devices.Count; d++)
+        {
+            memberships[d] = [];
+        }
+
+        foreach (var chat in chats)
+        {
+            for (var slot = 0; slot < chat.Members.Count; slot++)
+            {
+                memberships[chat.Members[slot]].Add((chat.Index, slot));
+            }
+        }
+
+        var sendSlots = new List<SendSlot>();
+        Memberships = new (int Chat, int Slot)[devices.Count][];
+        for (var d = 0; d < devices.Count; d++)
+        {
+            Memberships[d] = [.. memberships[d]];
+            foreach (var (chat, _) in memberships[d])
+            {
+                sendSlots.Add(new SendSlot(d, chat));
+            }
+        }
+
+        SendSlots = sendSlots;
+    }
+
+    public IReadOnlyList<PlannedDevice> Devices { get; }
+
+    public IReadOnlyList<PlannedChat> Chats { get; }
+
+    /// <summary>Per device: the chats it is in and its member slot in each.</summary>
+    public (int Chat, int Slot)[][] Memberships { get; }
+
+    public IReadOnlyList<SendSlot> SendSlots { get; }
+
+    public static LoadPlan Create(Scenario scenario, int users, int groupSize, int edges, string userPrefix)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(users, 2);
+        ArgumentOutOfRangeException.ThrowIfLessThan(groupSize, 2);
+        ArgumentOutOfRangeException.ThrowIfLessThan(edges, 1);
+        var devices = new PlannedDevice[users];
+        for (var i = 0; i < users; i++)
+        {
+            var user = string.Create(CultureInfo.InvariantCulture, $"{userPrefix}-u{i}");
+            devices[i] = new PlannedDevice(i, user, user + "-d0", i % edges);
+        }
+
+        var chats = new List<PlannedChat>();
+        switch (scenario)
+        {
+            case Scenario.Direct:
+                // A ring: user i talks with user i+1, so every user is in two direct chats.
+                var pairs = users == 2 ? 1 : users;
+                for (var i = 0; i < pairs; i++)
+                {
+                    chats.Add(new PlannedChat(i, [i, (i + 1) % users], IsDirect: true));
+                }
+
+                break;
+            case Scenario.Connect:
+                break;
+            default:
+                for (var first = 0; first < users; first += groupSize)
+                {
+                    var size = Math.Min(groupSize, users - first);
+                    if (size < 2)
+                    {
+                        // A lone leftover user joins the previous group rather than chat with nobody.
+                        var last = chats[^1];
+                        chats[^1] = last with { Members = [.. last.Members, first] };
+                        break;
+                    }
+
+                    var members = new int[size];
+                    for (var m = 0; m < size; m++)
+                    {
+                        members[m] = first + m;
+                    }
+
+                    chats.Add(new PlannedChat(chats.Count, members, IsDirect: false));
+                }
+
+                break;
+        }
+
+        return new LoadPlan(devices, chats);
+    }
+}

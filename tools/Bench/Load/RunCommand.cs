@@ -1,0 +1,86 @@
+using System.CommandLine;
+using Messaging.Bench.Cli;
+using Spectre.Console;
+
+namespace Messaging.Bench.Load;
+
+public static class RunCommand
+{
+    private static readonly LoadOptions Defaults = new() { Edges = [] };
+
+    public static Command Create()
+    {
+        var edges = CommonOptions.Edges();
+        var scenario = new Option<string>("--scenario")
+        {
+            Description = "group-fanout | direct | offline-catchup | connect",
+            DefaultValueFactory = _ => "group-fanout",
+        }.AcceptOnlyFromAmong("group-fanout", "direct", "offline-catchup", "connect");
+        var rates = new Option<double[]>("--rates")
+        {
+            Description = "offered send rates in messages/s, one step each, e.g. 250,500,1000,2000,4000,8000 (offline-catchup sends at the first)",
+            DefaultValueFactory = _ => [.. Defaults.Rates],
+            CustomParser = result =>
+            {
+                var text = string.Join(',', result.Tokens.Select(t => t.Value));
+                if (!CommonOptions.TryParseRates(text, out var parsed, out var error))
+                {
+                    result.AddError(error!);
+                }
+
+                return parsed;
+            },
+        };
+        var users = CommonOptions.Positive("--users", Defaults.Users, "devices to connect (one user each), spread round-robin over the Edge nodes");
+        var groupSize = CommonOptions.Positive("--group-size", Defaults.GroupSize, "members per group (group-fanout, offline-catchup)");
+        var warmup = CommonOptions.Seconds("--warmup", Defaults.Warmup.TotalSeconds, "unmeasured sending at the step's rate before each step");
+        var duration = CommonOptions.Seconds("--duration", Defaults.Duration.TotalSeconds, "measured sending per step");
+        var drain = CommonOptions.Seconds("--drain", Defaults.Drain.TotalSeconds, "wait after sending for late deliveries before counting the rest as missing");
+        var settle = CommonOptions.Seconds("--settle", Defaults.Settle.TotalSeconds, "pause for device registration to propagate (after connecting, after going offline, before catch-up)");
+        var setupTimeout = CommonOptions.Seconds("--setup-timeout", Defaults.SetupTimeout.TotalSeconds, "limit for set-up (tokens, connections, chats, probe) and for offline catch-up");
+        var bodyBytes = CommonOptions.Positive("--body-bytes", Defaults.BodyBytes, "message body size");
+        var concurrency = CommonOptions.Positive("--connect-concurrency", Defaults.ConnectConcurrency, "token requests and connections opened in parallel");
+        var ackInterval = CommonOptions.Seconds("--ack-interval", Defaults.AckInterval.TotalSeconds, "how often each device acks the highest seq per chat");
+        var maxP99 = CommonOptions.Seconds("--max-p99", Defaults.MaxP99.TotalSeconds, "stop stepping once a step's p99 exceeds this");
+        var offlineMessages = CommonOptions.Positive("--offline-messages", Defaults.OfflineMessages, "offline-catchup: messages sent to each group while its members are offline");
+        var resultsDirectory = new Option<string>("--results") { Description = "directory for the JSON-lines results", DefaultValueFactory = _ => Defaults.ResultsDirectory };
+        var chart = new Option<string>("--chart") { Description = "SVG chart of the sweep (empty: none)", DefaultValueFactory = _ => Defaults.ChartPath };
+        var command = new Command("run", "Open-loop load through the real Edge nodes: one JSON line per step, a chart of the sweep")
+        {
+            edges, scenario, rates, users, groupSize, warmup, duration, drain, settle, setupTimeout, bodyBytes, concurrency, ackInterval, maxP99, offlineMessages, resultsDirectory, chart,
+        };
+        command.SetAction(async (parse, cancellationToken) =>
+        {
+            var options = new LoadOptions
+            {
+                Edges = CommonOptions.ParseEdges(parse.GetValue(edges)),
+                Scenario = ParseScenario(parse.GetValue(scenario)),
+                Rates = parse.GetValue(rates) ?? Defaults.Rates,
+                Users = parse.GetValue(users),
+                GroupSize = parse.GetValue(groupSize),
+                Warmup = TimeSpan.FromSeconds(parse.GetValue(warmup)),
+                Duration = TimeSpan.FromSeconds(parse.GetValue(duration)),
+                Drain = TimeSpan.FromSeconds(parse.GetValue(drain)),
+                Settle = TimeSpan.FromSeconds(parse.GetValue(settle)),
+                SetupTimeout = TimeSpan.FromSeconds(parse.GetValue(setupTimeout)),
+                BodyBytes = parse.GetValue(bodyBytes),
+                ConnectConcurrency = parse.GetValue(concurrency),
+                AckInterval = TimeSpan.FromSeconds(Math.Max(0.01, parse.GetValue(ackInterval))),
+                MaxP99 = TimeSpan.FromSeconds(parse.GetValue(maxP99)),
+                OfflineMessages = parse.GetValue(offlineMessages),
+                ResultsDirectory = parse.GetValue(resultsDirectory) ?? Defaults.ResultsDirectory,
+                ChartPath = parse.GetValue(chart) ?? string.Empty,
+            };
+            return await new LoadRunner(options, AnsiConsole.Console).RunAsync(cancellationToken);
+        });
+        return command;
+    }
+
+    private static Scenario ParseScenario(string? name) => name switch
+    {
+        "direct" => Scenario.Direct,
+        "offline-catchup" => Scenario.OfflineCatchup,
+        "connect" => Scenario.Connect,
+        _ => Scenario.GroupFanout,
+    };
+}

@@ -1,0 +1,63 @@
+using Messaging.Contracts;
+using Messaging.Contracts.Delivery;
+using Messaging.Contracts.Events;
+using Messaging.Contracts.Protocol;
+
+namespace Messaging.Bench.Micro;
+
+/// <summary>Representative records for the micro-benchmarks: a 100-byte body in a group of 10 (the load generator's defaults).</summary>
+internal static class SampleRecords
+{
+    public const int GroupSize = 10;
+
+    public static readonly string Body = new('x', 100);
+
+    public static readonly DateTimeOffset At = new(2025, 1, 1, 12, 0, 0, TimeSpan.Zero);
+
+    public static string[] DeviceIds(int count)
+    {
+        var devices = new string[count];
+        for (var i = 0; i < count; i++)
+        {
+            devices[i] = "bench-u" + i.ToString(System.Globalization.CultureInfo.InvariantCulture) + "-d0";
+        }
+
+        return devices;
+    }
+
+    public static MessageSent MessageSent() => new()
+    {
+        ChatId = "g-7f3c2a9e",
+        Seq = 4711,
+        Actor = new DeviceRef("bench-u0", "bench-u0-d0"),
+        OccurredAt = At,
+        RecipientDevices = DeviceIds(GroupSize),
+        MessageId = "01943a1c-7d2e-7b4f-9a51-3f0c2d8e4b6a",
+        ClientMsgId = "b1.3.4711.123456789",
+        Body = Body,
+    };
+
+    public static MessageFrame MessageFrame() => new()
+    {
+        ChatId = "g-7f3c2a9e",
+        Seq = 4711,
+        MessageId = "01943a1c-7d2e-7b4f-9a51-3f0c2d8e4b6a",
+        ClientMsgId = "b1.3.4711.123456789",
+        Sender = new DeviceRef("bench-u0", "bench-u0-d0"),
+        Body = Body,
+        SentAt = At,
+    };
+
+    /// <summary>The five devices of one Edge node out of two (the group's other half).</summary>
+    public static EventRouted EventRouted() => new()
+    {
+        DeviceIds = DeviceIds(GroupSize / 2),
+        Event = MessageSent(),
+    };
+
+    public static byte[] SendFrameUtf8() =>
+        System.Text.Encoding.UTF8.GetBytes("{\"type\":\"message.send\",\"id\":\"r42\",\"chatId\":\"g-7f3c2a9e\",\"clientMsgId\":\"b1.3.4711.123456789\",\"body\":\"" + Body + "\"}");
+
+    public static byte[] AckFrameUtf8() =>
+        "{\"type\":\"ack\",\"chatId\":\"g-7f3c2a9e\",\"seq\":4711}"u8.ToArray();
+}

@@ -1,0 +1,14 @@
+using System.CommandLine;
+using Messaging.Bench.Charts;
+using Messaging.Bench.Load;
+using Messaging.Bench.Micro;
+using Messaging.Bench.Smoke;
+
+var root = new RootCommand("Messaging bench: smoke test, open-loop load generator, micro-benchmarks")
+{
+    SmokeCommand.Create(),
+    RunCommand.Create(),
+    MicroCommand.Create(),
+    ChartCommand.Create(),
+};
+return await root.Parse(args).InvokeAsync();
