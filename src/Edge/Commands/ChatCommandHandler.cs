@@ -1,0 +1,111 @@
+using Messaging.Contracts.Commands;
+using Messaging.Contracts.Devices;
+using Messaging.Contracts.Protocol;
+using Messaging.Contracts.Serialization;
+using Messaging.Contracts.Topics;
+using Messaging.Edge.Sockets;
+using Microsoft.Extensions.Options;
+
+namespace Messaging.Edge.Commands;
+
+/// <summary>
+/// Turns chat frames into commands on <c>chat.commands</c> (key: chat id) and replies once the
+/// broker acknowledged them: nothing is confirmed to a client before it is durable in the log.
+/// The Router decides; its refusals come back through the node topic as <c>error</c> frames.
+/// </summary>
+internal sealed class ChatCommandHandler(EdgeProducer producer, TopicNames topics, IOptions<EdgeOptions> options, TimeProvider clock)
+{
+    private readonly int _node = options.Value.NodeId;
+
+    public Task CreateChatAsync(Connection connection, CreateChatFrame frame, CancellationToken cancellationToken)
+    {
+        var chatId = Guid.CreateVersion7().ToString();
+        var command = new CreateChat
+        {
+            CommandId = NewId(),
+            ChatId = chatId,
+            Origin = connection.Device,
+            OriginNode = _node,
+            RequestId = frame.Id,
+            IssuedAt = clock.GetUtcNow(),
+            Title = frame.Title,
+            Members = frame.Members,
+        };
+        return AppendAsync(connection, command, new ChatCreatedFrame(frame.Id, chatId), cancellationToken);
+    }
+
+    public Task SendMessageAsync(Connection connection, SendMessageFrame frame, CancellationToken cancellationToken)
+    {
+        var chatId = frame.ChatId ?? DirectChats.Id(connection.Device.UserId, frame.ToUserId!);
+        var messageId = Guid.CreateVersion7().ToString();
+        var command = new SendMessage
+        {
+            CommandId = NewId(),
+            ChatId = chatId,
+            Origin = connection.Device,
+            OriginNode = _node,
+            RequestId = frame.Id,
+            IssuedAt = clock.GetUtcNow(),
+            ClientMsgId = frame.ClientMsgId,
+            MessageId = messageId,
+            Body = frame.Body,
+            PeerUserId = frame.ToUserId,
+            Attachments = frame.Attachments,
+        };
+        var reply = new MessageAcceptedFrame { Id = frame.Id, ClientMsgId = frame.ClientMsgId, ChatId = chatId, MessageId = messageId };
+        return AppendAsync(connection, command, reply, cancellationToken);
+    }
+
+    public Task AddMembersAsync(Connection connection, AddMembersFrame frame, CancellationToken cancellationToken) =>
+        AppendAsync(connection, new AddMembers { UserIds = frame.UserIds, ChatId = frame.ChatId, CommandId = NewId(), Origin = connection.Device, OriginNode = _node, RequestId = frame.Id, IssuedAt = clock.GetUtcNow() }, new AcceptedFrame(frame.Id), cancellationToken);
+
+    public Task RemoveMemberAsync(Connection connection, RemoveMemberFrame frame, CancellationToken cancellationToken) =>
+        AppendAsync(connection, new RemoveMember { UserId = frame.UserId, ChatId = frame.ChatId, CommandId = NewId(), Origin = connection.Device, OriginNode = _node, RequestId = frame.Id, IssuedAt = clock.GetUtcNow() }, new AcceptedFrame(frame.Id), cancellationToken);
+
+    public Task LeaveChatAsync(Connection connection, LeaveChatFrame frame, CancellationToken cancellationToken) =>
+        AppendAsync(connection, new LeaveChat { ChatId = frame.ChatId, CommandId = NewId(), Origin = connection.Device, OriginNode = _node, RequestId = frame.Id, IssuedAt = clock.GetUtcNow() }, new AcceptedFrame(frame.Id), cancellationToken);
+
+    public Task GrantAdminAsync(Connection connection, GrantAdminFrame frame, CancellationToken cancellationToken) =>
+        AppendAsync(connection, new GrantAdmin { UserId = frame.UserId, ChatId = frame.ChatId, CommandId = NewId(), Origin = connection.Device, OriginNode = _node, RequestId = frame.Id, IssuedAt = clock.GetUtcNow() }, new AcceptedFrame(frame.Id), cancellationToken);
+
+    /// <summary>Records the device's cumulative ack on <c>device.acks</c> (no reply unless it fails).</summary>
+    public async Task AckAsync(Connection connection, AckFrame frame, CancellationToken cancellationToken)
+    {
+        var record = new DeliveryAcked
+        {
+            DeviceId = connection.DeviceId,
+            UserId = connection.Device.UserId,
+            ChatId = frame.ChatId,
+            Seq = frame.Seq,
+            AckedAt = clock.GetUtcNow(),
+        };
+        var produce = producer.ProduceAsync(topics.DeviceAcks, connection.DeviceId, Codecs.Devices.Encode(record), cancellationToken);
+        try
+        {
+            await produce;
+        }
+        catch (Exception ex) when (EdgeProducer.IsUnavailable(ex))
+        {
+            connection.TryPush(new ErrorFrame(frame.Id, ErrorCodes.Unavailable, "the ack was not recorded; send it again"));
+        }
+    }
+
+    private async Task AppendAsync(Connection connection, ChatCommand command, ServerFrame reply, CancellationToken cancellationToken)
+    {
+        // Started synchronously: commands of one connection reach the partition in frame order.
+        var produce = producer.ProduceAsync(topics.ChatCommands, command.ChatId, Codecs.Commands.Encode(command), cancellationToken);
+        try
+        {
+            await produce;
+        }
+        catch (Exception ex) when (EdgeProducer.IsUnavailable(ex))
+        {
+            connection.TryPush(new ErrorFrame(command.RequestId, ErrorCodes.Unavailable, "the log is unavailable; retry with the same clientMsgId"));
+            return;
+        }
+
+        connection.TryPush(reply);
+    }
+
+    private static string NewId() => Guid.CreateVersion7().ToString();
+}

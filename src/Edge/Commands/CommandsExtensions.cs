@@ -1,0 +1,12 @@
+namespace Messaging.Edge.Commands;
+
+public static class CommandsExtensions
+{
+    /// <summary>The node's producer and the frame → command handler.</summary>
+    public static IHostApplicationBuilder AddEdgeCommands(this IHostApplicationBuilder builder)
+    {
+        builder.Services.AddSingleton<EdgeProducer>();
+        builder.Services.AddSingleton<ChatCommandHandler>();
+        return builder;
+    }
+}

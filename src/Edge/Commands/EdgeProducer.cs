@@ -1,0 +1,51 @@
+using Confluent.Kafka;
+using Messaging.Hosting.Kafka;
+using Microsoft.Extensions.Options;
+
+namespace Messaging.Edge.Commands;
+
+/// <summary>
+/// The node's one Kafka producer (thread-safe, batches across all sockets). Acks=all and the
+/// no-reorder settings come from <see cref="KafkaClientFactory"/> and the Kafka profile; this
+/// adds the bound on how long a client waits before hearing <c>unavailable</c>.
+/// </summary>
+internal sealed class EdgeProducer : IDisposable
+{
+    private readonly IProducer<string, byte[]> _producer;
+
+    public EdgeProducer(KafkaClientFactory clients, IOptions<EdgeOptions> options, ILogger<EdgeProducer> logger)
+    {
+        var config = clients.ProducerConfig($"edge-{options.Value.NodeId}");
+        // librdkafka retries until this timeout; after it the send fails and the client retries
+        // with the same clientMsgId (the Router de-duplicates), instead of waiting minutes.
+        config.MessageTimeoutMs = options.Value.ProduceTimeoutMs;
+        _producer = new ProducerBuilder<string, byte[]>(config)
+            .SetLogHandler((_, log) => EdgeLog.KafkaClientLog(logger, log.Facility, log.Message))
+            .Build();
+    }
+
+    /// <summary>
+    /// Appends a record and completes when the broker acknowledged it. The record is handed to
+    /// the client library synchronously, before the first await, so records produced in call
+    /// order are appended in that order (per partition).
+    /// </summary>
+    public Task<DeliveryResult<string, byte[]>> ProduceAsync(string topic, string key, byte[] value, CancellationToken cancellationToken) =>
+        _producer.ProduceAsync(topic, new Message<string, byte[]> { Key = key, Value = value }, cancellationToken);
+
+    public void Dispose()
+    {
+        try
+        {
+            _producer.Flush(TimeSpan.FromSeconds(5));
+        }
+        catch (KafkaException)
+        {
+            // Shutting down with the broker gone: unacknowledged records were never confirmed to anyone.
+        }
+
+        _producer.Dispose();
+    }
+
+    /// <summary>Whether a produce failure means "the log is unavailable, retry later".</summary>
+    public static bool IsUnavailable(Exception exception) => exception is KafkaException;
+}

@@ -1,0 +1,143 @@
+using Confluent.Kafka;
+using Messaging.Contracts.Serialization;
+using Messaging.Contracts.Topics;
+using Messaging.Edge.Sockets;
+using Messaging.Hosting.Kafka;
+using Microsoft.Extensions.Options;
+
+namespace Messaging.Edge.Delivery;
+
+/// <summary>
+/// Reads this node's topic <c>delivery.node-{NodeId}</c> and pushes each record to the listed
+/// local sockets. It starts at the end of the topic (no consumer group, no commits): anything
+/// older is in the devices' inboxes and reaches them through <c>sync</c>. A dedicated thread
+/// runs the blocking consume loop; it never waits on a socket (pushes use the non-blocking
+/// bounded queues), so one slow client cannot delay the others.
+/// </summary>
+internal sealed class DeliveryConsumer(
+    KafkaClientFactory clients,
+    TopicNames topics,
+    ConnectionRegistry registry,
+    IOptions<EdgeOptions> options,
+    ILogger<DeliveryConsumer> logger) : IHostedService, IDisposable
+{
+    private readonly CancellationTokenSource _stop = new();
+    private readonly TaskCompletionSource _positioned = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly string _topic = topics.DeliveryNode(options.Value.NodeId);
+    private Thread? _thread;
+
+    private long _delivered;
+
+    /// <summary>Records pushed to at least one socket (for tests and metrics).</summary>
+    public long Delivered => Interlocked.Read(ref _delivered);
+
+    /// <summary>Starts the loop and waits until its start position is fixed, so nothing produced after start-up is missed.</summary>
+    public async Task StartAsync(CancellationToken cancellationToken)
+    {
+        _thread = new Thread(Run) { IsBackground = true, Name = "edge-delivery" };
+        _thread.Start();
+        await _positioned.Task.WaitAsync(cancellationToken);
+    }
+
+    public async Task StopAsync(CancellationToken cancellationToken)
+    {
+        await _stop.CancelAsync();
+        if (_thread is not null)
+        {
+            await Task.Run(() => _thread.Join(), cancellationToken);
+        }
+    }
+
+    private void Run()
+    {
+        var token = _stop.Token;
+        try
+        {
+            var config = clients.ConsumerConfig($"edge-{_topic}-{Guid.NewGuid():N}", $"edge-delivery-{options.Value.NodeId}");
+            using var consumer = new ConsumerBuilder<string, byte[]>(config).Build();
+            using var admin = new AdminClientBuilder(clients.AdminConfig($"edge-delivery-{options.Value.NodeId}")).Build();
+            var metadata = admin.GetMetadata(_topic, TimeSpan.FromSeconds(10));
+            var partitions = metadata.Topics.Single(t => t.Topic == _topic).Partitions.Select(p => new TopicPartition(_topic, p.PartitionId)).ToList();
+            if (partitions.Count == 0)
+            {
+                throw new InvalidOperationException($"Topic {_topic} has no partitions.");
+            }
+
+            // Resolve "the end" now, explicitly: Offset.End would be resolved lazily and could
+            // skip a record produced between start-up and the first fetch.
+            var positions = partitions
+                .Select(tp => new TopicPartitionOffset(tp, consumer.QueryWatermarkOffsets(tp, TimeSpan.FromSeconds(10)).High))
+                .ToList();
+            consumer.Assign(positions);
+            foreach (var position in positions)
+            {
+                EdgeLog.DeliveryStarted(logger, _topic, position.Offset.Value);
+            }
+
+            _positioned.TrySetResult();
+            while (!token.IsCancellationRequested)
+            {
+                var result = consumer.Consume(TimeSpan.FromMilliseconds(250));
+                if (result is null || result.IsPartitionEOF || result.Message.Value is null)
+                {
+                    continue;
+                }
+
+                Push(result.Message.Value, result.Offset.Value);
+            }
+        }
+        catch (OperationCanceledException) when (token.IsCancellationRequested)
+        {
+        }
+        catch (Exception ex)
+        {
+            EdgeLog.DeliveryFailed(logger, ex, _topic);
+            _positioned.TrySetException(ex);
+        }
+    }
+
+    /// <summary>Decodes one record, encodes its frame once and queues the same bytes on every listed local socket.</summary>
+    internal void Push(byte[] value, long offset)
+    {
+        var decoded = Codecs.Deliveries.Decode(value);
+        if (!decoded.IsOk)
+        {
+            // A record this build cannot read must not stop the node: skip it (the inbox still has it).
+            EdgeLog.UndecodableDelivery(logger, _topic, offset, decoded.Error);
+            return;
+        }
+
+        var delivery = decoded.Value!;
+        var frame = DeliveryFrames.ToFrame(delivery);
+        if (frame is null)
+        {
+            return;
+        }
+
+        SharedFrame? shared = null;
+        try
+        {
+            foreach (var deviceId in delivery.DeviceIds)
+            {
+                if (!registry.TryGet(deviceId, out var connection))
+                {
+                    continue;
+                }
+
+                // Encoded lazily: a record for devices that just left costs no serialization.
+                shared ??= SharedFrame.Encode(frame);
+                connection.TryPush(shared);
+            }
+        }
+        finally
+        {
+            if (shared is not null)
+            {
+                shared.Release();
+                Interlocked.Increment(ref _delivered);
+            }
+        }
+    }
+
+    public void Dispose() => _stop.Dispose();
+}

@@ -1,0 +1,70 @@
+using Messaging.Contracts.Delivery;
+using Messaging.Contracts.Events;
+using Messaging.Contracts.Protocol;
+
+namespace Messaging.Edge.Delivery;
+
+/// <summary>What a client sees for each node delivery and chat event (pure mapping).</summary>
+internal static class DeliveryFrames
+{
+    public static ServerFrame? ToFrame(NodeDelivery delivery) => delivery switch
+    {
+        EventRouted routed => ToFrame(routed.Event),
+        CommandRejected rejected => new ErrorFrame(rejected.RequestId, rejected.Code, rejected.Message),
+        DuplicateSendIgnored duplicate => new MessageAcceptedFrame
+        {
+            Id = duplicate.RequestId,
+            ClientMsgId = duplicate.ClientMsgId,
+            ChatId = duplicate.ChatId,
+            MessageId = duplicate.MessageId,
+            Seq = duplicate.Seq,
+        },
+        _ => null,
+    };
+
+    public static ServerFrame ToFrame(ChatEvent chatEvent) => chatEvent switch
+    {
+        MessageSent sent => new MessageFrame
+        {
+            ChatId = sent.ChatId,
+            Seq = sent.Seq,
+            MessageId = sent.MessageId,
+            ClientMsgId = sent.ClientMsgId,
+            Sender = sent.Actor,
+            Body = sent.Body,
+            SentAt = sent.OccurredAt,
+            Attachments = sent.Attachments,
+        },
+        ChatCreated created => Update(created, ChangeKinds.Created, created.Members.Select(m => m.UserId).ToList(), created.Title),
+        MembersAdded added => Update(added, ChangeKinds.MembersAdded, added.UserIds, null),
+        MemberRemoved removed => Update(removed, ChangeKinds.MemberRemoved, [removed.UserId], null),
+        MemberLeft left => Update(left, ChangeKinds.MemberLeft, left.PromotedAdmin is null ? [left.UserId] : [left.UserId, left.PromotedAdmin], null),
+        AdminGranted granted => Update(granted, ChangeKinds.AdminGranted, [granted.UserId], null),
+        _ => Update(chatEvent, chatEvent.GetType().Name, null, null),
+    };
+
+    private static ChatUpdatedFrame Update(ChatEvent e, string change, IReadOnlyList<string>? userIds, string? title) => new()
+    {
+        ChatId = e.ChatId,
+        Seq = e.Seq,
+        Change = change,
+        Actor = e.Actor,
+        UserIds = userIds,
+        Title = title,
+        At = e.OccurredAt,
+    };
+}
+
+/// <summary>
+/// The <c>change</c> of a <c>chat.updated</c> frame; the same words as the <c>kind</c> column of
+/// the <c>messages</c> read model, so live pushes and sync/history look alike.
+/// </summary>
+internal static class ChangeKinds
+{
+    public const string Message = "message";
+    public const string Created = "created";
+    public const string MembersAdded = "members.added";
+    public const string MemberRemoved = "member.removed";
+    public const string MemberLeft = "member.left";
+    public const string AdminGranted = "admin.granted";
+}

@@ -1,0 +1,136 @@
+using System.Net.WebSockets;
+using Messaging.Contracts.Devices;
+using Messaging.Contracts.Protocol;
+using Messaging.Contracts.Serialization;
+using Messaging.Contracts.Topics;
+using Messaging.Edge.Commands;
+using Messaging.Edge.Sockets;
+using Microsoft.Extensions.Options;
+
+namespace Messaging.Edge.Devices;
+
+/// <summary>
+/// Writes <c>device.sessions</c>: where each local device is connected. Online on connect
+/// (awaited before the socket is served, so the Router can route to it), re-announced every
+/// third of the lease so a session of a crashed node expires, offline on disconnect. Each
+/// record is issued under the registry's per-device lock, so the records of one device are
+/// appended in the order its sockets came and went.
+/// </summary>
+internal sealed class SessionAnnouncer(
+    ConnectionRegistry registry,
+    EdgeProducer producer,
+    TopicNames topics,
+    IOptions<EdgeOptions> options,
+    TimeProvider clock,
+    ILogger<SessionAnnouncer> logger) : BackgroundService
+{
+    private readonly EdgeOptions _options = options.Value;
+
+    /// <summary>Makes <paramref name="connection"/> the device's socket on this node (closing a previous one) and announces it.</summary>
+    public async Task<bool> OnlineAsync(Connection connection, CancellationToken cancellationToken)
+    {
+        Connection? replaced;
+        Task produce;
+        lock (registry.LockFor(connection.DeviceId))
+        {
+            replaced = registry.Swap(connection);
+            produce = Produce(connection, online: true, cancellationToken);
+        }
+
+        replaced?.Close(CloseCodes.Replaced, "replaced by a newer connection of this device");
+        try
+        {
+            await produce;
+            return true;
+        }
+        catch (Exception ex) when (EdgeProducer.IsUnavailable(ex))
+        {
+            EdgeLog.ProduceFailed(logger, ex, topics.DeviceSessions);
+            return false;
+        }
+    }
+
+    /// <summary>Removes the socket and announces the device offline, unless a newer socket already replaced it.</summary>
+    public async Task OfflineAsync(Connection connection, CancellationToken cancellationToken)
+    {
+        Task? produce = null;
+        lock (registry.LockFor(connection.DeviceId))
+        {
+            if (registry.Remove(connection))
+            {
+                produce = Produce(connection, online: false, cancellationToken);
+            }
+        }
+
+        if (produce is null)
+        {
+            return;
+        }
+
+        try
+        {
+            await produce;
+        }
+        catch (Exception ex) when (EdgeProducer.IsUnavailable(ex) || ex is OperationCanceledException)
+        {
+            // The lease runs out by itself: the Router stops routing here after SessionLeaseSeconds.
+            EdgeLog.ProduceFailed(logger, ex, topics.DeviceSessions);
+        }
+    }
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        using var timer = new PeriodicTimer(_options.SessionLease / 3, clock);
+        var pending = new List<Task>();
+        while (await timer.WaitForNextTickAsync(stoppingToken))
+        {
+            pending.Clear();
+            foreach (var connection in registry.Connections)
+            {
+                lock (registry.LockFor(connection.DeviceId))
+                {
+                    if (registry.IsCurrent(connection) && !connection.IsClosing)
+                    {
+                        pending.Add(Produce(connection, online: true, stoppingToken));
+                    }
+                }
+            }
+
+            // All produced at once: the client library batches them into few requests.
+            try
+            {
+                await Task.WhenAll(pending);
+            }
+            catch (Exception ex) when (EdgeProducer.IsUnavailable(ex))
+            {
+                EdgeLog.HeartbeatFailed(logger, ex, pending.Count(t => t.IsFaulted));
+            }
+        }
+    }
+
+    private Task<Confluent.Kafka.DeliveryResult<string, byte[]>> Produce(Connection connection, bool online, CancellationToken cancellationToken)
+    {
+        var now = clock.GetUtcNow();
+        var record = new DeviceSessionChanged
+        {
+            DeviceId = connection.DeviceId,
+            UserId = connection.Device.UserId,
+            Node = online ? _options.NodeId : null,
+            SessionId = connection.SessionId,
+            ChangedAt = now,
+            LeaseUntil = online ? now + _options.SessionLease : null,
+        };
+        return producer.ProduceAsync(topics.DeviceSessions, connection.DeviceId, Codecs.Devices.Encode(record), cancellationToken);
+    }
+
+    /// <summary>Closes every local socket at shutdown so each announces itself offline.</summary>
+    public override async Task StopAsync(CancellationToken cancellationToken)
+    {
+        foreach (var connection in registry.Connections)
+        {
+            connection.Close((int)WebSocketCloseStatus.EndpointUnavailable, "server shutting down");
+        }
+
+        await base.StopAsync(cancellationToken);
+    }
+}

@@ -1,0 +1,52 @@
+using Messaging.Edge.Auth;
+using Messaging.Edge.Commands;
+using Messaging.Edge.Delivery;
+using Messaging.Edge.Devices;
+using Messaging.Edge.History;
+using Messaging.Edge.Media;
+using Messaging.Edge.Sockets;
+using Messaging.Edge.Sync;
+using Microsoft.Extensions.Options;
+
+namespace Messaging.Edge;
+
+public static class EdgeExtensions
+{
+    /// <summary>Everything an Edge node runs; expects AddServiceDefaults and AddMessagingPostgres.</summary>
+    public static IHostApplicationBuilder AddEdge(this IHostApplicationBuilder builder)
+    {
+        builder.Services.AddOptions<EdgeOptions>()
+            .Bind(builder.Configuration.GetSection(EdgeOptions.Section))
+            .ValidateDataAnnotations()
+            .ValidateOnStart();
+        builder.Services.AddSingleton<IValidateOptions<EdgeOptions>, EdgeOptionsValidator>();
+        builder.Services.AddProblemDetails();
+
+        // Hosted services start in registration order: topics exist before the device table and
+        // the delivery consumer read them.
+        builder.Services.AddHostedService<TopicBootstrap>();
+        builder.AddEdgeAuth();
+        builder.AddEdgeCommands();
+        builder.AddEdgeDevices();
+        builder.AddEdgeDelivery();
+        builder.AddEdgeSync();
+        builder.AddEdgeHistory();
+        builder.AddEdgeMedia();
+        builder.AddEdgeSockets();
+        return builder;
+    }
+
+    public static WebApplication MapEdge(this WebApplication app)
+    {
+        app.UseExceptionHandler();
+        app.UseStatusCodePages();
+        app.UseWebSockets();
+        app.UseAuthentication();
+        app.UseAuthorization();
+        app.MapDevTokens();
+        app.MapEdgeSockets();
+        app.MapEdgeHistory();
+        app.MapEdgeMedia();
+        return app;
+    }
+}

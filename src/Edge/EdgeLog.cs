@@ -1,0 +1,44 @@
+namespace Messaging.Edge;
+
+/// <summary>Every log line of Edge, source-generated (no boxing, no parsing of templates at run time).</summary>
+internal static partial class EdgeLog
+{
+    [LoggerMessage(EventId = 1, Level = LogLevel.Information, Message = "Device {UserId}/{DeviceId} connected (session {SessionId})")]
+    public static partial void Connected(ILogger logger, string userId, string deviceId, string sessionId);
+
+    [LoggerMessage(EventId = 2, Level = LogLevel.Information, Message = "Device {UserId}/{DeviceId} disconnected (close {CloseCode})")]
+    public static partial void Disconnected(ILogger logger, string userId, string deviceId, int closeCode);
+
+    [LoggerMessage(EventId = 3, Level = LogLevel.Warning, Message = "Closing {DeviceId}: {Reason} ({CloseCode})")]
+    public static partial void Closing(ILogger logger, string deviceId, string reason, int closeCode);
+
+    [LoggerMessage(EventId = 4, Level = LogLevel.Warning, Message = "Produce to {Topic} failed")]
+    public static partial void ProduceFailed(ILogger logger, Exception exception, string topic);
+
+    [LoggerMessage(EventId = 5, Level = LogLevel.Error, Message = "Request {Type} of {DeviceId} failed")]
+    public static partial void RequestFailed(ILogger logger, Exception exception, string type, string deviceId);
+
+    [LoggerMessage(EventId = 6, Level = LogLevel.Warning, Message = "Skipped undecodable delivery at {Topic} @{Offset}: {Error}")]
+    public static partial void UndecodableDelivery(ILogger logger, string topic, long offset, string? error);
+
+    [LoggerMessage(EventId = 7, Level = LogLevel.Information, Message = "Delivery consumer reading {Topic} from offset {Offset}")]
+    public static partial void DeliveryStarted(ILogger logger, string topic, long offset);
+
+    [LoggerMessage(EventId = 8, Level = LogLevel.Error, Message = "Delivery consumer of {Topic} failed")]
+    public static partial void DeliveryFailed(ILogger logger, Exception exception, string topic);
+
+    [LoggerMessage(EventId = 9, Level = LogLevel.Warning, Message = "Session heartbeat failed for {Count} devices")]
+    public static partial void HeartbeatFailed(ILogger logger, Exception exception, int count);
+
+    [LoggerMessage(EventId = 10, Level = LogLevel.Information, Message = "Topics ensured under prefix '{Prefix}'")]
+    public static partial void TopicsEnsured(ILogger logger, string prefix);
+
+    [LoggerMessage(EventId = 11, Level = LogLevel.Warning, Message = "Refused device {UserId}/{DeviceId}: {Count} devices already registered")]
+    public static partial void TooManyDevices(ILogger logger, string userId, string deviceId, int count);
+
+    [LoggerMessage(EventId = 12, Level = LogLevel.Debug, Message = "Socket of {DeviceId} ended abnormally")]
+    public static partial void SocketFailed(ILogger logger, Exception exception, string deviceId);
+
+    [LoggerMessage(EventId = 13, Level = LogLevel.Warning, Message = "Kafka client: {Facility} {Message}")]
+    public static partial void KafkaClientLog(ILogger logger, string facility, string message);
+}

@@ -1,0 +1,96 @@
+using System.ComponentModel.DataAnnotations;
+using Messaging.Hosting;
+using Microsoft.Extensions.Options;
+
+namespace Messaging.Edge;
+
+/// <summary>Settings of one Edge node (section <c>Edge</c>), validated at start.</summary>
+public sealed class EdgeOptions
+{
+    public const string Section = "Edge";
+
+    /// <summary>This node's id k: it reads <c>delivery.node-k</c> (0 … <c>Cluster:EdgeNodes</c>-1).</summary>
+    [Range(0, 255)]
+    public int NodeId { get; set; }
+
+    /// <summary>Largest WebSocket message accepted from a client; a bigger one is skipped with <c>too_large</c>.</summary>
+    [Range(1024, 16 * 1024 * 1024)]
+    public int MaxFrameBytes { get; set; } = 96 * 1024;
+
+    /// <summary>Largest message body (UTF-8 bytes).</summary>
+    [Range(1, 16 * 1024 * 1024)]
+    public int MaxBodyBytes { get; set; } = 64 * 1024;
+
+    /// <summary>Longest id a client may send (chat, user, device, client message, frame ids).</summary>
+    [Range(8, 1024)]
+    public int MaxIdLength { get; set; } = 128;
+
+    /// <summary>
+    /// Frames waiting to be written to one socket. When a live push finds it full the client is
+    /// too slow and is closed (4003): memory per connection stays bounded.
+    /// </summary>
+    [Range(4, 1_000_000)]
+    public int SendQueueCapacity { get; set; } = 1024;
+
+    /// <summary>Requests of one connection being processed at once (pipelined sends wait for broker acks).</summary>
+    [Range(1, 100_000)]
+    public int MaxInflightRequests { get; set; } = 256;
+
+    /// <summary>A session record is valid this long; it is re-announced every third of it.</summary>
+    [Range(3, 3600)]
+    public int SessionLeaseSeconds { get; set; } = 30;
+
+    [Range(1, 1000)]
+    public int MaxDevicesPerUser { get; set; } = 6;
+
+    /// <summary>Inbox rows read per PostgreSQL query while streaming a sync.</summary>
+    [Range(1, 100_000)]
+    public int SyncPageSize { get; set; } = 200;
+
+    /// <summary>History page size when the request has no limit.</summary>
+    [Range(1, 10_000)]
+    public int HistoryPageSize { get; set; } = 50;
+
+    [Range(1, 10_000)]
+    public int HistoryMaxPageSize { get; set; } = 500;
+
+    /// <summary>How long a produce may wait for the broker before the client gets <c>unavailable</c>.</summary>
+    [Range(100, 600_000)]
+    public int ProduceTimeoutMs { get; set; } = 10_000;
+
+    /// <summary>How long a server-initiated close may take before the socket is aborted.</summary>
+    [Range(1, 300)]
+    public int CloseTimeoutSeconds { get; set; } = 5;
+
+    /// <summary>Create missing topics at start (always done when <c>Kafka:TopicPrefix</c> is set).</summary>
+    public bool EnsureTopics { get; set; }
+
+    public TimeSpan SessionLease => TimeSpan.FromSeconds(SessionLeaseSeconds);
+
+    public TimeSpan CloseTimeout => TimeSpan.FromSeconds(CloseTimeoutSeconds);
+}
+
+/// <summary>Checks what data annotations cannot: the node id fits the cluster's node topics.</summary>
+internal sealed class EdgeOptionsValidator(IOptions<ClusterOptions> cluster) : IValidateOptions<EdgeOptions>
+{
+    public ValidateOptionsResult Validate(string? name, EdgeOptions options)
+    {
+        var nodes = cluster.Value.EdgeNodes;
+        if (options.NodeId >= nodes)
+        {
+            return ValidateOptionsResult.Fail($"Edge:NodeId {options.NodeId} must be below Cluster:EdgeNodes ({nodes}).");
+        }
+
+        if (options.HistoryPageSize > options.HistoryMaxPageSize)
+        {
+            return ValidateOptionsResult.Fail("Edge:HistoryPageSize must not exceed Edge:HistoryMaxPageSize.");
+        }
+
+        if (options.MaxBodyBytes >= options.MaxFrameBytes)
+        {
+            return ValidateOptionsResult.Fail("Edge:MaxBodyBytes must be below Edge:MaxFrameBytes (the frame carries the body plus its envelope).");
+        }
+
+        return ValidateOptionsResult.Success;
+    }
+}

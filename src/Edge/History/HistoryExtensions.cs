@@ -1,0 +1,53 @@
+using Messaging.Contracts.Protocol;
+using Messaging.Contracts.Serialization;
+using Messaging.Edge.Auth;
+using Microsoft.Extensions.Options;
+
+namespace Messaging.Edge.History;
+
+public static class HistoryExtensions
+{
+    public static IHostApplicationBuilder AddEdgeHistory(this IHostApplicationBuilder builder)
+    {
+        builder.Services.AddSingleton<HistoryReader>();
+        return builder;
+    }
+
+    /// <summary>
+    /// <c>GET /v1/chats</c> (the caller's chats, last message, unread count of the calling device) and
+    /// <c>GET /v1/chats/{chatId}/messages?beforeSeq=&amp;limit=</c> (a <c>history.page</c>, members only).
+    /// </summary>
+    public static IEndpointRouteBuilder MapEdgeHistory(this IEndpointRouteBuilder app)
+    {
+        app.MapGet("/v1/chats", ListChatsAsync).RequireAuthorization();
+        app.MapGet("/v1/chats/{chatId}/messages", PageAsync).RequireAuthorization();
+        return app;
+    }
+
+    private static async Task<IResult> ListChatsAsync(HttpContext context, int? limit, HistoryReader reader, IOptions<EdgeOptions> options, CancellationToken cancellationToken)
+    {
+        var max = options.Value.HistoryMaxPageSize;
+        if (limit is < 1 || limit > max)
+        {
+            return Problems.Of(StatusCodes.Status400BadRequest, Problems.BadRequest, $"'limit' must be 1-{max}");
+        }
+
+        var device = context.User.Device();
+        var chats = await reader.ChatsAsync(device.UserId, device.DeviceId, limit ?? max, cancellationToken);
+        return Results.Json(new ChatListResponse(chats), EdgeJsonContext.Default.ChatListResponse);
+    }
+
+    private static async Task<IResult> PageAsync(HttpContext context, string chatId, long? beforeSeq, int? limit, HistoryReader reader, IOptions<EdgeOptions> options, CancellationToken cancellationToken)
+    {
+        var edge = options.Value;
+        if (chatId.Length > edge.MaxIdLength || beforeSeq is < 1 || limit is < 1 || limit > edge.HistoryMaxPageSize)
+        {
+            return Problems.Of(StatusCodes.Status400BadRequest, Problems.BadRequest, $"'beforeSeq' must be at least 1 and 'limit' 1-{edge.HistoryMaxPageSize}");
+        }
+
+        var page = await reader.PageAsync(context.User.Device().UserId, chatId, beforeSeq, limit ?? edge.HistoryPageSize, null, cancellationToken);
+        return page is null
+            ? Problems.Of(StatusCodes.Status403Forbidden, ErrorCodes.NotMember, "not a member of this chat")
+            : Results.Json<ServerFrame>(page, ContractsJsonContext.Default.ServerFrame);
+    }
+}

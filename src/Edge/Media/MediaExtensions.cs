@@ -1,0 +1,39 @@
+namespace Messaging.Edge.Media;
+
+public static class MediaExtensions
+{
+    /// <summary>Attachment URL signing against S3 (options from <c>S3</c>).</summary>
+    public static IHostApplicationBuilder AddEdgeMedia(this IHostApplicationBuilder builder)
+    {
+        builder.Services.AddOptions<S3Options>()
+            .Bind(builder.Configuration.GetSection(S3Options.Section))
+            .ValidateDataAnnotations()
+            .ValidateOnStart();
+        builder.Services.AddSingleton<MediaUrls>();
+        return builder;
+    }
+
+    /// <summary>
+    /// <c>GET /v1/media/{key}</c>: 302 to a pre-signed GET URL, or with <c>?redirect=false</c> the
+    /// URL as JSON. Any authenticated user may ask: keys are unguessable and only reach users
+    /// through messages of chats they are in.
+    /// </summary>
+    public static IEndpointRouteBuilder MapEdgeMedia(this IEndpointRouteBuilder app)
+    {
+        app.MapGet("/v1/media/{**key}", GetAsync).RequireAuthorization();
+        return app;
+    }
+
+    private static async Task<IResult> GetAsync(string key, bool? redirect, MediaUrls media)
+    {
+        if (!MediaUrls.IsValidKey(key))
+        {
+            return Problems.Of(StatusCodes.Status404NotFound, Problems.NotFound, "no such attachment key");
+        }
+
+        var (url, expiresAt) = await media.DownloadAsync(key);
+        return redirect == false
+            ? Results.Json(new MediaUrlResponse(key, url, expiresAt), EdgeJsonContext.Default.MediaUrlResponse)
+            : Results.Redirect(url);
+    }
+}

@@ -1,0 +1,163 @@
+using System.Net.WebSockets;
+using Messaging.Contracts;
+using Messaging.Contracts.Protocol;
+
+namespace Messaging.Edge.Sockets;
+
+/// <summary>
+/// One live WebSocket of one device on this node: its identity, its bounded send queue, and the
+/// send loop that is the only writer to the socket (WebSocket sends must not overlap).
+/// </summary>
+internal sealed class Connection : IDisposable
+{
+    private readonly WebSocket _socket;
+    private readonly ILogger _logger;
+    private readonly TimeSpan _closeTimeout;
+    private readonly CancellationTokenSource _closeDeadline = new();
+    private int _closeCode;
+    private string _closeReason = "";
+
+    public Connection(WebSocket socket, DeviceRef device, EdgeOptions options, ILogger logger)
+    {
+        _socket = socket;
+        _logger = logger;
+        Device = device;
+        SessionId = Guid.CreateVersion7().ToString();
+        _closeTimeout = options.CloseTimeout;
+        // Sync pages are paced by the client: one page of room is enough to keep the socket busy.
+        Queue = new SendQueue(options.SendQueueCapacity, Math.Max(1, Math.Min(options.SyncPageSize, options.SendQueueCapacity)));
+        Inflight = new SemaphoreSlim(options.MaxInflightRequests, options.MaxInflightRequests);
+    }
+
+    public DeviceRef Device { get; }
+
+    public string DeviceId => Device.DeviceId;
+
+    /// <summary>Unique per socket: the Router routes to the latest session of a device.</summary>
+    public string SessionId { get; }
+
+    public SendQueue Queue { get; }
+
+    /// <summary>Bounds the requests of this connection processed at once.</summary>
+    public SemaphoreSlim Inflight { get; }
+
+    /// <summary>Cancelled when the server closes the connection and the close did not finish in time.</summary>
+    public CancellationToken CloseDeadline => _closeDeadline.Token;
+
+    public bool IsClosing => Volatile.Read(ref _closeCode) != 0;
+
+    /// <summary>The close code this side asked for (0 while open).</summary>
+    public int CloseCode => Volatile.Read(ref _closeCode);
+
+    /// <summary>
+    /// Queues a live frame. A full queue means the client is not reading: the connection is
+    /// closed with <see cref="CloseCodes.SlowConsumer"/> (it will sync from its inbox when back).
+    /// </summary>
+    public bool TryPush(SharedFrame frame)
+    {
+        switch (Queue.TryEnqueue(frame))
+        {
+            case EnqueueResult.Enqueued:
+                return true;
+            case EnqueueResult.Full:
+                Close(CloseCodes.SlowConsumer, "send queue full");
+                return false;
+            default:
+                return false;
+        }
+    }
+
+    /// <summary>Encodes and queues one frame for this socket only (replies).</summary>
+    public bool TryPush(ServerFrame frame)
+    {
+        var shared = SharedFrame.Encode(frame);
+        try
+        {
+            return TryPush(shared);
+        }
+        finally
+        {
+            shared.Release();
+        }
+    }
+
+    /// <summary>
+    /// Asks the send loop to close the socket with <paramref name="code"/> after the frames already
+    /// queued (except for a slow consumer: they are dropped). The first close wins. If the close
+    /// handshake does not finish within <c>Edge:CloseTimeoutSeconds</c> the socket is aborted.
+    /// </summary>
+    public void Close(int code, string reason)
+    {
+        if (Interlocked.CompareExchange(ref _closeCode, code, 0) != 0)
+        {
+            return;
+        }
+
+        _closeReason = reason;
+        if (code != (int)WebSocketCloseStatus.NormalClosure)
+        {
+            EdgeLog.Closing(_logger, DeviceId, reason, code);
+        }
+
+        Queue.Complete();
+        if (code == CloseCodes.SlowConsumer)
+        {
+            Queue.DropPending();
+        }
+
+        try
+        {
+            _closeDeadline.CancelAfter(_closeTimeout);
+        }
+        catch (ObjectDisposedException)
+        {
+        }
+    }
+
+    /// <summary>Writes queued frames until the connection closes, then performs the close handshake.</summary>
+    public async Task RunSendLoopAsync(CancellationToken aborted)
+    {
+        using var linked = CancellationTokenSource.CreateLinkedTokenSource(aborted, _closeDeadline.Token);
+        var token = linked.Token;
+        try
+        {
+            while (await Queue.WaitToDequeueAsync(token))
+            {
+                while (Queue.TryDequeue(out var frame))
+                {
+                    try
+                    {
+                        if (CloseCode != CloseCodes.SlowConsumer)
+                        {
+                            await _socket.SendAsync(frame.Memory, WebSocketMessageType.Text, endOfMessage: true, token);
+                        }
+                    }
+                    finally
+                    {
+                        frame.Release();
+                    }
+                }
+            }
+
+            if (_socket.State is WebSocketState.Open or WebSocketState.CloseReceived)
+            {
+                var code = CloseCode == 0 ? (int)WebSocketCloseStatus.NormalClosure : CloseCode;
+                await _socket.CloseOutputAsync((WebSocketCloseStatus)code, _closeReason, token);
+            }
+        }
+        catch (Exception ex) when (ex is OperationCanceledException or WebSocketException or IOException)
+        {
+            // The peer vanished or did not finish the close in time: nothing more can be sent.
+            _socket.Abort();
+        }
+        finally
+        {
+            Queue.Complete();
+            Queue.DropPending();
+        }
+    }
+
+    // Inflight is not disposed: request tasks may still release it after the socket ended, and
+    // a SemaphoreSlim whose wait handle was never used holds no unmanaged resource.
+    public void Dispose() => _closeDeadline.Dispose();
+}

@@ -1,0 +1,73 @@
+using Messaging.Contracts.Protocol;
+using Messaging.Edge.Commands;
+using Messaging.Edge.Devices;
+using Messaging.Edge.History;
+using Messaging.Edge.Media;
+using Messaging.Edge.Sync;
+using Microsoft.Extensions.Options;
+
+namespace Messaging.Edge.Sockets;
+
+/// <summary>
+/// Routes a valid client frame to its feature. Every handler reaches its Kafka produce before
+/// its first await, so frames of one connection are appended in the order they arrived even
+/// though their replies are awaited concurrently.
+/// </summary>
+internal sealed class FrameDispatcher(
+    ChatCommandHandler commands,
+    DeviceDirectory devices,
+    ConnectionRegistry registry,
+    InboxSync sync,
+    HistoryReader history,
+    MediaUrls media,
+    IOptions<EdgeOptions> options)
+{
+    private readonly int _historyPageSize = options.Value.HistoryPageSize;
+
+    public Task DispatchAsync(Connection connection, ClientFrame frame, CancellationToken cancellationToken) => frame switch
+    {
+        PingFrame ping => Reply(connection, new PongFrame(ping.Id)),
+        SendMessageFrame send => commands.SendMessageAsync(connection, send, cancellationToken),
+        AckFrame ack => commands.AckAsync(connection, ack, cancellationToken),
+        CreateChatFrame create => commands.CreateChatAsync(connection, create, cancellationToken),
+        AddMembersFrame add => commands.AddMembersAsync(connection, add, cancellationToken),
+        RemoveMemberFrame remove => commands.RemoveMemberAsync(connection, remove, cancellationToken),
+        LeaveChatFrame leave => commands.LeaveChatAsync(connection, leave, cancellationToken),
+        GrantAdminFrame grant => commands.GrantAdminAsync(connection, grant, cancellationToken),
+        SyncFrame syncFrame => sync.StreamAsync(connection, syncFrame, cancellationToken),
+        HistoryFrame historyFrame => HistoryAsync(connection, historyFrame, cancellationToken),
+        UploadMediaFrame upload => UploadAsync(connection, upload),
+        RemoveDeviceFrame removeDevice => RemoveDeviceAsync(connection, removeDevice, cancellationToken),
+        _ => Reply(connection, new ErrorFrame(frame.Id, ErrorCodes.UnknownType, $"frame {frame.GetType().Name} is not handled")),
+    };
+
+    private async Task HistoryAsync(Connection connection, HistoryFrame frame, CancellationToken cancellationToken)
+    {
+        var page = await history.PageAsync(connection.Device.UserId, frame.ChatId, frame.BeforeSeq, frame.Limit ?? _historyPageSize, frame.Id, cancellationToken);
+        connection.TryPush(page is null ? new ErrorFrame(frame.Id, ErrorCodes.NotMember, "not a member of this chat") : page);
+    }
+
+    private async Task UploadAsync(Connection connection, UploadMediaFrame frame) =>
+        connection.TryPush(await media.UploadAsync(connection.Device, frame));
+
+    private async Task RemoveDeviceAsync(Connection connection, RemoveDeviceFrame frame, CancellationToken cancellationToken)
+    {
+        if (!await devices.RemoveAsync(connection.Device.UserId, frame.DeviceId, cancellationToken))
+        {
+            connection.TryPush(new ErrorFrame(frame.Id, ErrorCodes.Unavailable, "the device list could not be written; retry"));
+            return;
+        }
+
+        connection.TryPush(new AcceptedFrame(frame.Id));
+        if (registry.TryGet(frame.DeviceId, out var removed) && string.Equals(removed.Device.UserId, connection.Device.UserId, StringComparison.Ordinal))
+        {
+            removed.Close(CloseCodes.DeviceRemoved, "device removed");
+        }
+    }
+
+    private static Task Reply(Connection connection, ServerFrame frame)
+    {
+        connection.TryPush(frame);
+        return Task.CompletedTask;
+    }
+}

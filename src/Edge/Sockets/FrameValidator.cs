@@ -1,0 +1,253 @@
+using System.Text;
+using System.Text.Json;
+using Messaging.Contracts.Commands;
+using Messaging.Contracts.Protocol;
+using Messaging.Contracts.Serialization;
+
+namespace Messaging.Edge.Sockets;
+
+/// <summary>The limits a client frame is checked against (from <see cref="EdgeOptions"/>).</summary>
+internal sealed record FrameLimits(int MaxBodyBytes, int MaxIdLength, int HistoryMaxPageSize, long MaxAttachmentBytes)
+{
+    /// <summary>An attachment list longer than this is refused (a message is not a file dump).</summary>
+    public int MaxAttachments { get; init; } = 32;
+
+    /// <summary>The most user ids one membership frame may carry (the Router enforces the real group limit).</summary>
+    public int MaxUserIds { get; init; } = 1024;
+}
+
+/// <summary>The outcome of checking one client frame: a valid frame, or the error to answer with.</summary>
+internal readonly record struct FrameCheck(ClientFrame? Frame, string? Id, string? ErrorCode, string? ErrorMessage)
+{
+    public bool IsValid => Frame is not null;
+
+    public static FrameCheck Valid(ClientFrame frame) => new(frame, frame.Id, null, null);
+
+    public static FrameCheck Invalid(string? id, string code, string message) => new(null, id, code, message);
+}
+
+/// <summary>
+/// Decodes and checks a client frame (pure, no I/O): JSON shape through the source-generated
+/// contract, then the rules the type system cannot say (non-empty ids, body size, exactly one
+/// of chatId/toUserId, …). Never throws on client input.
+/// </summary>
+internal static class FrameValidator
+{
+    public static FrameCheck Validate(ReadOnlySpan<byte> utf8, string userId, FrameLimits limits)
+    {
+        var decoded = Codecs.ClientFrames.Decode(utf8);
+        if (decoded.Status == DecodeStatus.UnknownType)
+        {
+            return FrameCheck.Invalid(ReadId(utf8, limits), ErrorCodes.UnknownType, $"unknown frame type '{decoded.Type}'");
+        }
+
+        if (!decoded.IsOk)
+        {
+            return FrameCheck.Invalid(ReadId(utf8, limits), ErrorCodes.BadFrame, decoded.Error ?? "malformed frame");
+        }
+
+        var frame = decoded.Value!;
+        if (frame.Id is { } id && (id.Length == 0 || id.Length > limits.MaxIdLength))
+        {
+            return FrameCheck.Invalid(null, ErrorCodes.BadFrame, $"'id' must be 1-{limits.MaxIdLength} characters");
+        }
+
+        var error = Check(frame, userId, limits);
+        return error is null ? FrameCheck.Valid(frame) : FrameCheck.Invalid(frame.Id, error.Value.Code, error.Value.Message);
+    }
+
+    /// <summary>Best effort: the top-level <c>id</c> of a frame that failed to decode, so the error can echo it.</summary>
+    public static string? ReadId(ReadOnlySpan<byte> utf8, FrameLimits limits)
+    {
+        try
+        {
+            var reader = new Utf8JsonReader(utf8);
+            if (!reader.Read() || reader.TokenType != JsonTokenType.StartObject)
+            {
+                return null;
+            }
+
+            while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
+            {
+                var isId = reader.ValueTextEquals("id"u8);
+                if (!reader.Read())
+                {
+                    return null;
+                }
+
+                if (isId)
+                {
+                    return reader.TokenType == JsonTokenType.String && reader.ValueSpan.Length <= limits.MaxIdLength
+                        ? reader.GetString()
+                        : null;
+                }
+
+                reader.Skip();
+            }
+        }
+        catch (JsonException)
+        {
+        }
+        catch (InvalidOperationException)
+        {
+        }
+
+        return null;
+    }
+
+    private static (string Code, string Message)? Check(ClientFrame frame, string userId, FrameLimits limits) => frame switch
+    {
+        CreateChatFrame f => CheckUserIds(f.Members, "members", limits, allowEmpty: true)
+            ?? CheckOptionalText(f.Title, "title", limits.MaxBodyBytes),
+        SendMessageFrame f => CheckSend(f, userId, limits),
+        AckFrame f => CheckId(f.ChatId, "chatId", limits) ?? (f.Seq < 1 ? Bad("'seq' must be at least 1") : null),
+        SyncFrame f => f.Limit is < 1 ? Bad("'limit' must be at least 1") : null,
+        HistoryFrame f => CheckId(f.ChatId, "chatId", limits)
+            ?? (f.BeforeSeq is < 1 ? Bad("'beforeSeq' must be at least 1") : null)
+            ?? (f.Limit is { } l && (l < 1 || l > limits.HistoryMaxPageSize) ? Bad($"'limit' must be 1-{limits.HistoryMaxPageSize}") : null),
+        AddMembersFrame f => CheckId(f.ChatId, "chatId", limits) ?? CheckUserIds(f.UserIds, "userIds", limits, allowEmpty: false),
+        RemoveMemberFrame f => CheckId(f.ChatId, "chatId", limits) ?? CheckId(f.UserId, "userId", limits),
+        LeaveChatFrame f => CheckId(f.ChatId, "chatId", limits),
+        GrantAdminFrame f => CheckId(f.ChatId, "chatId", limits) ?? CheckId(f.UserId, "userId", limits),
+        RemoveDeviceFrame f => CheckId(f.DeviceId, "deviceId", limits),
+        UploadMediaFrame f => CheckUpload(f, limits),
+        PingFrame => null,
+        _ => (ErrorCodes.UnknownType, $"frame type {frame.GetType().Name} is not handled"),
+    };
+
+    private static (string, string)? CheckSend(SendMessageFrame f, string userId, FrameLimits limits)
+    {
+        if ((f.ChatId is null) == (f.ToUserId is null))
+        {
+            return Bad("exactly one of 'chatId' and 'toUserId' is required");
+        }
+
+        if (f.ChatId is not null && CheckId(f.ChatId, "chatId", limits) is { } chatError)
+        {
+            return chatError;
+        }
+
+        if (f.ToUserId is not null)
+        {
+            if (CheckId(f.ToUserId, "toUserId", limits) is { } peerError)
+            {
+                return peerError;
+            }
+
+            if (string.Equals(f.ToUserId, userId, StringComparison.Ordinal))
+            {
+                return Bad("'toUserId' must be another user");
+            }
+        }
+
+        if (CheckId(f.ClientMsgId, "clientMsgId", limits) is { } idError)
+        {
+            return idError;
+        }
+
+        if (Encoding.UTF8.GetByteCount(f.Body) > limits.MaxBodyBytes)
+        {
+            return (ErrorCodes.TooLarge, $"'body' exceeds {limits.MaxBodyBytes} bytes");
+        }
+
+        if (f.Attachments is { } attachments)
+        {
+            if (attachments.Count > limits.MaxAttachments)
+            {
+                return (ErrorCodes.TooLarge, $"at most {limits.MaxAttachments} attachments");
+            }
+
+            foreach (var attachment in attachments)
+            {
+                if (CheckAttachment(attachment, limits) is { } attachmentError)
+                {
+                    return attachmentError;
+                }
+            }
+        }
+
+        return null;
+    }
+
+    private static (string, string)? CheckAttachment(Attachment? attachment, FrameLimits limits)
+    {
+        if (attachment is null)
+        {
+            return Bad("an attachment is null");
+        }
+
+        if (string.IsNullOrEmpty(attachment.Key) || attachment.Key.Length > limits.MaxIdLength * 4)
+        {
+            return Bad("an attachment 'key' is empty or too long");
+        }
+
+        if (string.IsNullOrEmpty(attachment.ContentType) || attachment.ContentType.Length > limits.MaxIdLength)
+        {
+            return Bad("an attachment 'contentType' is empty or too long");
+        }
+
+        if (attachment.Size < 0)
+        {
+            return Bad("an attachment 'size' is negative");
+        }
+
+        return attachment.Size > limits.MaxAttachmentBytes
+            ? (ErrorCodes.TooLarge, $"an attachment exceeds {limits.MaxAttachmentBytes} bytes")
+            : null;
+    }
+
+    private static (string, string)? CheckUpload(UploadMediaFrame f, FrameLimits limits)
+    {
+        if (string.IsNullOrWhiteSpace(f.ContentType) || f.ContentType.Length > limits.MaxIdLength)
+        {
+            return Bad($"'contentType' must be 1-{limits.MaxIdLength} characters");
+        }
+
+        if (f.FileName is { Length: 0 } || f.FileName?.Length > limits.MaxIdLength * 2)
+        {
+            return Bad("'fileName' is empty or too long");
+        }
+
+        if (f.Size < 1)
+        {
+            return Bad("'size' must be at least 1");
+        }
+
+        return f.Size > limits.MaxAttachmentBytes
+            ? (ErrorCodes.TooLarge, $"'size' exceeds {limits.MaxAttachmentBytes} bytes")
+            : null;
+    }
+
+    private static (string, string)? CheckUserIds(IReadOnlyList<string> ids, string field, FrameLimits limits, bool allowEmpty)
+    {
+        if (!allowEmpty && ids.Count == 0)
+        {
+            return Bad($"'{field}' must not be empty");
+        }
+
+        if (ids.Count > limits.MaxUserIds)
+        {
+            return (ErrorCodes.TooManyMembers, $"'{field}' has more than {limits.MaxUserIds} entries");
+        }
+
+        foreach (var id in ids)
+        {
+            if (CheckId(id, field, limits) is { } error)
+            {
+                return error;
+            }
+        }
+
+        return null;
+    }
+
+    private static (string, string)? CheckOptionalText(string? text, string field, int maxBytes) =>
+        text is not null && Encoding.UTF8.GetByteCount(text) > maxBytes ? (ErrorCodes.TooLarge, $"'{field}' exceeds {maxBytes} bytes") : null;
+
+    private static (string, string)? CheckId(string? value, string field, FrameLimits limits) =>
+        string.IsNullOrEmpty(value) || value.Length > limits.MaxIdLength
+            ? Bad($"'{field}' must be 1-{limits.MaxIdLength} characters")
+            : null;
+
+    private static (string Code, string Message)? Bad(string message) => (ErrorCodes.BadFrame, message);
+}

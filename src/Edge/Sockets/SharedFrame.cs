@@ -1,0 +1,85 @@
+using System.Buffers;
+using System.Text.Json;
+using Messaging.Contracts.Protocol;
+using Messaging.Contracts.Serialization;
+
+namespace Messaging.Edge.Sockets;
+
+/// <summary>
+/// One encoded outbound frame in a pooled buffer, shared by every socket it goes to: a delivery
+/// for 50 local devices is serialized once, not 50 times. Reference counted: the creator holds
+/// one reference, each send queue entry another; the last <see cref="Release"/> returns the
+/// buffer to the pool.
+/// </summary>
+internal sealed class SharedFrame
+{
+    [ThreadStatic]
+    private static Utf8JsonWriter? _threadWriter;
+
+    private static readonly JsonWriterOptions WriterOptions = new() { SkipValidation = true };
+
+    private readonly byte[] _buffer;
+    private readonly int _length;
+    private int _references = 1;
+
+    private SharedFrame(byte[] buffer, int length)
+    {
+        _buffer = buffer;
+        _length = length;
+    }
+
+    public ReadOnlyMemory<byte> Memory => _buffer.AsMemory(0, _length);
+
+    public int Length => _length;
+
+    /// <summary>Current reference count (tests check that every path releases).</summary>
+    public int References => Volatile.Read(ref _references);
+
+    /// <summary>Serializes <paramref name="frame"/> as UTF-8 JSON straight into a pooled buffer.</summary>
+    public static SharedFrame Encode(ServerFrame frame)
+    {
+        var output = new PooledBufferWriter(512);
+        try
+        {
+            // One writer per thread, reset onto each new buffer: Utf8JsonWriter is a sizeable object.
+            var writer = _threadWriter;
+            if (writer is null)
+            {
+                writer = new Utf8JsonWriter(output, WriterOptions);
+                _threadWriter = writer;
+            }
+            else
+            {
+                writer.Reset(output);
+            }
+
+            JsonSerializer.Serialize(writer, frame, ContractsJsonContext.Default.ServerFrame);
+            writer.Flush();
+            writer.Reset(Stream.Null);
+            var (buffer, length) = output.Detach();
+            return new SharedFrame(buffer, length);
+        }
+        catch
+        {
+            output.Release();
+            throw;
+        }
+    }
+
+    public void AddReference() => Interlocked.Increment(ref _references);
+
+    public void Release()
+    {
+        var left = Interlocked.Decrement(ref _references);
+        if (left == 0)
+        {
+            ArrayPool<byte>.Shared.Return(_buffer);
+        }
+        else if (left < 0)
+        {
+            ThrowOverReleased();
+        }
+    }
+
+    private static void ThrowOverReleased() => throw new InvalidOperationException("SharedFrame released more often than referenced.");
+}

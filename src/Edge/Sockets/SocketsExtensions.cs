@@ -1,0 +1,19 @@
+namespace Messaging.Edge.Sockets;
+
+public static class SocketsExtensions
+{
+    public static IHostApplicationBuilder AddEdgeSockets(this IHostApplicationBuilder builder)
+    {
+        builder.Services.AddSingleton<ConnectionRegistry>();
+        builder.Services.AddSingleton<FrameDispatcher>();
+        builder.Services.AddSingleton<SocketEndpoint>();
+        return builder;
+    }
+
+    /// <summary><c>GET /ws</c>: the WebSocket endpoint (bearer token required: 401 before the upgrade otherwise).</summary>
+    public static IEndpointRouteBuilder MapEdgeSockets(this IEndpointRouteBuilder app)
+    {
+        app.Map("/ws", (HttpContext context, SocketEndpoint endpoint) => endpoint.HandleAsync(context)).RequireAuthorization();
+        return app;
+    }
+}

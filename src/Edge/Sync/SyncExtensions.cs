@@ -1,0 +1,10 @@
+namespace Messaging.Edge.Sync;
+
+public static class SyncExtensions
+{
+    public static IHostApplicationBuilder AddEdgeSync(this IHostApplicationBuilder builder)
+    {
+        builder.Services.AddSingleton<InboxSync>();
+        return builder;
+    }
+}
