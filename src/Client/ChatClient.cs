@@ -514,38 +514,8 @@ public sealed class ChatClient : IAsyncDisposable
     private static ServerFrame? Decode(byte[] buffer, int length)
     {
         var decoded = Codecs.ServerFrames.Decode(buffer.AsSpan(0, length));
-        if (decoded.IsOk)
-        {
-            return decoded.Value;
-        }
-
-        // Frames with a positional, nullable Id (error, pong, accepted, …) omit "id" when it is
-        // null, but the contract's constructor parameters are required when decoding: retry with
-        // an explicit null id. (Drop this once those parameters default to null in Contracts.)
-        if (decoded.Status != DecodeStatus.Malformed || length < 2 || buffer[0] != (byte)'{')
-        {
-            return null;
-        }
-
-        var patched = ArrayPool<byte>.Shared.Rent(length + IdNull.Length);
-        try
-        {
-            patched[0] = (byte)'{';
-            IdNull.CopyTo(patched.AsSpan(1));
-            var rest = buffer.AsSpan(1, length - 1);
-            var restIsEmpty = rest.Trim(" \t\r\n"u8).SequenceEqual("}"u8);
-            var written = 1 + IdNull.Length - (restIsEmpty ? 1 : 0);
-            rest.CopyTo(patched.AsSpan(written));
-            var retry = Codecs.ServerFrames.Decode(patched.AsSpan(0, written + rest.Length));
-            return retry.IsOk ? retry.Value : null;
-        }
-        finally
-        {
-            ArrayPool<byte>.Shared.Return(patched);
-        }
+        return decoded.IsOk ? decoded.Value : null;
     }
-
-    private static ReadOnlySpan<byte> IdNull => "\"id\":null,"u8;
 
     private static string? ReplyId(ServerFrame frame) => frame switch
     {

@@ -69,7 +69,7 @@ public sealed record SendMessage : ChatCommand
 }
 
 /// <summary>Media stored in S3; the bytes never pass through Edge.</summary>
-public sealed record Attachment(string Key, string ContentType, long Size, string? FileName);
+public sealed record Attachment(string Key, string ContentType, long Size, string? FileName = null);
 
 public sealed record AddMembers : ChatCommand
 {

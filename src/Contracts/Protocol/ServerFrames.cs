@@ -3,7 +3,11 @@ using Messaging.Contracts.Commands;
 
 namespace Messaging.Contracts.Protocol;
 
-/// <summary>A frame the server sends over the WebSocket (protocol v1, docs/protocol.md).</summary>
+/// <summary>
+/// A frame the server sends over the WebSocket (protocol v1, docs/protocol.md). Replies always
+/// carry <c>id</c> (null when the request had none): positional records need every constructor
+/// parameter present to decode.
+/// </summary>
 [JsonPolymorphic(TypeDiscriminatorPropertyName = "type")]
 [JsonDerivedType(typeof(ChatCreatedFrame), "chat.created")]
 [JsonDerivedType(typeof(MessageAcceptedFrame), "message.accepted")]
@@ -17,7 +21,7 @@ namespace Messaging.Contracts.Protocol;
 [JsonDerivedType(typeof(PongFrame), "pong")]
 public abstract record ServerFrame;
 
-public sealed record ChatCreatedFrame(string? Id, string ChatId) : ServerFrame;
+public sealed record ChatCreatedFrame([property: JsonIgnore(Condition = JsonIgnoreCondition.Never)] string? Id, string ChatId) : ServerFrame;
 
 /// <summary>The send is durable in the log. <see cref="Seq"/> is set when already known (a de-duplicated retry).</summary>
 public sealed record MessageAcceptedFrame : ServerFrame
@@ -34,7 +38,7 @@ public sealed record MessageAcceptedFrame : ServerFrame
 }
 
 /// <summary>A membership or device request is durable in the log; its outcome arrives as <c>chat.updated</c> or <c>error</c>.</summary>
-public sealed record AcceptedFrame(string? Id) : ServerFrame;
+public sealed record AcceptedFrame([property: JsonIgnore(Condition = JsonIgnoreCondition.Never)] string? Id) : ServerFrame;
 
 public sealed record MessageFrame : ServerFrame
 {
@@ -74,7 +78,7 @@ public sealed record ChatUpdatedFrame : ServerFrame
     public required DateTimeOffset At { get; init; }
 }
 
-public sealed record SyncDoneFrame(string? Id, int Count) : ServerFrame;
+public sealed record SyncDoneFrame([property: JsonIgnore(Condition = JsonIgnoreCondition.Never)] string? Id, int Count) : ServerFrame;
 
 public sealed record HistoryPageFrame : ServerFrame
 {
@@ -98,6 +102,6 @@ public sealed record MediaUploadUrlFrame : ServerFrame
     public required DateTimeOffset ExpiresAt { get; init; }
 }
 
-public sealed record ErrorFrame(string? Id, string Code, string Message) : ServerFrame;
+public sealed record ErrorFrame([property: JsonIgnore(Condition = JsonIgnoreCondition.Never)] string? Id, string Code, string Message) : ServerFrame;
 
-public sealed record PongFrame(string? Id) : ServerFrame;
+public sealed record PongFrame([property: JsonIgnore(Condition = JsonIgnoreCondition.Never)] string? Id) : ServerFrame;

@@ -19,9 +19,12 @@ public enum RegistrationResult
 /// <summary>
 /// The registered devices of every user, read from the compacted <c>user.devices</c> topic
 /// (caught up before the node accepts sockets) and written here when a new device connects or
-/// one is removed. Writes for one user are serialized on this node; two nodes registering two
-/// new devices of one user in the same instant can both win (last write wins on the topic) —
-/// accepted, the device list is refreshed on the device's next connect.
+/// one is removed. Writes for one user are serialized on this node, and each read-modify-write
+/// first reads the topic up to its current end, so a device registered a moment ago through
+/// another node is kept (without that, a user's second device connecting to another node
+/// overwrote the first: found by the end-to-end tests). Two nodes registering two new devices of
+/// one user in the very same instant can still both win (last write wins on the topic); the
+/// losing device is re-registered on its next connect.
 /// </summary>
 internal sealed class DeviceDirectory : IHostedService, IAsyncDisposable
 {
@@ -35,6 +38,7 @@ internal sealed class DeviceDirectory : IHostedService, IAsyncDisposable
     private readonly TimeProvider _clock;
     private readonly ILogger _logger;
     private readonly int _maxDevices;
+    private readonly TimeSpan _catchUp;
     private int _disposed;
 
     public DeviceDirectory(KafkaClientFactory clients, EdgeProducer producer, TopicNames topics, IOptions<EdgeOptions> options, TimeProvider clock, ILogger<DeviceDirectory> logger)
@@ -44,6 +48,7 @@ internal sealed class DeviceDirectory : IHostedService, IAsyncDisposable
         _clock = clock;
         _logger = logger;
         _maxDevices = options.Value.MaxDevicesPerUser;
+        _catchUp = TimeSpan.FromMilliseconds(options.Value.ProduceTimeoutMs);
         _table = new CompactedTopicTable<UserDevicesChanged>(clients, topics.UserDevices, bytes => Codecs.Devices.Decode(bytes).Value as UserDevicesChanged, logger);
     }
 
@@ -73,6 +78,11 @@ internal sealed class DeviceDirectory : IHostedService, IAsyncDisposable
         await gate.WaitAsync(cancellationToken);
         try
         {
+            if (!await _table.CatchUpAsync(_catchUp, cancellationToken))
+            {
+                return RegistrationResult.Unavailable;
+            }
+
             var current = DevicesOf(device.UserId);
             if (Contains(current, device.DeviceId))
             {
@@ -102,6 +112,11 @@ internal sealed class DeviceDirectory : IHostedService, IAsyncDisposable
         await gate.WaitAsync(cancellationToken);
         try
         {
+            if (!await _table.CatchUpAsync(_catchUp, cancellationToken))
+            {
+                return false;
+            }
+
             var current = DevicesOf(userId);
             return !Contains(current, deviceId)
                 || await WriteAsync(userId, current.Where(d => !string.Equals(d, deviceId, StringComparison.Ordinal)).ToList(), cancellationToken);

@@ -165,6 +165,10 @@ public sealed partial class CompactedTopicTable<TValue> : IAsyncDisposable
         return true;
     }
 
+    /// <summary><see cref="CatchUp"/> off the caller's thread (it blocks on broker round trips).</summary>
+    public Task<bool> CatchUpAsync(TimeSpan timeout, CancellationToken cancellationToken) =>
+        Task.Factory.StartNew(() => CatchUp(timeout, cancellationToken), cancellationToken, TaskCreationOptions.DenyChildAttach, TaskScheduler.Default);
+
     private void Advance(int partition, long position)
     {
         lock (_progress)
