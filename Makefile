@@ -81,7 +81,7 @@ smoke:
 
 bench:
 	@test -f $(BENCH_DLL) || { echo "missing $(BENCH_DLL): run make build (and make run in another terminal)"; exit 1; }
-	eval "$$($(SCRIPTS)/stack.sh env)" && dotnet $(BENCH_DLL) run $(BENCH_ARGS)
+	eval "$$($(SCRIPTS)/stack.sh env)" && dotnet $(BENCH_DLL) run $(EDGE_URLS) $(BENCH_ARGS)
 
 clean:
 	-@$(SCRIPTS)/run.sh stop

@@ -85,7 +85,7 @@ for n in "${!names[@]}"; do
   # cwd = the dll's folder: the content root, where appsettings*.json are found.
   # The prefixer ignores SIGINT so the services' last log lines still get through on Ctrl-C.
   (cd "$(dirname "$dll")" && exec env ASPNETCORE_ENVIRONMENT=Local DOTNET_ENVIRONMENT=Local \
-    ASPNETCORE_URLS="http://127.0.0.1:$port" "${extra[@]}" dotnet "$dll") \
+    ASPNETCORE_URLS="http://127.0.0.1:$port" Urls="http://127.0.0.1:$port" "${extra[@]}" dotnet "$dll") \
     > >(trap '' INT; tee -a "$log" | sed -u "s/^/[$name] /") 2>&1 &
   pids+=("$!")
   echo "$!" >"$SVC_RUN/$name.pid"

@@ -36,9 +36,10 @@ public sealed class RouterOptions
     public int PollMilliseconds { get; set; } = 100;
 
     /// <summary>
-    /// Longest wait, per batch, for the device directory to read <c>user.devices</c> and
-    /// <c>device.sessions</c> up to their current end before deciding (read-your-writes for
-    /// devices registered just before a send); on timeout the batch proceeds and a warning is logged.
+    /// How long one attempt waits, per batch, for the device directory to read <c>user.devices</c>
+    /// and <c>device.sessions</c> up to their current end before deciding (read-your-writes for
+    /// devices registered just before a send); after each timed-out attempt a warning is logged and
+    /// the Router keeps waiting. 0 turns the catch-up off.
     /// </summary>
     [Range(0, 60_000)]
     public int DirectoryCatchUpMs { get; set; } = 2000;

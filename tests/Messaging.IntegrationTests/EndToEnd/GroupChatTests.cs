@@ -38,9 +38,9 @@ public sealed class GroupChatTests : IAsyncLifetime
 
         var direct = await devices[2].Client.SendDirectMessageAsync(users[3], "just us");
 
-        foreach (var (_, client) in devices)
+        foreach (var (user, client) in devices)
         {
-            var received = await ReceiveDistinctAsync(client, groupId, sent.Count);
+            var received = await ReceiveDistinctAsync(client, groupId, sent.Count, $"device {devices.FindIndex(d => d.Client == client)} of {user}");
             received.Select(m => m.MessageId).Should().BeEquivalentTo(sent);
             received.Select(m => m.Seq).Should().BeInAscendingOrder().And.OnlyHaveUniqueItems();
         }
@@ -77,7 +77,7 @@ public sealed class GroupChatTests : IAsyncLifetime
         var orders = new List<List<string>>();
         foreach (var client in clients)
         {
-            var received = await ReceiveDistinctAsync(client, chatId, 30);
+            var received = await ReceiveDistinctAsync(client, chatId, 30, "client " + clients.IndexOf(client));
             received.Select(m => m.Seq).Should().BeInAscendingOrder("a device sees a chat in seq order");
             orders.Add(received.Select(m => m.MessageId).ToList());
         }
@@ -120,13 +120,22 @@ public sealed class GroupChatTests : IAsyncLifetime
         history.Messages.Select(m => m.Body).Should().Contain("after").And.NotContain("can I still write?");
     }
 
-    private static async Task<List<MessageFrame>> ReceiveDistinctAsync(ChatClient client, string chatId, int count)
+    private static async Task<List<MessageFrame>> ReceiveDistinctAsync(ChatClient client, string chatId, int count, string who)
     {
         var seen = new HashSet<string>(StringComparer.Ordinal);
         var result = new List<MessageFrame>();
         while (result.Count < count)
         {
-            var frame = await client.WaitForAsync<MessageFrame>(m => m.ChatId == chatId, Timeout);
+            MessageFrame frame;
+            try
+            {
+                frame = await client.WaitForAsync<MessageFrame>(m => m.ChatId == chatId, Timeout);
+            }
+            catch (TimeoutException ex)
+            {
+                throw new TimeoutException($"{who} got {result.Count} of {count} messages", ex);
+            }
+
             if (seen.Add(frame.MessageId))
             {
                 result.Add(frame);
