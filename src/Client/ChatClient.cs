@@ -95,13 +95,30 @@ public sealed class ChatClient : IAsyncDisposable
             }
 
             await socket.ConnectAsync(uri, cancellationToken);
-            return new ChatClient(socket, options);
         }
         catch
         {
             socket.Dispose();
             throw;
         }
+
+        var client = new ChatClient(socket, options);
+        if (options.WaitUntilReady)
+        {
+            try
+            {
+                // The server answers frames only after the device is registered and its session is
+                // announced: a ping round trip means others can now reach this device live.
+                await client.PingAsync(cancellationToken);
+            }
+            catch (ChatConnectionClosedException)
+            {
+                // Refused right after the upgrade (e.g. too_many_devices): the buffered error frame
+                // and the close status tell the caller why.
+            }
+        }
+
+        return client;
     }
 
     /// <summary>

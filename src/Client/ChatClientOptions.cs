@@ -23,6 +23,15 @@ public sealed class ChatClientOptions
     /// <summary>How long request helpers wait for their reply.</summary>
     public TimeSpan RequestTimeout { get; init; } = TimeSpan.FromSeconds(30);
 
+    /// <summary>
+    /// <see cref="ChatClient.ConnectAsync(Uri, string, ChatClientOptions?, CancellationToken)"/> returns only
+    /// once the server serves frames (a <c>ping</c> answered), i.e. the device is registered and its
+    /// session announced, so messages sent to it from then on are pushed live. Without it a test
+    /// that connected a user's second device and at once had others write could race the
+    /// registration (found by the end-to-end tests).
+    /// </summary>
+    public bool WaitUntilReady { get; init; } = true;
+
     /// <summary>Send the token in the <c>access_token</c> query parameter (as a browser must) instead of a header.</summary>
     public bool TokenInQuery { get; init; }
 }

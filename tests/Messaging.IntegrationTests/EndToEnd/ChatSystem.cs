@@ -38,7 +38,8 @@ public sealed class ChatSystem : IAsyncDisposable
 
     public List<ServiceHost> Edges { get; } = [];
 
-    public static async Task<ChatSystem> StartAsync(int edgeNodes = 2)
+    /// <summary>Starts the system; <paramref name="inProcessRouter"/> false leaves the Router to the test (e.g. as OS processes).</summary>
+    public static async Task<ChatSystem> StartAsync(int edgeNodes = 2, bool inProcessRouter = true)
     {
         var ns = new TestNamespace();
         var settings = TestStack.Settings(ns);
@@ -46,7 +47,10 @@ public sealed class ChatSystem : IAsyncDisposable
         var system = new ChatSystem(ns, settings);
         // Projections first: its migrations create the tables Edge reads for sync and history.
         system.Projections = await StartProjectionsAsync(settings);
-        system.Router = await StartRouterAsync(settings);
+        if (inProcessRouter)
+        {
+            system.Router = await StartRouterAsync(settings);
+        }
         for (var node = 0; node < edgeNodes; node++)
         {
             system.Edges.Add(await StartEdgeAsync(settings, node));

@@ -204,8 +204,8 @@ public sealed class LiveProjectionTests : IAsyncLifetime
     {
         var a = await _ctx.StartAsync(configure: s => s["Projections:Runners"] = "chat");
         var b = await _ctx.StartAsync(configure: s => s["Projections:Runners"] = "chat");
-        // Both joined the group: 8 partitions of chat.events between them, some for each.
-        await Eventually.TrueAsync(() => Task.FromResult(Owned(a) > 0 && Owned(b) > 0 && Owned(a) + Owned(b) == 8), TimeSpan.FromSeconds(60), "a rebalance that splits the partitions");
+        // Both joined the group: the partitions of chat.events between them, some for each.
+        await Eventually.TrueAsync(() => Task.FromResult(Owned(a) > 0 && Owned(b) > 0 && Owned(a) + Owned(b) == _ctx.EventPartitions), TimeSpan.FromSeconds(60), "a rebalance that splits the partitions");
         const int chats = 40;
         for (var c = 0; c < chats; c++)
         {

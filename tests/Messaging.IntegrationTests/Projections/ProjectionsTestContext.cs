@@ -33,6 +33,9 @@ public sealed class ProjectionsTestContext : IAsyncDisposable
 
     public TopicNames Topics { get; private set; } = new();
 
+    /// <summary>Partitions of this namespace's <c>chat.events</c>.</summary>
+    public int EventPartitions { get; private set; }
+
     public NpgsqlDataSource Db => _db!;
 
     public static async Task<ProjectionsTestContext> CreateAsync(Action<Dictionary<string, string?>>? configure = null)
@@ -49,6 +52,12 @@ public sealed class ProjectionsTestContext : IAsyncDisposable
         var clients = new KafkaClientFactory(Options.Create(Bind<KafkaOptions>(context.Settings, KafkaOptions.Section)));
         await new TopicProvisioner(clients).EnsureAsync(TopicProvisioner.AllTopics(context.Topics, 8, 4), CancellationToken.None);
         context._producer = clients.CreateProducer("projections-tests");
+        using (var admin = new Confluent.Kafka.AdminClientBuilder(clients.AdminConfig("projections-tests")).Build())
+        {
+            // Auto-created test topics get the broker's num.partitions: read it, never assume it.
+            context.EventPartitions = admin.GetMetadata(context.Topics.ChatEvents, TimeSpan.FromSeconds(10)).Topics[0].Partitions.Count;
+        }
+
         var csb = new NpgsqlConnectionStringBuilder(TestStack.PostgresConnectionString) { SearchPath = context.Namespace.Schema };
         context._db = NpgsqlDataSource.Create(csb.ConnectionString);
         return context;
