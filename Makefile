@@ -26,7 +26,7 @@ SCRIPTS   := infra/scripts
 BENCH_DLL := tools/Bench/bin/$(CONFIGURATION)/net10.0/linux-x64/Messaging.Bench.dll
 EDGE_URLS := $(foreach p,$(EDGE_PORTS),--edge ws://127.0.0.1:$(p))
 
-.PHONY: help deps infra-up infra-down infra-status infra-env build format-check test run stop smoke bench clean
+.PHONY: help deps infra-up infra-down infra-status infra-env build format-check test run stop smoke bench bench-router bench-projections clean
 
 help:
 	@echo "make deps          install Debian/npm dependencies and the local librdkafka feed"
@@ -38,6 +38,7 @@ help:
 	@echo "make stop          stop what make run started, and the stack"
 	@echo "make smoke         Bench smoke test against the running Edge nodes"
 	@echo "make bench         Bench run \$$(BENCH_ARGS)"
+	@echo "make bench-router / bench-projections   component benchmarks (stack only)"
 	@echo "make clean         dotnet clean, stop the stack, delete its data and logs"
 
 deps:
@@ -82,6 +83,15 @@ smoke:
 bench:
 	@test -f $(BENCH_DLL) || { echo "missing $(BENCH_DLL): run make build (and make run in another terminal)"; exit 1; }
 	eval "$$($(SCRIPTS)/stack.sh env)" && dotnet $(BENCH_DLL) run $(EDGE_URLS) $(BENCH_ARGS)
+
+# Component benchmarks: need only the stack (make infra-up), not make run (docs/benchmarks.md).
+bench-router:
+	@test -f $(BENCH_DLL) || { echo "missing $(BENCH_DLL): run make build"; exit 1; }
+	eval "$$($(SCRIPTS)/stack.sh env)" && dotnet $(BENCH_DLL) router $(BENCH_ARGS)
+
+bench-projections:
+	@test -f $(BENCH_DLL) || { echo "missing $(BENCH_DLL): run make build"; exit 1; }
+	eval "$$($(SCRIPTS)/stack.sh env)" && dotnet $(BENCH_DLL) projections $(BENCH_ARGS)
 
 clean:
 	-@$(SCRIPTS)/run.sh stop

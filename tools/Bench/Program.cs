@@ -1,14 +1,17 @@
 using System.CommandLine;
 using Messaging.Bench.Charts;
+using Messaging.Bench.Components;
 using Messaging.Bench.Load;
 using Messaging.Bench.Micro;
 using Messaging.Bench.Smoke;
 
-var root = new RootCommand("Messaging bench: smoke test, open-loop load generator, micro-benchmarks")
+var root = new RootCommand("Messaging bench: smoke test, open-loop load generator, component benchmarks, micro-benchmarks")
 {
     SmokeCommand.Create(),
     RunCommand.Create(),
     MicroCommand.Create(),
     ChartCommand.Create(),
+    ComponentCommands.Router(),
+    ComponentCommands.Projections(),
 };
 return await root.Parse(args).InvokeAsync();

@@ -121,6 +121,54 @@ public sealed class ProcessSampler
         return usage;
     }
 
+    /// <summary>One known process (a service the bench started itself), whatever its command line; false once it ended.</summary>
+    public static bool TrySampleOne(int pid, string kind, out ProcessSample sample)
+    {
+        sample = default;
+        if (!IsSupported || !TryReadUsage(pid, out var cpuTicks, out var rssBytes))
+        {
+            return false;
+        }
+
+        sample = new ProcessSample(pid, kind, cpuTicks, rssBytes);
+        return true;
+    }
+
+    /// <summary>CPU% of one core between two samples of the same process.</summary>
+    public static double CpuPercent(ProcessSample before, ProcessSample after, TimeSpan window) =>
+        CpuPercent(after.CpuTicks - before.CpuTicks, window);
+
+    /// <summary>Peak resident memory of a process so far (<c>VmHWM</c> of /proc/[pid]/status), 0 when unknown.</summary>
+    public static long PeakResidentBytes(int pid)
+    {
+        try
+        {
+            return ParsePeakResidentBytes(File.ReadAllText($"/proc/{pid}/status"));
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            return 0;
+        }
+    }
+
+    /// <summary>The <c>VmHWM:   12345 kB</c> line of /proc/[pid]/status in bytes, 0 when absent.</summary>
+    internal static long ParsePeakResidentBytes(string status)
+    {
+        foreach (var line in status.Split('\n'))
+        {
+            if (!line.StartsWith("VmHWM:", StringComparison.Ordinal))
+            {
+                continue;
+            }
+
+            var value = line["VmHWM:".Length..].Trim();
+            var space = value.IndexOf(' ', StringComparison.Ordinal);
+            return long.TryParse(space < 0 ? value : value[..space], NumberStyles.None, CultureInfo.InvariantCulture, out var kib) ? kib * 1024 : 0;
+        }
+
+        return 0;
+    }
+
     /// <summary>Total RSS of the processes of one kind right now.</summary>
     public long ResidentBytes(string kind)
     {

@@ -8,4 +8,5 @@ namespace Messaging.Bench.Results;
     DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
     RespectNullableAnnotations = true)]
 [JsonSerializable(typeof(StepResult))]
+[JsonSerializable(typeof(ComponentResult))]
 public sealed partial class BenchJsonContext : JsonSerializerContext;

@@ -1,4 +1,5 @@
 using System.Text.Json;
+using System.Text.Json.Serialization.Metadata;
 
 namespace Messaging.Bench.Results;
 
@@ -21,19 +22,27 @@ public sealed class ResultLog
         return new ResultLog(System.IO.Path.Combine(directory, name));
     }
 
-    public static byte[] ToJsonLine(StepResult result)
+    public static byte[] ToJsonLine(StepResult result) => ToJsonLine(result, BenchJsonContext.Default.StepResult);
+
+    public static byte[] ToJsonLine(ComponentResult result) => ToJsonLine(result, BenchJsonContext.Default.ComponentResult);
+
+    private static byte[] ToJsonLine<T>(T result, JsonTypeInfo<T> typeInfo)
     {
-        var json = JsonSerializer.SerializeToUtf8Bytes(result, BenchJsonContext.Default.StepResult);
+        var json = JsonSerializer.SerializeToUtf8Bytes(result, typeInfo);
         var line = new byte[json.Length + NewLine.Length];
         json.CopyTo(line, 0);
         NewLine.CopyTo(line, json.Length);
         return line;
     }
 
-    public async Task AppendAsync(StepResult result, CancellationToken cancellationToken)
+    public Task AppendAsync(StepResult result, CancellationToken cancellationToken) => AppendLineAsync(ToJsonLine(result), cancellationToken);
+
+    public Task AppendAsync(ComponentResult result, CancellationToken cancellationToken) => AppendLineAsync(ToJsonLine(result), cancellationToken);
+
+    private async Task AppendLineAsync(byte[] line, CancellationToken cancellationToken)
     {
         await using var file = new FileStream(Path, FileMode.Append, FileAccess.Write, FileShare.Read);
-        await file.WriteAsync(ToJsonLine(result), cancellationToken);
+        await file.WriteAsync(line, cancellationToken);
     }
 
     /// <summary>Every step in the file, skipping lines that are not step results.</summary>
