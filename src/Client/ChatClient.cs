@@ -283,6 +283,21 @@ public sealed class ChatClient : IAsyncDisposable
     public Task<PongFrame> PingAsync(CancellationToken cancellationToken = default) =>
         RequestAsync<PongFrame>(new PingFrame(), cancellationToken);
 
+    /// <summary>Whether <paramref name="userIds"/> are online now (users the caller shares a chat with; <c>not_member</c> otherwise).</summary>
+    public async Task<IReadOnlyList<UserPresence>> GetPresenceAsync(IReadOnlyList<string> userIds, CancellationToken cancellationToken = default) =>
+        (await RequestAsync<PresenceFrame>(new GetPresenceFrame { UserIds = userIds }, cancellationToken)).Users;
+
+    /// <summary>
+    /// Starts watching <paramref name="userIds"/>: returns their presence now; afterwards every
+    /// change arrives as a <see cref="PresenceChangedFrame"/> in <see cref="Frames"/> (or
+    /// <see cref="ChatClientOptions.OnFrame"/>) until <see cref="UnwatchPresenceAsync"/> or disconnect.
+    /// </summary>
+    public async Task<IReadOnlyList<UserPresence>> WatchPresenceAsync(IReadOnlyList<string> userIds, CancellationToken cancellationToken = default) =>
+        (await RequestAsync<PresenceFrame>(new WatchPresenceFrame { UserIds = userIds }, cancellationToken)).Users;
+
+    public Task<AcceptedFrame> UnwatchPresenceAsync(IReadOnlyList<string> userIds, CancellationToken cancellationToken = default) =>
+        RequestAsync<AcceptedFrame>(new UnwatchPresenceFrame { UserIds = userIds }, cancellationToken);
+
     /// <summary>
     /// Sends <c>sync</c> and collects the <c>message</c>/<c>chat.updated</c> frames until
     /// <c>sync.done</c> (live pushes that arrive meanwhile are included: de-duplicate by
@@ -544,6 +559,7 @@ public sealed class ChatClient : IAsyncDisposable
         MediaUploadUrlFrame f => f.Id,
         ErrorFrame f => f.Id,
         PongFrame f => f.Id,
+        PresenceFrame f => f.Id,
         _ => null,
     };
 

@@ -4,6 +4,7 @@ using Messaging.Edge.Delivery;
 using Messaging.Edge.Devices;
 using Messaging.Edge.History;
 using Messaging.Edge.Media;
+using Messaging.Edge.Presence;
 using Messaging.Edge.Sockets;
 using Messaging.Edge.Sync;
 using Microsoft.Extensions.Options;
@@ -28,6 +29,7 @@ public static class EdgeExtensions
         builder.AddEdgeAuth();
         builder.AddEdgeCommands();
         builder.AddEdgeDevices();
+        builder.AddEdgePresence();
         builder.AddEdgeDelivery();
         builder.AddEdgeSync();
         builder.AddEdgeHistory();
@@ -47,6 +49,7 @@ public static class EdgeExtensions
         app.MapEdgeSockets();
         app.MapEdgeHistory();
         app.MapEdgeMedia();
+        app.MapEdgePresence();
         return app;
     }
 }

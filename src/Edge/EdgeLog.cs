@@ -41,4 +41,14 @@ internal static partial class EdgeLog
 
     [LoggerMessage(EventId = 13, Level = LogLevel.Warning, Message = "Kafka client: {Facility} {Message}")]
     public static partial void KafkaClientLog(ILogger logger, string facility, string message);
+
+    // Presence uses 40-49, so that features added at the same time do not collide on ids.
+    [LoggerMessage(EventId = 40, Level = LogLevel.Error, Message = "Presence {What} failed")]
+    public static partial void PresenceFailed(ILogger logger, Exception exception, string what);
+
+    [LoggerMessage(EventId = 40, Level = LogLevel.Warning, Message = "Sync of {DeviceId}: the inbox and chat projections did not catch up within {TimeoutMs} ms ({Behind} chat.events partitions behind); streaming a partial inbox")]
+    public static partial void SyncCatchUpTimedOut(ILogger logger, string deviceId, int timeoutMs, int behind);
+
+    [LoggerMessage(EventId = 41, Level = LogLevel.Warning, Message = "Sync of {DeviceId}: could not check the projections' progress; streaming a partial inbox")]
+    public static partial void SyncCatchUpFailed(ILogger logger, Exception exception, string deviceId);
 }

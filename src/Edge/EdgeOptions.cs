@@ -43,9 +43,36 @@ public sealed class EdgeOptions
     [Range(1, 1000)]
     public int MaxDevicesPerUser { get; set; } = 6;
 
+    /// <summary>
+    /// Users one connection may watch at once (and ask about in one <c>presence.get</c>): each
+    /// watch is an entry in this node's index and a push per change, so a client cannot make the
+    /// node hold or send without bound.
+    /// </summary>
+    [Range(1, 100_000)]
+    public int MaxPresenceWatches { get; set; } = 500;
+
+    /// <summary>
+    /// How often watched users who are online are re-evaluated: an expired lease produces no
+    /// record, so only this sweep notices a crashed node's devices going offline.
+    /// </summary>
+    [Range(1, 3600)]
+    public int PresenceSweepSeconds { get; set; } = 5;
+
     /// <summary>Inbox rows read per PostgreSQL query while streaming a sync.</summary>
     [Range(1, 100_000)]
     public int SyncPageSize { get; set; } = 200;
+
+    /// <summary>
+    /// How long a <c>sync</c> waits for the inbox and chat projections (it joins their tables) to apply every <c>chat.events</c>
+    /// record that existed when the sync began. Past it, the sync streams what is there and
+    /// marks <c>sync.done</c> <c>partial</c>: a projection that is down must not hang clients.
+    /// </summary>
+    [Range(100, 600_000)]
+    public int SyncCatchUpMs { get; set; } = 5_000;
+
+    /// <summary>How often a waiting <c>sync</c> re-reads the projections' checkpoints.</summary>
+    [Range(1, 10_000)]
+    public int SyncCatchUpPollMs { get; set; } = 20;
 
     /// <summary>History page size when the request has no limit.</summary>
     [Range(1, 10_000)]
@@ -68,6 +95,12 @@ public sealed class EdgeOptions
     public TimeSpan SessionLease => TimeSpan.FromSeconds(SessionLeaseSeconds);
 
     public TimeSpan CloseTimeout => TimeSpan.FromSeconds(CloseTimeoutSeconds);
+
+    public TimeSpan PresenceSweep => TimeSpan.FromSeconds(PresenceSweepSeconds);
+
+    public TimeSpan SyncCatchUp => TimeSpan.FromMilliseconds(SyncCatchUpMs);
+
+    public TimeSpan SyncCatchUpPoll => TimeSpan.FromMilliseconds(SyncCatchUpPollMs);
 }
 
 /// <summary>Checks what data annotations cannot: the node id fits the cluster's node topics.</summary>
@@ -84,6 +117,11 @@ internal sealed class EdgeOptionsValidator(IOptions<ClusterOptions> cluster) : I
         if (options.HistoryPageSize > options.HistoryMaxPageSize)
         {
             return ValidateOptionsResult.Fail("Edge:HistoryPageSize must not exceed Edge:HistoryMaxPageSize.");
+        }
+
+        if (options.SyncCatchUpPollMs >= options.SyncCatchUpMs)
+        {
+            return ValidateOptionsResult.Fail("Edge:SyncCatchUpPollMs must be below Edge:SyncCatchUpMs.");
         }
 
         if (options.MaxBodyBytes >= options.MaxFrameBytes)

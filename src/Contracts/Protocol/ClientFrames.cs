@@ -20,6 +20,9 @@ namespace Messaging.Contracts.Protocol;
 [JsonDerivedType(typeof(RemoveDeviceFrame), "device.remove")]
 [JsonDerivedType(typeof(UploadMediaFrame), "media.upload")]
 [JsonDerivedType(typeof(PingFrame), "ping")]
+[JsonDerivedType(typeof(GetPresenceFrame), "presence.get")]
+[JsonDerivedType(typeof(WatchPresenceFrame), "presence.watch")]
+[JsonDerivedType(typeof(UnwatchPresenceFrame), "presence.unwatch")]
 public abstract record ClientFrame
 {
     public string? Id { get; init; }
@@ -109,3 +112,20 @@ public sealed record UploadMediaFrame : ClientFrame
 }
 
 public sealed record PingFrame : ClientFrame;
+
+/// <summary>Asks once whether <see cref="UserIds"/> are online (users the caller shares a chat with).</summary>
+public sealed record GetPresenceFrame : ClientFrame
+{
+    public required IReadOnlyList<string> UserIds { get; init; }
+}
+
+/// <summary>Replies with a <c>presence</c> snapshot, then pushes <c>presence.changed</c> for these users until unwatched or disconnected.</summary>
+public sealed record WatchPresenceFrame : ClientFrame
+{
+    public required IReadOnlyList<string> UserIds { get; init; }
+}
+
+public sealed record UnwatchPresenceFrame : ClientFrame
+{
+    public required IReadOnlyList<string> UserIds { get; init; }
+}

@@ -19,6 +19,8 @@ namespace Messaging.Contracts.Protocol;
 [JsonDerivedType(typeof(MediaUploadUrlFrame), "media.upload.url")]
 [JsonDerivedType(typeof(ErrorFrame), "error")]
 [JsonDerivedType(typeof(PongFrame), "pong")]
+[JsonDerivedType(typeof(PresenceFrame), "presence")]
+[JsonDerivedType(typeof(PresenceChangedFrame), "presence.changed")]
 public abstract record ServerFrame;
 
 public sealed record ChatCreatedFrame([property: JsonIgnore(Condition = JsonIgnoreCondition.Never)] string? Id, string ChatId) : ServerFrame;
@@ -78,7 +80,12 @@ public sealed record ChatUpdatedFrame : ServerFrame
     public required DateTimeOffset At { get; init; }
 }
 
-public sealed record SyncDoneFrame([property: JsonIgnore(Condition = JsonIgnoreCondition.Never)] string? Id, int Count) : ServerFrame;
+/// <summary>
+/// The end of a sync. <see cref="Partial"/> is true when the read models a sync reads had not applied
+/// every event that existed when the sync began within <c>Edge:SyncCatchUpMs</c>: the stream
+/// may lack recent events, so the client should sync again shortly. Absent otherwise.
+/// </summary>
+public sealed record SyncDoneFrame([property: JsonIgnore(Condition = JsonIgnoreCondition.Never)] string? Id, int Count, bool? Partial = null) : ServerFrame;
 
 public sealed record HistoryPageFrame : ServerFrame
 {
@@ -105,3 +112,36 @@ public sealed record MediaUploadUrlFrame : ServerFrame
 public sealed record ErrorFrame([property: JsonIgnore(Condition = JsonIgnoreCondition.Never)] string? Id, string Code, string Message) : ServerFrame;
 
 public sealed record PongFrame([property: JsonIgnore(Condition = JsonIgnoreCondition.Never)] string? Id) : ServerFrame;
+
+/// <summary>Reply to <c>presence.get</c> / <c>presence.watch</c> (and the body of <c>GET /v1/presence</c>): one entry per requested user.</summary>
+public sealed record PresenceFrame : ServerFrame
+{
+    public string? Id { get; init; }
+
+    public required IReadOnlyList<UserPresence> Users { get; init; }
+}
+
+/// <summary>
+/// A user's presence: online while at least one device holds a live session.
+/// <see cref="LastSeen"/> is set only while offline (the latest session change of any device).
+/// </summary>
+public sealed record UserPresence
+{
+    public required string UserId { get; init; }
+
+    public required bool Online { get; init; }
+
+    public DateTimeOffset? LastSeen { get; init; }
+
+    public required int DevicesOnline { get; init; }
+}
+
+/// <summary>Pushed to watchers when a watched user goes online (first device) or offline (last device, or its lease ran out).</summary>
+public sealed record PresenceChangedFrame : ServerFrame
+{
+    public required string UserId { get; init; }
+
+    public required bool Online { get; init; }
+
+    public DateTimeOffset? LastSeen { get; init; }
+}

@@ -3,6 +3,7 @@ using Messaging.Edge.Commands;
 using Messaging.Edge.Devices;
 using Messaging.Edge.History;
 using Messaging.Edge.Media;
+using Messaging.Edge.Presence;
 using Messaging.Edge.Sync;
 using Microsoft.Extensions.Options;
 
@@ -20,6 +21,7 @@ internal sealed class FrameDispatcher(
     InboxSync sync,
     HistoryReader history,
     MediaUrls media,
+    PresenceService presence,
     IOptions<EdgeOptions> options)
 {
     private readonly int _historyPageSize = options.Value.HistoryPageSize;
@@ -38,6 +40,9 @@ internal sealed class FrameDispatcher(
         HistoryFrame historyFrame => HistoryAsync(connection, historyFrame, cancellationToken),
         UploadMediaFrame upload => UploadAsync(connection, upload),
         RemoveDeviceFrame removeDevice => RemoveDeviceAsync(connection, removeDevice, cancellationToken),
+        GetPresenceFrame get => presence.GetAsync(connection, get, cancellationToken),
+        WatchPresenceFrame watch => presence.WatchAsync(connection, watch, cancellationToken),
+        UnwatchPresenceFrame unwatch => presence.UnwatchAsync(connection, unwatch),
         _ => Reply(connection, new ErrorFrame(frame.Id, ErrorCodes.UnknownType, $"frame {frame.GetType().Name} is not handled")),
     };
 

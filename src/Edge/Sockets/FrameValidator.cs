@@ -14,6 +14,9 @@ internal sealed record FrameLimits(int MaxBodyBytes, int MaxIdLength, int Histor
 
     /// <summary>The most user ids one membership frame may carry (the Router enforces the real group limit).</summary>
     public int MaxUserIds { get; init; } = 1024;
+
+    /// <summary>The most user ids one presence frame may carry (<c>Edge:MaxPresenceWatches</c>).</summary>
+    public int MaxPresenceUsers { get; init; } = new EdgeOptions().MaxPresenceWatches;
 }
 
 /// <summary>The outcome of checking one client frame: a valid frame, or the error to answer with.</summary>
@@ -112,6 +115,9 @@ internal static class FrameValidator
         RemoveDeviceFrame f => CheckId(f.DeviceId, "deviceId", limits),
         UploadMediaFrame f => CheckUpload(f, limits),
         PingFrame => null,
+        GetPresenceFrame f => CheckPresenceUsers(f.UserIds, limits),
+        WatchPresenceFrame f => CheckPresenceUsers(f.UserIds, limits),
+        UnwatchPresenceFrame f => CheckPresenceUsers(f.UserIds, limits),
         _ => (ErrorCodes.UnknownType, $"frame type {frame.GetType().Name} is not handled"),
     };
 
@@ -233,6 +239,29 @@ internal static class FrameValidator
         foreach (var id in ids)
         {
             if (CheckId(id, field, limits) is { } error)
+            {
+                return error;
+            }
+        }
+
+        return null;
+    }
+
+    private static (string, string)? CheckPresenceUsers(IReadOnlyList<string> ids, FrameLimits limits)
+    {
+        if (ids.Count == 0)
+        {
+            return Bad("'userIds' must not be empty");
+        }
+
+        if (ids.Count > limits.MaxPresenceUsers)
+        {
+            return (ErrorCodes.TooLarge, $"'userIds' has more than {limits.MaxPresenceUsers} entries");
+        }
+
+        foreach (var id in ids)
+        {
+            if (CheckId(id, "userIds", limits) is { } error)
             {
                 return error;
             }

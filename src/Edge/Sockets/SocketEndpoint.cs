@@ -3,6 +3,7 @@ using System.Net.WebSockets;
 using Messaging.Contracts.Protocol;
 using Messaging.Edge.Auth;
 using Messaging.Edge.Devices;
+using Messaging.Edge.Presence;
 using Microsoft.Extensions.Options;
 using Npgsql;
 
@@ -17,6 +18,7 @@ internal sealed class SocketEndpoint(
     DeviceDirectory devices,
     SessionAnnouncer sessions,
     FrameDispatcher dispatcher,
+    PresenceWatches presence,
     IOptions<EdgeOptions> options,
     IOptions<Media.S3Options> s3,
     ILogger<SocketEndpoint> logger)
@@ -25,7 +27,10 @@ internal sealed class SocketEndpoint(
     private const int InitialReceiveBuffer = 4096;
 
     private readonly EdgeOptions _options = options.Value;
-    private readonly FrameLimits _limits = new(options.Value.MaxBodyBytes, options.Value.MaxIdLength, options.Value.HistoryMaxPageSize, s3.Value.MaxAttachmentBytes);
+    private readonly FrameLimits _limits = new(options.Value.MaxBodyBytes, options.Value.MaxIdLength, options.Value.HistoryMaxPageSize, s3.Value.MaxAttachmentBytes)
+    {
+        MaxPresenceUsers = options.Value.MaxPresenceWatches,
+    };
 
     public async Task<IResult> HandleAsync(HttpContext context)
     {
@@ -70,6 +75,7 @@ internal sealed class SocketEndpoint(
         finally
         {
             connection.Close((int)WebSocketCloseStatus.NormalClosure, "");
+            presence.Forget(connection);
             await sessions.OfflineAsync(connection, CancellationToken.None);
             await sendLoop;
             EdgeLog.Disconnected(logger, device.UserId, device.DeviceId, connection.CloseCode);

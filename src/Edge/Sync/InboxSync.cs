@@ -8,16 +8,18 @@ namespace Messaging.Edge.Sync;
 
 /// <summary>
 /// Streams a device's inbox (undelivered and unacknowledged events) in (chat, seq) order, then
-/// <c>sync.done</c>. Keyset paging by (chat_id, seq) reads one page at a time and releases the
+/// <c>sync.done</c>. It first waits for the read models it joins to reach the log as it was when the
+/// sync began (<see cref="InboxCatchUp"/>), so what was sent before is in the stream. Keyset paging by (chat_id, seq) reads one page at a time and releases the
 /// database connection before the page is sent, so neither memory nor a pooled connection is
 /// held while a slow client reads; the bulk send queue paces the stream.
 /// </summary>
-internal sealed class InboxSync(NpgsqlDataSource dataSource, IOptions<EdgeOptions> options)
+internal sealed class InboxSync(NpgsqlDataSource dataSource, InboxCatchUp catchUp, IOptions<EdgeOptions> options)
 {
     private readonly int _pageSize = options.Value.SyncPageSize;
 
     public async Task StreamAsync(Connection connection, SyncFrame frame, CancellationToken cancellationToken)
     {
+        var caughtUp = await catchUp.WaitAsync(connection.DeviceId, cancellationToken);
         var limit = frame.Limit ?? int.MaxValue;
         var count = 0;
         var afterChat = "";
@@ -52,7 +54,7 @@ internal sealed class InboxSync(NpgsqlDataSource dataSource, IOptions<EdgeOption
             (afterChat, afterSeq) = Position(page[^1]);
         }
 
-        var done = SharedFrame.Encode(new SyncDoneFrame(frame.Id, count));
+        var done = SharedFrame.Encode(new SyncDoneFrame(frame.Id, count, caughtUp ? null : true));
         try
         {
             // Through the bulk queue: sync.done must come after the last streamed frame.

@@ -4,6 +4,7 @@ public static class SyncExtensions
 {
     public static IHostApplicationBuilder AddEdgeSync(this IHostApplicationBuilder builder)
     {
+        builder.Services.AddSingleton<InboxCatchUp>();
         builder.Services.AddSingleton<InboxSync>();
         return builder;
     }

@@ -71,21 +71,3 @@ public sealed class DeviceDirectory : IDeviceDirectory, IAsyncDisposable
         await _sessions.DisposeAsync();
     }
 }
-
-public static class SessionRules
-{
-    /// <summary>
-    /// A device is online on node k iff its latest session record names node k (a valid node id)
-    /// and its lease, when set, has not run out: a killed Edge node cannot re-announce, so its
-    /// devices fall offline when their leases end instead of staying "online" forever.
-    /// </summary>
-    public static int NodeOf(DeviceSessionChanged session, DateTimeOffset now, int edgeNodes)
-    {
-        if (session.Node is not int node || node < 0 || node >= edgeNodes)
-        {
-            return -1;
-        }
-
-        return session.LeaseUntil is { } lease && lease <= now ? -1 : node;
-    }
-}

@@ -38,12 +38,16 @@ public sealed class ChatSystem : IAsyncDisposable
 
     public List<ServiceHost> Edges { get; } = [];
 
-    /// <summary>Starts the system; <paramref name="inProcessRouter"/> false leaves the Router to the test (e.g. as OS processes).</summary>
-    public static async Task<ChatSystem> StartAsync(int edgeNodes = 2, bool inProcessRouter = true)
+    /// <summary>
+    /// Starts the system; <paramref name="inProcessRouter"/> false leaves the Router to the test (e.g. as OS processes);
+    /// <paramref name="configure"/> changes settings of every service before any starts.
+    /// </summary>
+    public static async Task<ChatSystem> StartAsync(int edgeNodes = 2, bool inProcessRouter = true, Action<Dictionary<string, string?>>? configure = null)
     {
         var ns = new TestNamespace();
         var settings = TestStack.Settings(ns);
         settings["Urls"] = "http://127.0.0.1:0";
+        configure?.Invoke(settings);
         var system = new ChatSystem(ns, settings);
         // Projections first: its migrations create the tables Edge reads for sync and history.
         system.Projections = await StartProjectionsAsync(settings);
@@ -58,6 +62,15 @@ public sealed class ChatSystem : IAsyncDisposable
 
         return system;
     }
+
+    /// <summary>Stops the Projections worker (the read models stop moving) until <see cref="RestartProjectionsAsync"/>.</summary>
+    public async Task StopProjectionsAsync()
+    {
+        await Projections.DisposeAsync();
+        Projections = null!;
+    }
+
+    public async Task RestartProjectionsAsync() => Projections = await StartProjectionsAsync(Settings);
 
     public static Task<ServiceHost> StartProjectionsAsync(IDictionary<string, string?> settings) =>
         ServiceHost.StartAsync(
@@ -107,11 +120,14 @@ public sealed class ChatSystem : IAsyncDisposable
     }
 
     /// <summary>Connects a device of a user to Edge node <paramref name="node"/> with a dev token.</summary>
-    public async Task<ChatClient> ConnectAsync(int node, string userId, string deviceId)
+    public Task<ChatClient> ConnectAsync(int node, string userId, string deviceId, ChatClientOptions? options = null) =>
+        ConnectAsync(Edges[node].BaseAddress, userId, deviceId, options);
+
+    /// <summary>Connects a device to the Edge node at <paramref name="edge"/> (e.g. one running as its own process).</summary>
+    public async Task<ChatClient> ConnectAsync(Uri edge, string userId, string deviceId, ChatClientOptions? options = null)
     {
-        var edge = Edges[node];
-        var token = await ChatClient.GetDevTokenAsync(edge.BaseAddress, userId, deviceId);
-        var client = await ChatClient.ConnectAsync(edge.WebSocketUri(), token);
+        var token = await ChatClient.GetDevTokenAsync(edge, userId, deviceId);
+        var client = await ChatClient.ConnectAsync(new UriBuilder(edge) { Scheme = "ws", Path = "/ws" }.Uri, token, options);
         _clients.Add(client);
         return client;
     }

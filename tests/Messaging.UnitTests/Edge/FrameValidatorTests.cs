@@ -6,7 +6,7 @@ namespace Messaging.UnitTests.Edge;
 
 public sealed class FrameValidatorTests
 {
-    private static readonly FrameLimits Limits = new(MaxBodyBytes: 64, MaxIdLength: 16, HistoryMaxPageSize: 100, MaxAttachmentBytes: 1000) { MaxUserIds = 3 };
+    private static readonly FrameLimits Limits = new(MaxBodyBytes: 64, MaxIdLength: 16, HistoryMaxPageSize: 100, MaxAttachmentBytes: 1000) { MaxUserIds = 3, MaxPresenceUsers = 2 };
 
     private static FrameCheck Check(string json) => FrameValidator.Validate(Encoding.UTF8.GetBytes(json), "ana", Limits);
 
@@ -35,6 +35,9 @@ public sealed class FrameValidatorTests
     [InlineData("""{"type":"media.upload","contentType":"image/png","size":0}""")]
     [InlineData("""{"type":"device.remove","deviceId":"this-id-is-far-too-long"}""")]
     [InlineData("""{"type":"ping","id":""}""")]
+    [InlineData("""{"type":"presence.watch","id":"w","userIds":[]}""")]
+    [InlineData("""{"type":"presence.get","id":"g","userIds":["this-id-is-far-too-long"]}""")]
+    [InlineData("""{"type":"presence.unwatch","id":"u"}""")]
     public void A_malformed_frame_is_a_bad_frame(string json)
     {
         var check = Check(json);
@@ -63,6 +66,8 @@ public sealed class FrameValidatorTests
     [InlineData("""{"type":"message.send","chatId":"c","clientMsgId":"m","body":"0123456789012345678901234567890123456789012345678901234567890123456789"}""")]
     [InlineData("""{"type":"message.send","chatId":"c","clientMsgId":"m","body":"x","attachments":[{"key":"m/1","contentType":"a/b","size":1001,"fileName":"f"}]}""")]
     [InlineData("""{"type":"media.upload","contentType":"video/mp4","size":1001}""")]
+    [InlineData("""{"type":"presence.watch","id":"w","userIds":["a","b","c"]}""")]
+    [InlineData("""{"type":"presence.get","id":"g","userIds":["a","b","c"]}""")]
     public void Oversize_content_is_too_large(string json) => Check(json).ErrorCode.Should().Be(ErrorCodes.TooLarge);
 
     [Fact]
@@ -93,6 +98,9 @@ public sealed class FrameValidatorTests
     [InlineData("""{"type":"device.remove","deviceId":"d"}""", typeof(RemoveDeviceFrame))]
     [InlineData("""{"type":"media.upload","contentType":"image/png","size":1000,"fileName":"a.png"}""", typeof(UploadMediaFrame))]
     [InlineData("""{"chatId":"c","seq":3,"type":"ack"}""", typeof(AckFrame))]
+    [InlineData("""{"type":"presence.get","id":"g","userIds":["a","b"]}""", typeof(GetPresenceFrame))]
+    [InlineData("""{"type":"presence.watch","id":"w","userIds":["a"]}""", typeof(WatchPresenceFrame))]
+    [InlineData("""{"type":"presence.unwatch","id":"u","userIds":["a"]}""", typeof(UnwatchPresenceFrame))]
     public void A_well_formed_frame_is_valid(string json, Type type)
     {
         var check = Check(json);

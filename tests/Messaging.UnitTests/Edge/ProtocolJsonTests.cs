@@ -28,6 +28,9 @@ public sealed class ProtocolJsonTests
         new RemoveDeviceFrame { Id = "10", DeviceId = "d" },
         new UploadMediaFrame { Id = "11", ContentType = "image/png", Size = 5, FileName = "a.png" },
         new PingFrame { Id = "12" },
+        new GetPresenceFrame { Id = "13", UserIds = ["bo"] },
+        new WatchPresenceFrame { Id = "14", UserIds = ["bo", "cy"] },
+        new UnwatchPresenceFrame { Id = "15", UserIds = ["cy"] },
     ];
 
     public static TheoryData<ServerFrame> ServerFrames() =>
@@ -43,6 +46,8 @@ public sealed class ProtocolJsonTests
         new MediaUploadUrlFrame { Id = "7", Key = "m/1", UploadUrl = "http://s3/x?sig", ExpiresAt = At },
         new ErrorFrame("8", ErrorCodes.NotMember, "no"),
         new PongFrame("9"),
+        new PresenceFrame { Id = "10", Users = [new UserPresence { UserId = "bo", Online = true, DevicesOnline = 2 }, new UserPresence { UserId = "cy", Online = false, LastSeen = At, DevicesOnline = 0 }] },
+        new PresenceChangedFrame { UserId = "bo", Online = false, LastSeen = At },
     ];
 
     [Theory]

@@ -2,7 +2,6 @@ using Messaging.Contracts.Delivery;
 using Messaging.Contracts.Devices;
 using Messaging.Contracts.Events;
 using Messaging.Contracts.Serialization;
-using Messaging.Router.Directory;
 using Messaging.Router.Routing;
 using static Messaging.UnitTests.Router.RouterTestKit;
 

@@ -1,0 +1,134 @@
+using System.Globalization;
+using Messaging.Client;
+using Messaging.Contracts.Protocol;
+using Messaging.IntegrationTests.Harness;
+
+namespace Messaging.IntegrationTests.EndToEnd;
+
+/// <summary>
+/// <c>sync</c> waits for the inbox projection to apply what was in <c>chat.events</c> when it
+/// began. Before, a device that reconnected right after messages were sent to it while offline
+/// could sync ahead of the projection and get them only on a later sync.
+/// </summary>
+public sealed class CausalSyncTests
+{
+    private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(60);
+    private const int Messages = 30;
+
+    [Fact]
+    public async Task Device_that_reconnects_and_syncs_at_once_after_messages_were_sent_to_it_gets_all_of_them_in_order()
+    {
+        await using var system = await ChatSystem.StartAsync(edgeNodes: 2);
+        var (ana, bo) = (Unique("ana"), Unique("bo"));
+        var (anaPhone, chatId, boDevice) = await ChatWithOfflineBoAsync(system, ana, bo);
+
+        var sent = await SendAndSeeDecidedAsync(anaPhone, chatId, Messages);
+
+        // No wait for inbox rows: the sync itself must wait for the projection.
+        var boAgain = await system.ConnectAsync(0, bo, boDevice);
+        var synced = await boAgain.SyncAsync();
+
+        var messages = synced.Frames.OfType<MessageFrame>().Where(m => m.ChatId == chatId).ToList();
+        messages.Select(m => m.MessageId).Should().Equal(sent, "every message sent before the sync, in seq order");
+        messages.Select(m => m.Seq).Should().BeInAscendingOrder();
+    }
+
+    [Fact]
+    public async Task Sync_waits_for_a_stopped_inbox_projection_to_catch_up_and_then_streams_everything_sent_before_it()
+    {
+        await using var system = await ChatSystem.StartAsync(edgeNodes: 1, configure: s => s["Edge:SyncCatchUpMs"] = "25000");
+        var (ana, bo) = (Unique("ana"), Unique("bo"));
+        var (anaPhone, chatId, boDevice) = await ChatWithOfflineBoAsync(system, ana, bo);
+        await system.StopProjectionsAsync();
+
+        var sent = await SendAndSeeDecidedAsync(anaPhone, chatId, Messages);
+        var boAgain = await system.ConnectAsync(0, bo, boDevice);
+        var syncing = boAgain.RequestAsync<SyncDoneFrame>(new SyncFrame());
+        await system.RestartProjectionsAsync();
+        var done = await syncing;
+
+        done.Partial.Should().BeNull("the projection caught up within Edge:SyncCatchUpMs");
+        var messages = await ReceivedAsync(boAgain, chatId, Messages);
+        messages.Select(m => m.MessageId).Should().Equal(sent);
+    }
+
+    [Fact]
+    public async Task Sync_that_times_out_waiting_for_the_inbox_projection_streams_what_is_there_and_says_partial()
+    {
+        await using var system = await ChatSystem.StartAsync(edgeNodes: 1, configure: s => s["Edge:SyncCatchUpMs"] = "500");
+        var (ana, bo) = (Unique("ana"), Unique("bo"));
+        var (anaPhone, chatId, boDevice) = await ChatWithOfflineBoAsync(system, ana, bo);
+        await Eventually.TrueAsync(
+            async () => await system.CountAsync("select count(*) from inbox where device_id = $1", boDevice) == 1,
+            Timeout,
+            "the chat's creation in the offline device's inbox");
+        await system.StopProjectionsAsync();
+
+        var sent = await SendAndSeeDecidedAsync(anaPhone, chatId, Messages);
+        var boAgain = await system.ConnectAsync(0, bo, boDevice);
+        var partial = await boAgain.RequestAsync<SyncDoneFrame>(new SyncFrame());
+
+        partial.Partial.Should().BeTrue("the projection is stopped, so the inbox cannot reach the log");
+        partial.Count.Should().Be(1, "only the chat's creation was projected before the projection stopped");
+
+        // The short catch-up bound would also cut off a sync racing the restarted projection's
+        // first pages: sync again once the inbox holds everything, as a client would after a back-off.
+        await system.RestartProjectionsAsync();
+        await Eventually.TrueAsync(
+            async () => await system.CountAsync("select count(*) from inbox i join messages m using (chat_id, seq) where i.device_id = $1", boDevice) == Messages + 1,
+            Timeout,
+            "the restarted projection to write the missed messages");
+        var complete = await boAgain.RequestAsync<SyncDoneFrame>(new SyncFrame());
+        complete.Partial.Should().BeNull();
+        complete.Count.Should().Be(Messages + 1);
+        var messages = await ReceivedAsync(boAgain, chatId, Messages);
+        messages.Select(m => m.MessageId).Should().Equal(sent);
+    }
+
+    /// <summary>Ana (online on node 0) and Bo in a new chat; Bo's device saw the creation and went offline.</summary>
+    private static async Task<(ChatClient AnaPhone, string ChatId, string BoDevice)> ChatWithOfflineBoAsync(ChatSystem system, string ana, string bo)
+    {
+        var boDevice = bo + "-phone";
+        var anaPhone = await system.ConnectAsync(0, ana, ana + "-phone");
+        var boFirst = await system.ConnectAsync(system.Edges.Count - 1, bo, boDevice);
+        var chatId = await anaPhone.CreateChatAsync([bo], "causal");
+        await boFirst.WaitForAsync<ChatUpdatedFrame>(u => u.ChatId == chatId, Timeout);
+        await boFirst.CloseAsync();
+        return (anaPhone, chatId, boDevice);
+    }
+
+    /// <summary>
+    /// Sends <paramref name="count"/> messages and waits until the sender got each one back as a
+    /// push: then the Router has appended them to <c>chat.events</c> (a send that is only accepted
+    /// may still be a command; the Router routes it live to a device that connects before it decides).
+    /// </summary>
+    private static async Task<List<string>> SendAndSeeDecidedAsync(ChatClient sender, string chatId, int count)
+    {
+        var sent = new List<string>();
+        for (var i = 1; i <= count; i++)
+        {
+            sent.Add((await sender.SendMessageAsync(chatId, "missed " + i.ToString(CultureInfo.InvariantCulture))).MessageId);
+        }
+
+        foreach (var messageId in sent)
+        {
+            await sender.WaitForAsync<MessageFrame>(m => m.MessageId == messageId, Timeout);
+        }
+
+        return sent;
+    }
+
+    /// <summary>The message frames of <paramref name="chatId"/> buffered so far (a sync reply follows its frames).</summary>
+    private static async Task<List<MessageFrame>> ReceivedAsync(ChatClient client, string chatId, int count)
+    {
+        var messages = new List<MessageFrame>();
+        for (var i = 0; i < count; i++)
+        {
+            messages.Add(await client.WaitForAsync<MessageFrame>(m => m.ChatId == chatId, Timeout));
+        }
+
+        return messages;
+    }
+
+    private static string Unique(string name) => name + "-" + Guid.NewGuid().ToString("N")[..6];
+}
