@@ -6,55 +6,97 @@ namespace Messaging.Projections.Inbox;
 
 /// <summary>
 /// The inbox rows and ack watermarks a page of records produces, as column arrays ready for
-/// <c>unnest</c> (one statement per kind per page instead of one per row). Pure: tested alone.
+/// <c>unnest</c> (one statement per kind per page instead of one per row) or for binary COPY.
+/// Pure: tested alone. The row arrays are sized once from the recipient counts, so a page costs
+/// four array allocations, not a list growth per row.
 /// </summary>
 internal sealed class InboxPage
 {
-    public List<string> RowDevices { get; } = [];
+    private static readonly InboxPage Empty = new([], [], [], [], [], [], []);
 
-    public List<string> RowChats { get; } = [];
+    private InboxPage(string[] rowDevices, string[] rowChats, long[] rowSeqs, DateTime[] rowCreatedAt, string[] ackDevices, string[] ackChats, long[] ackSeqs)
+    {
+        RowDevices = rowDevices;
+        RowChats = rowChats;
+        RowSeqs = rowSeqs;
+        RowCreatedAt = rowCreatedAt;
+        AckDevices = ackDevices;
+        AckChats = ackChats;
+        AckSeqs = ackSeqs;
+    }
 
-    public List<long> RowSeqs { get; } = [];
+    public string[] RowDevices { get; }
 
-    public List<DateTime> RowCreatedAt { get; } = [];
+    public string[] RowChats { get; }
 
-    /// <summary>Distinct (device, chat) of the rows, sorted: lock order for the watermark rows, so concurrent runners do not deadlock.</summary>
-    public List<(string Device, string Chat)> Pairs { get; } = [];
+    public long[] RowSeqs { get; }
+
+    public DateTime[] RowCreatedAt { get; }
 
     /// <summary>
-    /// One entry per (device, chat): the highest seq acked in the page. A multi-row
-    /// <c>on conflict do update</c> may not touch one row twice, hence the collapse.
+    /// One entry per (device, chat), sorted: the highest seq acked in the page. A multi-row
+    /// <c>on conflict do update</c> may not touch one row twice, hence the collapse; the order is
+    /// the lock order, so two transactions upserting overlapping watermarks cannot deadlock.
     /// </summary>
-    public List<(string Device, string Chat, long Seq)> Acks { get; } = [];
+    public string[] AckDevices { get; }
 
-    public int RowCount => RowDevices.Count;
+    public string[] AckChats { get; }
+
+    public long[] AckSeqs { get; }
+
+    public int RowCount => RowDevices.Length;
+
+    public int AckCount => AckDevices.Length;
 
     public static InboxPage Plan(IReadOnlyList<ApplyRecord> records)
     {
-        var page = new InboxPage();
-        var pairs = new HashSet<(string, string)>();
-        var acks = new Dictionary<(string, string), long>();
+        var rowCount = 0;
+        var ackCount = 0;
+        for (var i = 0; i < records.Count; i++)
+        {
+            switch (records[i].Value)
+            {
+                case ChatEvent e:
+                    rowCount += e.RecipientDevices.Count;
+                    break;
+                case DeliveryAcked:
+                    ackCount++;
+                    break;
+            }
+        }
+
+        if (rowCount == 0 && ackCount == 0)
+        {
+            return Empty;
+        }
+
+        var devices = new string[rowCount];
+        var chats = new string[rowCount];
+        var seqs = new long[rowCount];
+        var createdAt = new DateTime[rowCount];
+        var acks = ackCount == 0 ? null : new Dictionary<(string, string), long>(ackCount);
+        var row = 0;
         for (var i = 0; i < records.Count; i++)
         {
             switch (records[i].Value)
             {
                 case ChatEvent e:
                     // Event time, not wall-clock time: a rebuild must produce the same rows as the live run.
-                    var createdAt = e.OccurredAt.UtcDateTime;
-                    var devices = e.RecipientDevices;
-                    for (var d = 0; d < devices.Count; d++)
+                    var at = e.OccurredAt.UtcDateTime;
+                    var recipients = e.RecipientDevices;
+                    for (var d = 0; d < recipients.Count; d++)
                     {
-                        page.RowDevices.Add(devices[d]);
-                        page.RowChats.Add(e.ChatId);
-                        page.RowSeqs.Add(e.Seq);
-                        page.RowCreatedAt.Add(createdAt);
-                        pairs.Add((devices[d], e.ChatId));
+                        devices[row] = recipients[d];
+                        chats[row] = e.ChatId;
+                        seqs[row] = e.Seq;
+                        createdAt[row] = at;
+                        row++;
                     }
 
                     break;
                 case DeliveryAcked a:
                     var key = (a.DeviceId, a.ChatId);
-                    if (!acks.TryGetValue(key, out var seq) || a.Seq > seq)
+                    if (!acks!.TryGetValue(key, out var seq) || a.Seq > seq)
                     {
                         acks[key] = a.Seq;
                     }
@@ -63,18 +105,31 @@ internal sealed class InboxPage
             }
         }
 
-        foreach (var pair in pairs)
+        if (acks is null)
         {
-            page.Pairs.Add(pair);
+            return new InboxPage(devices, chats, seqs, createdAt, [], [], []);
         }
 
-        page.Pairs.Sort(static (a, b) => a.CompareTo(b));
+        var sorted = new (string Device, string Chat, long Seq)[acks.Count];
+        var n = 0;
         foreach (var ((device, chat), seq) in acks)
         {
-            page.Acks.Add((device, chat, seq));
+            sorted[n++] = (device, chat, seq);
         }
 
-        page.Acks.Sort(static (a, b) => (a.Device, a.Chat).CompareTo((b.Device, b.Chat)));
-        return page;
+        Array.Sort(sorted, static (a, b) =>
+        {
+            var c = string.CompareOrdinal(a.Device, b.Device);
+            return c != 0 ? c : string.CompareOrdinal(a.Chat, b.Chat);
+        });
+        var ackDevices = new string[sorted.Length];
+        var ackChats = new string[sorted.Length];
+        var ackSeqs = new long[sorted.Length];
+        for (var i = 0; i < sorted.Length; i++)
+        {
+            (ackDevices[i], ackChats[i], ackSeqs[i]) = sorted[i];
+        }
+
+        return new InboxPage(devices, chats, seqs, createdAt, ackDevices, ackChats, ackSeqs);
     }
 }

@@ -20,6 +20,11 @@ internal sealed class InboxProjection : IProjection
         new("ack_watermarks", Bulk: false, Key: null),
     ];
 
+    /// <summary>The inbox's ack/insert lock (see AppendApply); the key is derived in SQL from the schema the tables resolve to, like every advisory key here includes the schema.</summary>
+    private const string LockAcksSharedSql = "select pg_advisory_xact_lock_shared(hashtextextended('inbox-acks/' || current_schema(), 0))";
+
+    private const string LockAcksExclusiveSql = "select pg_advisory_xact_lock(hashtextextended('inbox-acks/' || current_schema(), 0))";
+
     private readonly Sql _live = new("");
     private readonly Sql _shadow = new(ShadowTable.Suffix);
 
@@ -52,32 +57,31 @@ internal sealed class InboxProjection : IProjection
     {
         var sql = tables == TableSet.Live ? _live : _shadow;
         var page = InboxPage.Plan(records);
-        if (page.RowCount > 0)
+        if (tables == TableSet.Live && (page.RowCount > 0 || page.AckCount > 0))
         {
-            // Order matters against a concurrent ack in another runner (acks and events are on
-            // different partitions): first make sure a watermark row exists for every pair (an
-            // insert waits on a concurrent uncommitted insert of the same key), then insert rows
-            // while holding FOR SHARE on those watermark rows. Either the ack commits first and
-            // the insert sees its watermark, or the insert commits first and the ack's delete
-            // (a later statement snapshot) sees the row. The lock must not depend on acked_seq: a
-            // qualifying filter would skip a row whose new version is still uncommitted. See
-            // docs/read-models.md.
-            var pairDevices = new string[page.Pairs.Count];
-            var pairChats = new string[page.Pairs.Count];
-            for (var i = 0; i < page.Pairs.Count; i++)
-            {
-                (pairDevices[i], pairChats[i]) = page.Pairs[i];
-            }
-
-            batch.BatchCommands.Add(Command(sql.EnsureWatermarks, pairDevices, pairChats));
-            batch.BatchCommands.Add(Command(sql.InsertRows, page.RowDevices.ToArray(), page.RowChats.ToArray(), page.RowSeqs.ToArray(), page.RowCreatedAt.ToArray()));
+            // Acks and events are on different partitions, so two runners (processes) may apply
+            // them at the same moment: under READ COMMITTED an insert whose snapshot predates an
+            // uncommitted ack, and that ack's delete whose snapshot predates the insert, would
+            // leave a row at or below the watermark. Pages inserting rows take this lock shared
+            // (they run side by side), pages with acks exclusive, before any statement reads:
+            // either the ack commits first and the insert's later snapshot sees its watermark, or
+            // the insert commits first and the ack's delete sees the row. It replaces a FOR SHARE
+            // lock on one watermark row per inserted row, which wrote a WAL record per row
+            // (3,000 per 1,000-event page) and made every page create a zero watermark row per
+            // (device, chat) first (docs/operations.md, "Measured"). A shadow table has one
+            // writer (the rebuild, both topics in one loop): nothing to order.
+            batch.BatchCommands.Add(Command(page.AckCount > 0 ? LockAcksExclusiveSql : LockAcksSharedSql));
         }
 
-        if (page.Acks.Count > 0)
+        if (page.RowCount > 0)
         {
-            var (devices, chats, seqs) = AckColumns(page);
-            batch.BatchCommands.Add(Command(sql.UpsertWatermarks, devices, chats, seqs));
-            batch.BatchCommands.Add(Command(sql.DeleteAcked, devices, chats, seqs));
+            batch.BatchCommands.Add(Command(sql.InsertRows, page.RowDevices, page.RowChats, page.RowSeqs, page.RowCreatedAt));
+        }
+
+        if (page.AckCount > 0)
+        {
+            batch.BatchCommands.Add(Command(sql.UpsertWatermarks, page.AckDevices, page.AckChats, page.AckSeqs));
+            batch.BatchCommands.Add(Command(sql.DeleteAcked, page.AckDevices, page.AckChats, page.AckSeqs));
         }
     }
 
@@ -102,42 +106,22 @@ internal sealed class InboxProjection : IProjection
             await importer.CompleteAsync(cancellationToken);
         }
 
-        if (page.Acks.Count > 0)
+        if (page.AckCount > 0)
         {
-            var (devices, chats, seqs) = AckColumns(page);
             await using var batch = new NpgsqlBatch(connection, transaction);
-            batch.BatchCommands.Add(Command(_shadow.UpsertWatermarks, devices, chats, seqs));
+            batch.BatchCommands.Add(Command(_shadow.UpsertWatermarks, page.AckDevices, page.AckChats, page.AckSeqs));
             await batch.ExecuteNonQueryAsync(cancellationToken);
         }
     }
 
     public IReadOnlyList<string> FinalizeSql(RetentionCutoffs cutoffs) =>
     [
-        // The live path creates a zero watermark for every (device, chat) it ever inserted for.
-        """
-        insert into ack_watermarks__rebuild (device_id, chat_id, acked_seq)
-        select distinct device_id, chat_id, 0 from inbox__rebuild
-        on conflict do nothing
-        """,
         """
         delete from inbox__rebuild i using ack_watermarks__rebuild w
         where w.device_id = i.device_id and w.chat_id = i.chat_id and i.seq <= w.acked_seq
         """,
         $"delete from inbox__rebuild where created_at < '{cutoffs.Inbox:O}'::timestamptz",
     ];
-
-    private static (string[] Devices, string[] Chats, long[] Seqs) AckColumns(InboxPage page)
-    {
-        var devices = new string[page.Acks.Count];
-        var chats = new string[page.Acks.Count];
-        var seqs = new long[page.Acks.Count];
-        for (var i = 0; i < page.Acks.Count; i++)
-        {
-            (devices[i], chats[i], seqs[i]) = page.Acks[i];
-        }
-
-        return (devices, chats, seqs);
-    }
 
     private static NpgsqlBatchCommand Command(string sql, params object[] arrays)
     {
@@ -152,20 +136,17 @@ internal sealed class InboxProjection : IProjection
 
     private sealed class Sql(string suffix)
     {
-        public string EnsureWatermarks { get; } = $"""
-            insert into ack_watermarks{suffix} (device_id, chat_id, acked_seq)
-            select device_id, chat_id, 0 from unnest($1::text[], $2::text[]) as p(device_id, chat_id)
-            on conflict do nothing
-            """;
-
+        /// <summary>
+        /// One statement per page; the watermark is read without a row lock (the page's advisory
+        /// lock orders it against acks, see AppendApply). <c>on conflict do nothing</c>: a page
+        /// applied again, or an event twice in an at-least-once log, leaves one row.
+        /// </summary>
         public string InsertRows { get; } = $"""
             insert into inbox{suffix} (device_id, chat_id, seq, created_at)
             select r.device_id, r.chat_id, r.seq, r.created_at
             from unnest($1::text[], $2::text[], $3::bigint[], $4::timestamptz[]) as r(device_id, chat_id, seq, created_at)
-            where r.seq > coalesce((
-                select w.acked_seq from ack_watermarks{suffix} w
-                where w.device_id = r.device_id and w.chat_id = r.chat_id
-                for share), 0)
+            left join ack_watermarks{suffix} w on w.device_id = r.device_id and w.chat_id = r.chat_id
+            where w.acked_seq is null or r.seq > w.acked_seq
             on conflict do nothing
             """;
 

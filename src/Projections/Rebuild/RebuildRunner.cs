@@ -268,6 +268,11 @@ internal sealed class RebuildRunner(
         using var consumer = new ConsumerBuilder<string, byte[]>(config).Build();
         consumer.Assign(assignment);
         var records = new List<SourceRecord>(pageSize);
+        // One page in flight: while PostgreSQL writes page n, this thread fetches and decodes
+        // page n+1 (sequentially, the .NET process and the PostgreSQL backend took turns, each
+        // busy well under 100% of a core: top, docs/operations.md "Measured"). Pages still commit
+        // one after the other, in order: the next flush starts only when the previous one committed.
+        Task inFlight = Task.CompletedTask;
         try
         {
             while (pending.Count > 0)
@@ -301,13 +306,21 @@ internal sealed class RebuildRunner(
 
                 if (records.Count >= pageSize || (records.Count > 0 && (result is null || pending.Count == 0)))
                 {
-                    await flush(Page.Plan(projection, records, names), cancellationToken);
+                    var page = Page.Plan(projection, records, names);
                     records.Clear();
+                    await inFlight;
+                    inFlight = flush(page, cancellationToken);
                 }
             }
+
+            await inFlight;
         }
         finally
         {
+            // Never leave a page writing behind (cancelled or failed): the caller's next step
+            // (finalize, swap) must not overlap it. Its own failure was already observed above
+            // or is the one being thrown.
+            await Task.WhenAny(inFlight);
             consumer.Close();
         }
 

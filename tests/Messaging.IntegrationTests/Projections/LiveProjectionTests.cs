@@ -114,6 +114,44 @@ public sealed class LiveProjectionTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task An_ack_from_another_runner_waits_for_an_inbox_page_in_flight_and_deletes_its_rows()
+    {
+        await _ctx.MigrateAsync();
+        var projection = new Messaging.Projections.Inbox.InboxProjection();
+        // Runner 1 (chat.events) is inside its page: rows for bob's phone inserted, not committed.
+        await using var connection = await _ctx.Db.OpenConnectionAsync();
+        await using var tx = await connection.BeginTransactionAsync();
+        await using (var batch = new NpgsqlBatch(connection, tx))
+        {
+            ApplyRecord[] events = [.. Enumerable.Range(1, 3).Select(seq => new ApplyRecord(
+                new SourceRecord(_ctx.Topics.ChatEvents, 0, seq - 1, "inflight", null),
+                seq == 1 ? Events.Created("inflight", ["alice", "bob"], "bob-phone") : Events.Message("inflight", seq, "alice", "bob-phone")))];
+            projection.AppendApply(events, batch, TableSet.Live);
+            await batch.ExecuteNonQueryAsync();
+        }
+
+        // Runner 2 (device.acks) applies bob's ack of seq 3 meanwhile: its delete must not run on a
+        // snapshot that misses runner 1's rows, or they would outlive the ack.
+        var ack = new SourceRecord(_ctx.Topics.DeviceAcks, 0, 0, "bob-phone", Messaging.Contracts.Serialization.Codecs.Devices.Encode(
+            new Messaging.Contracts.Devices.DeliveryAcked { DeviceId = "bob-phone", UserId = "bob", ChatId = "inflight", Seq = 3, AckedAt = DateTimeOffset.UtcNow }));
+        var applier = new PageApplier(_ctx.Db, projection, _ctx.Namespace.Schema);
+        var acking = applier.ApplyAsync(Page.Plan(projection, [ack], _ctx.Topics), new Dictionary<Messaging.Projections.Checkpoints.PartitionKey, long?>(), TableSet.Live, "inbox", takeLock: true, CancellationToken.None);
+        await _ctx.WaitForAsync(
+            """
+            select count(*) from pg_locks l, (select hashtextextended('inbox-acks/' || current_schema(), 0) as k) x
+            where l.locktype = 'advisory' and not l.granted and l.classid::bigint = (x.k >> 32) & 4294967295 and l.objid::bigint = x.k & 4294967295
+            """,
+            1,
+            "the ack page waiting for the inbox page");
+        acking.IsCompleted.Should().BeFalse();
+
+        await tx.CommitAsync();
+        (await acking).Committed.Should().BeTrue();
+        (await _ctx.CountAsync("select count(*) from inbox where device_id = 'bob-phone'")).Should().Be(0);
+        (await _ctx.CountAsync("select acked_seq from ack_watermarks where device_id = 'bob-phone'")).Should().Be(3);
+    }
+
+    [Fact]
     public async Task Poison_records_are_dead_lettered_and_the_projection_keeps_up()
     {
         await _ctx.StartAsync();

@@ -113,6 +113,24 @@ public sealed class ProjectionsTestContext : IAsyncDisposable
     public Task<DeliveryResult<string, byte[]>> ProduceAsync(ChatEvent e) =>
         _producer!.ProduceAsync(Topics.ChatEvents, new Message<string, byte[]> { Key = e.ChatId, Value = Codecs.Events.Encode(e) });
 
+    /// <summary>Produces many events without awaiting each one (measurements): bounded in flight, then every delivery checked.</summary>
+    public async Task ProduceManyAsync(IEnumerable<ChatEvent> events)
+    {
+        const int inFlight = 50_000;
+        var pending = new List<Task<DeliveryResult<string, byte[]>>>(inFlight);
+        foreach (var e in events)
+        {
+            pending.Add(ProduceAsync(e));
+            if (pending.Count == inFlight)
+            {
+                await Task.WhenAll(pending);
+                pending.Clear();
+            }
+        }
+
+        await Task.WhenAll(pending);
+    }
+
     public Task<DeliveryResult<string, byte[]>> ProduceRawAsync(string topic, string key, byte[] value) =>
         _producer!.ProduceAsync(topic, new Message<string, byte[]> { Key = key, Value = value });
 

@@ -27,7 +27,8 @@ public sealed class ProjectionMappingTests
         page.RowDevices.Should().Equal("d1", "d2", "d3");
         page.RowSeqs.Should().AllBeEquivalentTo(7L);
         page.RowCreatedAt.Should().AllBeEquivalentTo(T0.UtcDateTime);
-        page.Pairs.Should().Equal(("d1", "c1"), ("d2", "c1"), ("d3", "c1"));
+        page.RowChats.Should().Equal("c1", "c1", "c1");
+        page.AckCount.Should().Be(0);
     }
 
     [Fact]
@@ -35,7 +36,9 @@ public sealed class ProjectionMappingTests
     {
         var page = InboxPage.Plan([Apply(Ack("d1", "c1", 5)), Apply(Ack("d1", "c1", 9)), Apply(Ack("d1", "c1", 3)), Apply(Ack("d2", "c1", 1))]);
 
-        page.Acks.Should().Equal(("d1", "c1", 9L), ("d2", "c1", 1L));
+        page.AckDevices.Should().Equal("d1", "d2");
+        page.AckChats.Should().Equal("c1", "c1");
+        page.AckSeqs.Should().Equal(9L, 1L);
         page.RowCount.Should().Be(0);
     }
 
