@@ -19,8 +19,8 @@ public static class PostgresExtensions
         {
             var connectionString = builder.Configuration.GetConnectionString("Messaging")
                 ?? throw new InvalidOperationException("ConnectionStrings:Messaging is not set.");
-            var schema = sp.GetRequiredService<IOptions<PostgresOptions>>().Value.Schema;
-            var csb = new NpgsqlConnectionStringBuilder(connectionString) { SearchPath = schema };
+            var options = sp.GetRequiredService<IOptions<PostgresOptions>>().Value;
+            var csb = new NpgsqlConnectionStringBuilder(connectionString) { SearchPath = options.Schema, MaxPoolSize = options.MaxPoolSize };
             return new NpgsqlDataSourceBuilder(csb.ConnectionString).Build();
         });
         return builder;

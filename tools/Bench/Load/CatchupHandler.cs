@@ -14,6 +14,8 @@ public sealed class CatchupHandler : IServerFrameHandler
     /// <summary>An empty <c>sync.done</c> while messages are still owed means the projection lags: ask again after this.</summary>
     private static readonly TimeSpan RetryWhenEmpty = TimeSpan.FromMilliseconds(500);
 
+    private const string SyncIdPrefix = "catchup-";
+
     private readonly DeliveryTracker _tracker;
     private readonly AckFlusher _acks;
     private readonly long[] _targets;
@@ -53,7 +55,7 @@ public sealed class CatchupHandler : IServerFrameHandler
     public void RequestSync(EdgeConnection connection)
     {
         var request = Interlocked.Increment(ref _syncRequests);
-        connection.TryEnqueue(new SyncFrame { Id = "catchup-" + request.ToString(System.Globalization.CultureInfo.InvariantCulture) });
+        connection.TryEnqueue(new SyncFrame { Id = SyncIdPrefix + request.ToString(System.Globalization.CultureInfo.InvariantCulture) });
     }
 
     public void OnScanned(EdgeConnection connection, in ScannedServerFrame frame)
@@ -75,6 +77,17 @@ public sealed class CatchupHandler : IServerFrameHandler
 
     public void OnOther(EdgeConnection connection, ServerFrame frame)
     {
+        if (frame is ErrorFrame { Code: ErrorCodes.Unavailable } error
+            && error.Id is { } id && id.StartsWith(SyncIdPrefix, StringComparison.Ordinal)
+            && Volatile.Read(ref _completed[connection.Tag]) == 0)
+        {
+            // A sync refused as unavailable (e.g. the database was out of connections) is retried,
+            // as the protocol asks; without this the device stalled for good.
+            _tracker.OnOther(connection, frame);
+            _ = RetryLaterAsync(connection);
+            return;
+        }
+
         if (frame is not SyncDoneFrame done)
         {
             _tracker.OnOther(connection, frame);
