@@ -46,9 +46,12 @@ internal static partial class EdgeLog
     [LoggerMessage(EventId = 40, Level = LogLevel.Error, Message = "Presence {What} failed")]
     public static partial void PresenceFailed(ILogger logger, Exception exception, string what);
 
-    [LoggerMessage(EventId = 40, Level = LogLevel.Warning, Message = "Sync of {DeviceId}: the inbox and chat projections did not catch up within {TimeoutMs} ms ({Behind} chat.events partitions behind); streaming a partial inbox")]
+    [LoggerMessage(EventId = 50, Level = LogLevel.Warning, Message = "Sync of {DeviceId}: the inbox and chat projections did not catch up within {TimeoutMs} ms ({Behind} chat.events partitions behind); streaming a partial inbox")]
     public static partial void SyncCatchUpTimedOut(ILogger logger, string deviceId, int timeoutMs, int behind);
 
-    [LoggerMessage(EventId = 41, Level = LogLevel.Warning, Message = "Sync of {DeviceId}: could not check the projections' progress; streaming a partial inbox")]
+    [LoggerMessage(EventId = 51, Level = LogLevel.Warning, Message = "Sync of {DeviceId}: could not check the projections' progress; streaming a partial inbox")]
     public static partial void SyncCatchUpFailed(ILogger logger, Exception exception, string deviceId);
+
+    [LoggerMessage(EventId = 60, Level = LogLevel.Information, Message = "Closed the socket of {DeviceId}: a newer connection opened on node {Node}")]
+    public static partial void ReplacedElsewhere(ILogger logger, string deviceId, int node);
 }

@@ -9,6 +9,7 @@ public static class DevicesExtensions
         builder.Services.AddHostedService(sp => sp.GetRequiredService<DeviceDirectory>());
         builder.Services.AddSingleton<SessionAnnouncer>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<SessionAnnouncer>());
+        builder.Services.AddHostedService<CrossNodeReplacement>();
         return builder;
     }
 }

@@ -56,7 +56,10 @@ internal sealed class SessionAnnouncer(
         Task? produce = null;
         lock (registry.LockFor(connection.DeviceId))
         {
-            if (registry.Remove(connection))
+            // A socket replaced from another node writes no offline record: it would overwrite the
+            // newer session there and the Router would treat the device as offline until its next
+            // heartbeat.
+            if (registry.Remove(connection) && !connection.ReplacedElsewhere)
             {
                 produce = Produce(connection, online: false, cancellationToken);
             }

@@ -33,6 +33,9 @@ internal sealed class PresenceDirectory : IHostedService, IAsyncDisposable
     /// <summary>Raised on the table's reader thread after a session of the user changed (must not block).</summary>
     public event Action<string>? UserChanged;
 
+    /// <summary>Raised on the reader thread for every session record read (not for tombstones).</summary>
+    public event Action<DeviceSessionChanged>? SessionChanged;
+
     public async Task StartAsync(CancellationToken cancellationToken)
     {
         _sessions.Start();
@@ -58,6 +61,11 @@ internal sealed class PresenceDirectory : IHostedService, IAsyncDisposable
 
     private void OnSessionChanged(string deviceId, DeviceSessionChanged? session)
     {
+        if (session is not null)
+        {
+            SessionChanged?.Invoke(session);
+        }
+
         _userOfDevice.TryGetValue(deviceId, out var previousUser);
         var user = session?.UserId;
         if (previousUser is not null && !string.Equals(previousUser, user, StringComparison.Ordinal))

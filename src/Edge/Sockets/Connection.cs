@@ -46,6 +46,9 @@ internal sealed class Connection : IDisposable
 
     public bool IsClosing => Volatile.Read(ref _closeCode) != 0;
 
+    /// <summary>A newer socket of this device opened on another Edge node (see <c>CrossNodeReplacement</c>).</summary>
+    public bool ReplacedElsewhere { get; set; }
+
     /// <summary>The close code this side asked for (0 while open).</summary>
     public int CloseCode => Volatile.Read(ref _closeCode);
 
