@@ -1,5 +1,3 @@
-using System.Collections.Concurrent;
-using System.Diagnostics;
 using System.Globalization;
 using System.Net;
 using System.Net.Sockets;
@@ -15,10 +13,9 @@ namespace Messaging.IntegrationTests.EndToEnd;
 internal sealed class EdgeProcess : IAsyncDisposable
 {
     private static readonly TimeSpan StartTimeout = TimeSpan.FromSeconds(60);
-    private readonly Process _process;
-    private readonly ConcurrentQueue<string> _output = new();
+    private readonly ServiceProcess _process;
 
-    private EdgeProcess(Process process, Uri baseAddress)
+    private EdgeProcess(ServiceProcess process, Uri baseAddress)
     {
         _process = process;
         BaseAddress = baseAddress;
@@ -28,41 +25,27 @@ internal sealed class EdgeProcess : IAsyncDisposable
 
     public Uri WebSocketUri => new UriBuilder(BaseAddress) { Scheme = "ws", Path = "/ws" }.Uri;
 
-    public string Output => string.Join('\n', _output);
+    public string Output => _process.Output;
 
     /// <summary>Starts node <paramref name="node"/> with <paramref name="settings"/> and returns once it answers <c>/health/ready</c>.</summary>
     public static async Task<EdgeProcess> StartAsync(IReadOnlyDictionary<string, string?> settings, int node)
     {
-        var dll = EdgeDll();
         var baseAddress = new Uri($"http://127.0.0.1:{FreePort().ToString(CultureInfo.InvariantCulture)}");
-        var info = new ProcessStartInfo("dotnet")
-        {
-            WorkingDirectory = Path.GetDirectoryName(dll)!,
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-        };
-        info.ArgumentList.Add(dll);
+        var environment = new Dictionary<string, string?>(StringComparer.Ordinal);
         foreach (var (key, value) in settings)
         {
             if (value is not null)
             {
-                info.Environment[key.Replace(":", "__", StringComparison.Ordinal)] = value;
+                environment[key.Replace(":", "__", StringComparison.Ordinal)] = value;
             }
         }
 
-        info.Environment["Edge__NodeId"] = node.ToString(CultureInfo.InvariantCulture);
-        info.Environment["Urls"] = baseAddress.ToString().TrimEnd('/');
-        info.Environment.Remove("ASPNETCORE_URLS");
+        environment["Edge__NodeId"] = node.ToString(CultureInfo.InvariantCulture);
+        environment["Urls"] = baseAddress.ToString().TrimEnd('/');
+        environment["ASPNETCORE_URLS"] = null;
 
-        var process = new Process { StartInfo = info };
+        var process = ServiceProcess.Start("Edge", environment);
         var edge = new EdgeProcess(process, baseAddress);
-        process.OutputDataReceived += (_, e) => edge.Append(e.Data);
-        process.ErrorDataReceived += (_, e) => edge.Append(e.Data);
-        process.Start();
-        process.BeginOutputReadLine();
-        process.BeginErrorReadLine();
-
         using var http = new HttpClient { BaseAddress = baseAddress };
         await Eventually.TrueAsync(
             async () =>
@@ -88,19 +71,7 @@ internal sealed class EdgeProcess : IAsyncDisposable
     }
 
     /// <summary>SIGKILL: the node cannot withdraw its sessions; they expire with their lease.</summary>
-    public async Task KillAsync()
-    {
-        _process.Kill(entireProcessTree: true);
-        await _process.WaitForExitAsync();
-    }
-
-    private void Append(string? line)
-    {
-        if (line is not null)
-        {
-            _output.Enqueue(line);
-        }
-    }
+    public Task KillAsync() => _process.KillAsync();
 
     /// <summary>A port nothing listens on now: the kernel picks it for a listener on port 0, which is then closed.</summary>
     private static int FreePort()
@@ -117,46 +88,5 @@ internal sealed class EdgeProcess : IAsyncDisposable
         }
     }
 
-    /// <summary>The Edge build next to this test build (same configuration), found from Messaging.sln upwards.</summary>
-    private static string EdgeDll()
-    {
-        var baseDirectory = AppContext.BaseDirectory;
-        var root = Environment.GetEnvironmentVariable("MESSAGING_REPO_ROOT");
-        for (var dir = new DirectoryInfo(baseDirectory); root is null && dir is not null; dir = dir.Parent)
-        {
-            if (File.Exists(Path.Combine(dir.FullName, "Messaging.sln")))
-            {
-                root = dir.FullName;
-            }
-        }
-
-        if (root is null)
-        {
-            throw new InvalidOperationException($"No Messaging.sln above {baseDirectory} (set MESSAGING_REPO_ROOT).");
-        }
-
-        var configuration = baseDirectory.Contains($"{Path.DirectorySeparatorChar}Release{Path.DirectorySeparatorChar}", StringComparison.Ordinal) ? "Release" : "Debug";
-        var dll = Path.Combine(root, "src", "Edge", "bin", configuration, "net10.0", "linux-x64", "Messaging.Edge.dll");
-        return File.Exists(dll) ? dll : throw new FileNotFoundException($"Build Edge first ({configuration}).", dll);
-    }
-
-    public async ValueTask DisposeAsync()
-    {
-        if (!_process.HasExited)
-        {
-            // SIGTERM lets the host close its sockets and withdraw its sessions.
-            using var term = Process.Start("kill", ["-TERM", _process.Id.ToString(CultureInfo.InvariantCulture)]);
-            using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(20));
-            try
-            {
-                await _process.WaitForExitAsync(timeout.Token);
-            }
-            catch (OperationCanceledException)
-            {
-                _process.Kill(entireProcessTree: true);
-            }
-        }
-
-        _process.Dispose();
-    }
+    public ValueTask DisposeAsync() => _process.DisposeAsync();
 }

@@ -2,7 +2,6 @@ using System.Globalization;
 using Messaging.Client;
 using Messaging.Contracts.Protocol;
 using Messaging.IntegrationTests.Harness;
-using Messaging.IntegrationTests.Router;
 
 namespace Messaging.IntegrationTests.EndToEnd;
 
@@ -14,14 +13,14 @@ public sealed class RouterFailoverEndToEndTests : IAsyncLifetime
 {
     private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(120);
     private ChatSystem _system = null!;
-    private readonly List<RouterProcess> _routers = [];
+    private readonly List<ServiceProcess> _routers = [];
 
     public async Task InitializeAsync()
     {
         _system = await ChatSystem.StartAsync(edgeNodes: 2, inProcessRouter: false);
         for (var i = 0; i < 2; i++)
         {
-            _routers.Add(RouterProcess.Start(new Dictionary<string, string>
+            _routers.Add(ServiceProcess.Start("Router", new Dictionary<string, string?>
             {
                 ["Kafka__BootstrapServers"] = TestStack.KafkaBootstrap,
                 ["Kafka__Profile"] = TestStack.KafkaProfile,

@@ -86,12 +86,13 @@ public sealed class CrashRecoveryTests : IAsyncLifetime
 
     private Process StartProcess()
     {
-        var info = new ProcessStartInfo("dotnet", [ProjectionsDll()])
+        var dll = ServiceProcess.Dll("Projections");
+        var info = new ProcessStartInfo("dotnet", [dll])
         {
             UseShellExecute = false,
             RedirectStandardOutput = true,
             RedirectStandardError = true,
-            WorkingDirectory = Path.GetDirectoryName(ProjectionsDll())!,
+            WorkingDirectory = Path.GetDirectoryName(dll)!,
         };
         foreach (var (key, value) in _ctx.Settings)
         {
@@ -122,24 +123,5 @@ public sealed class CrashRecoveryTests : IAsyncLifetime
         }
 
         return result;
-    }
-
-    /// <summary>The service binary of the same configuration (Debug/Release) as this test assembly.</summary>
-    private static string ProjectionsDll()
-    {
-        var baseDir = AppContext.BaseDirectory;
-        var parts = baseDir.Split(Path.DirectorySeparatorChar, StringSplitOptions.RemoveEmptyEntries);
-        var configuration = parts[Array.LastIndexOf(parts, "bin") + 1];
-        var dir = new DirectoryInfo(baseDir);
-        while (dir is not null && !File.Exists(Path.Combine(dir.FullName, "Messaging.sln")))
-        {
-            dir = dir.Parent;
-        }
-
-        var root = dir?.FullName ?? Environment.GetEnvironmentVariable("MESSAGING_REPO_ROOT")
-            ?? throw new InvalidOperationException("Messaging.sln not found above " + baseDir);
-        var dll = Path.Combine(root, "src", "Projections", "bin", configuration, "net10.0", "linux-x64", "Messaging.Projections.dll");
-        File.Exists(dll).Should().BeTrue($"the Projections service is built at {dll}");
-        return dll;
     }
 }

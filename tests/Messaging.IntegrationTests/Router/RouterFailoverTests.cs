@@ -123,7 +123,7 @@ public sealed partial class RouterFailoverTests(ITestOutputHelper output)
         _ => $"{e.Seq}:{e.GetType().Name}",
     };
 
-    private static bool Assigned(RouterProcess process) => AssignedLine().IsMatch(process.Output);
+    private static bool Assigned(ServiceProcess process) => AssignedLine().IsMatch(process.Output);
 
     [GeneratedRegex(@"Assigned [1-9]\d* partitions")]
     private static partial Regex AssignedLine();

@@ -1,5 +1,3 @@
-using System.Collections.Concurrent;
-using System.Diagnostics;
 using Confluent.Kafka;
 using Messaging.Contracts;
 using Messaging.Contracts.Commands;
@@ -74,9 +72,9 @@ internal sealed class RouterTestBed : IAsyncDisposable
     }
 
     /// <summary>A Router as a separate OS process (<c>dotnet Messaging.Router.dll</c>), for kill -9.</summary>
-    public RouterProcess StartRouterProcess()
+    public ServiceProcess StartRouterProcess()
     {
-        var process = RouterProcess.Start(new Dictionary<string, string>
+        var process = ServiceProcess.Start("Router", new Dictionary<string, string?>
         {
             ["Kafka__BootstrapServers"] = TestStack.KafkaBootstrap,
             ["Kafka__Profile"] = TestStack.KafkaProfile,
@@ -228,106 +226,5 @@ internal sealed class TopicReader<T> : IAsyncDisposable
         _consumer.Close();
         _consumer.Dispose();
         return ValueTask.CompletedTask;
-    }
-}
-
-/// <summary>A Router running as its own OS process, its console output kept for diagnosis.</summary>
-internal sealed class RouterProcess : IAsyncDisposable
-{
-    private readonly Process _process;
-    private readonly ConcurrentQueue<string> _output = new();
-
-    private RouterProcess(Process process)
-    {
-        _process = process;
-    }
-
-    public int Id => _process.Id;
-
-    public bool HasExited => _process.HasExited;
-
-    public string Output => string.Join('\n', _output);
-
-    public static RouterProcess Start(IDictionary<string, string> environment)
-    {
-        var dll = RouterDll();
-        var info = new ProcessStartInfo("dotnet")
-        {
-            WorkingDirectory = Path.GetDirectoryName(dll)!,
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-        };
-        info.ArgumentList.Add(dll);
-        foreach (var (key, value) in environment)
-        {
-            info.Environment[key] = value;
-        }
-
-        var process = new Process { StartInfo = info };
-        var router = new RouterProcess(process);
-        process.OutputDataReceived += (_, e) => router.Append(e.Data);
-        process.ErrorDataReceived += (_, e) => router.Append(e.Data);
-        process.Start();
-        process.BeginOutputReadLine();
-        process.BeginErrorReadLine();
-        return router;
-    }
-
-    /// <summary>SIGKILL: no revocation handler, no commit, no goodbye to the group.</summary>
-    public void Kill() => _process.Kill(entireProcessTree: true);
-
-    private void Append(string? line)
-    {
-        if (line is not null)
-        {
-            _output.Enqueue(line);
-        }
-    }
-
-    /// <summary>
-    /// The Router build next to this test build: the repository root is found by walking up to
-    /// Messaging.sln, the configuration (Debug/Release) is the one this test assembly was built in.
-    /// </summary>
-    private static string RouterDll()
-    {
-        var baseDirectory = AppContext.BaseDirectory;
-        var root = Environment.GetEnvironmentVariable("MESSAGING_REPO_ROOT");
-        for (var dir = new DirectoryInfo(baseDirectory); root is null && dir is not null; dir = dir.Parent)
-        {
-            if (File.Exists(Path.Combine(dir.FullName, "Messaging.sln")))
-            {
-                root = dir.FullName;
-            }
-        }
-
-        if (root is null)
-        {
-            throw new InvalidOperationException($"No Messaging.sln above {baseDirectory} (set MESSAGING_REPO_ROOT).");
-        }
-
-        var configuration = baseDirectory.Contains($"{Path.DirectorySeparatorChar}Release{Path.DirectorySeparatorChar}", StringComparison.Ordinal) ? "Release" : "Debug";
-        var dll = Path.Combine(root, "src", "Router", "bin", configuration, "net10.0", "linux-x64", "Messaging.Router.dll");
-        return File.Exists(dll) ? dll : throw new FileNotFoundException($"Build the Router first ({configuration}).", dll);
-    }
-
-    public async ValueTask DisposeAsync()
-    {
-        if (!_process.HasExited)
-        {
-            // SIGTERM lets the host stop and leave the group cleanly.
-            using var term = Process.Start("kill", ["-TERM", _process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]);
-            using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(20));
-            try
-            {
-                await _process.WaitForExitAsync(timeout.Token);
-            }
-            catch (OperationCanceledException)
-            {
-                _process.Kill(entireProcessTree: true);
-            }
-        }
-
-        _process.Dispose();
     }
 }

@@ -1,0 +1,128 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using System.Globalization;
+
+namespace Messaging.IntegrationTests.Harness;
+
+/// <summary>
+/// A service (Router, Edge, Projections) running as its own OS process from its build output,
+/// so a test can kill it with SIGKILL: no revocation handler, no commit, no goodbye. Its console
+/// output is kept for diagnosis.
+/// </summary>
+internal sealed class ServiceProcess : IAsyncDisposable
+{
+    private readonly Process _process;
+    private readonly ConcurrentQueue<string> _output = new();
+
+    private ServiceProcess(Process process)
+    {
+        _process = process;
+    }
+
+    public int Id => _process.Id;
+
+    public bool HasExited => _process.HasExited;
+
+    public int ExitCode => _process.ExitCode;
+
+    public string Output => string.Join('\n', _output);
+
+    /// <summary>Starts <c>Messaging.{project}.dll</c> with <paramref name="environment"/> (null values are removed).</summary>
+    public static ServiceProcess Start(string project, IEnumerable<KeyValuePair<string, string?>> environment)
+    {
+        var dll = Dll(project);
+        var info = new ProcessStartInfo("dotnet")
+        {
+            WorkingDirectory = Path.GetDirectoryName(dll)!,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        info.ArgumentList.Add(dll);
+        foreach (var (key, value) in environment)
+        {
+            if (value is null)
+            {
+                info.Environment.Remove(key);
+            }
+            else
+            {
+                info.Environment[key] = value;
+            }
+        }
+
+        var process = new Process { StartInfo = info };
+        var service = new ServiceProcess(process);
+        process.OutputDataReceived += (_, e) => service.Append(e.Data);
+        process.ErrorDataReceived += (_, e) => service.Append(e.Data);
+        process.Start();
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+        return service;
+    }
+
+    /// <summary>SIGKILL, without waiting.</summary>
+    public void Kill() => _process.Kill(entireProcessTree: true);
+
+    /// <summary>SIGKILL, then waits until the process is gone.</summary>
+    public async Task KillAsync()
+    {
+        Kill();
+        await _process.WaitForExitAsync();
+    }
+
+    /// <summary>
+    /// The service build next to this test build: the repository root is found by walking up to
+    /// Messaging.sln (or MESSAGING_REPO_ROOT), the configuration (Debug/Release) is the one this
+    /// test assembly was built in.
+    /// </summary>
+    public static string Dll(string project)
+    {
+        var baseDirectory = AppContext.BaseDirectory;
+        var root = Environment.GetEnvironmentVariable("MESSAGING_REPO_ROOT");
+        for (var dir = new DirectoryInfo(baseDirectory); root is null && dir is not null; dir = dir.Parent)
+        {
+            if (File.Exists(Path.Combine(dir.FullName, "Messaging.sln")))
+            {
+                root = dir.FullName;
+            }
+        }
+
+        if (root is null)
+        {
+            throw new InvalidOperationException($"No Messaging.sln above {baseDirectory} (set MESSAGING_REPO_ROOT).");
+        }
+
+        var configuration = baseDirectory.Contains($"{Path.DirectorySeparatorChar}Release{Path.DirectorySeparatorChar}", StringComparison.Ordinal) ? "Release" : "Debug";
+        var dll = Path.Combine(root, "src", project, "bin", configuration, "net10.0", "linux-x64", $"Messaging.{project}.dll");
+        return File.Exists(dll) ? dll : throw new FileNotFoundException($"Build {project} first ({configuration}).", dll);
+    }
+
+    private void Append(string? line)
+    {
+        if (line is not null)
+        {
+            _output.Enqueue(line);
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        if (!_process.HasExited)
+        {
+            // SIGTERM lets the host stop cleanly (leave the group, withdraw its sessions).
+            using var term = Process.Start("kill", ["-TERM", _process.Id.ToString(CultureInfo.InvariantCulture)]);
+            using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(20));
+            try
+            {
+                await _process.WaitForExitAsync(timeout.Token);
+            }
+            catch (OperationCanceledException)
+            {
+                _process.Kill(entireProcessTree: true);
+            }
+        }
+
+        _process.Dispose();
+    }
+}
