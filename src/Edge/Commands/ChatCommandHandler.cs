@@ -1,3 +1,4 @@
+using Messaging.Contracts;
 using Messaging.Contracts.Commands;
 using Messaging.Contracts.Devices;
 using Messaging.Contracts.Protocol;
@@ -36,7 +37,7 @@ internal sealed class ChatCommandHandler(EdgeProducer producer, TopicNames topic
 
     public Task SendMessageAsync(Connection connection, SendMessageFrame frame, CancellationToken cancellationToken)
     {
-        var chatId = frame.ChatId ?? DirectChats.Id(connection.Device.UserId, frame.ToUserId!);
+        var chatId = frame.ChatId ?? ChatIds.Direct(connection.Device.UserId, frame.ToUserId!);
         var messageId = Guid.CreateVersion7().ToString();
         var command = new SendMessage
         {

@@ -1,4 +1,5 @@
 using System.Text;
+using Messaging.Contracts;
 using Messaging.Contracts.Commands;
 using Messaging.Contracts.Delivery;
 using Messaging.Contracts.Events;

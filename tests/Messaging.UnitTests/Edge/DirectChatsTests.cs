@@ -1,4 +1,4 @@
-using Messaging.Edge.Commands;
+using Messaging.Contracts;
 
 namespace Messaging.UnitTests.Edge;
 
@@ -10,9 +10,9 @@ public sealed class DirectChatsTests
     [InlineData("Bo", "ana", "d:Bo:ana")]
     [InlineData("user-10", "user-9", "d:user-10:user-9")]
     public void The_direct_chat_id_orders_the_two_users_ordinally(string a, string b, string expected) =>
-        DirectChats.Id(a, b).Should().Be(expected);
+        ChatIds.Direct(a, b).Should().Be(expected);
 
     [Fact]
     public void Both_users_get_the_same_id() =>
-        DirectChats.Id("ärger", "zed").Should().Be(DirectChats.Id("zed", "ärger"));
+        ChatIds.Direct("ärger", "zed").Should().Be(ChatIds.Direct("zed", "ärger"));
 }

@@ -1,5 +1,6 @@
-namespace Messaging.Router.Chats;
+namespace Messaging.Contracts;
 
+/// <summary>Chat id rules Edge (which computes a direct chat's id) and the Router (which checks it) share.</summary>
 public static class ChatIds
 {
     public const string DirectPrefix = "d:";
