@@ -14,6 +14,9 @@ public static class ErrorCodes
     public const string TooManyMembers = "too_many_members";
     public const string TooManyDevices = "too_many_devices";
     public const string Unavailable = "unavailable";
+    public const string RateLimited = "rate_limited";
+    public const string DeviceRemoved = "device_removed";
+    public const string TokenExpired = "token_expired";
     public const string Internal = "internal";
 }
 
