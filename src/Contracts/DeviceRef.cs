@@ -1,3 +1,5 @@
+using System.Text.Json.Serialization;
+
 namespace Messaging.Contracts;
 
 /// <summary>
@@ -12,7 +14,12 @@ public sealed record DeviceRef(string UserId, string DeviceId)
 {
     public const char Separator = '/';
 
-    /// <summary><c>userId/deviceId</c>: the one string form of a device.</summary>
+    /// <summary>
+    /// <c>userId/deviceId</c>: the one string form of a device. Not serialized: on the wire a
+    /// <see cref="DeviceRef"/> stays <c>{userId, deviceId}</c> (the published schemas), the
+    /// address is derived.
+    /// </summary>
+    [JsonIgnore]
     public string Address => AddressOf(UserId, DeviceId);
 
     public static string AddressOf(string userId, string deviceId) => string.Concat(userId, "/", deviceId);

@@ -9,14 +9,14 @@ internal static partial class EdgeLog
     [LoggerMessage(EventId = 2, Level = LogLevel.Information, Message = "Device {UserId}/{DeviceId} disconnected (close {CloseCode})")]
     public static partial void Disconnected(ILogger logger, string userId, string deviceId, int closeCode);
 
-    [LoggerMessage(EventId = 3, Level = LogLevel.Warning, Message = "Closing {DeviceId}: {Reason} ({CloseCode})")]
-    public static partial void Closing(ILogger logger, string deviceId, string reason, int closeCode);
+    [LoggerMessage(EventId = 3, Level = LogLevel.Warning, Message = "Closing {UserId}/{DeviceId}: {Reason} ({CloseCode})")]
+    public static partial void Closing(ILogger logger, string userId, string deviceId, string reason, int closeCode);
 
     [LoggerMessage(EventId = 4, Level = LogLevel.Warning, Message = "Produce to {Topic} failed")]
     public static partial void ProduceFailed(ILogger logger, Exception exception, string topic);
 
-    [LoggerMessage(EventId = 5, Level = LogLevel.Error, Message = "Request {Type} of {DeviceId} failed")]
-    public static partial void RequestFailed(ILogger logger, Exception exception, string type, string deviceId);
+    [LoggerMessage(EventId = 5, Level = LogLevel.Error, Message = "Request {Type} of {UserId}/{DeviceId} failed")]
+    public static partial void RequestFailed(ILogger logger, Exception exception, string type, string userId, string deviceId);
 
     [LoggerMessage(EventId = 6, Level = LogLevel.Warning, Message = "Skipped undecodable delivery at {Topic} @{Offset}: {Error}")]
     public static partial void UndecodableDelivery(ILogger logger, string topic, long offset, string? error);
@@ -36,8 +36,8 @@ internal static partial class EdgeLog
     [LoggerMessage(EventId = 11, Level = LogLevel.Warning, Message = "Refused device {UserId}/{DeviceId}: {Count} devices already registered")]
     public static partial void TooManyDevices(ILogger logger, string userId, string deviceId, int count);
 
-    [LoggerMessage(EventId = 12, Level = LogLevel.Debug, Message = "Socket of {DeviceId} ended abnormally")]
-    public static partial void SocketFailed(ILogger logger, Exception exception, string deviceId);
+    [LoggerMessage(EventId = 12, Level = LogLevel.Debug, Message = "Socket of {UserId}/{DeviceId} ended abnormally")]
+    public static partial void SocketFailed(ILogger logger, Exception exception, string userId, string deviceId);
 
     [LoggerMessage(EventId = 13, Level = LogLevel.Warning, Message = "Kafka client: {Facility} {Message}")]
     public static partial void KafkaClientLog(ILogger logger, string facility, string message);
@@ -46,12 +46,12 @@ internal static partial class EdgeLog
     [LoggerMessage(EventId = 40, Level = LogLevel.Error, Message = "Presence {What} failed")]
     public static partial void PresenceFailed(ILogger logger, Exception exception, string what);
 
-    [LoggerMessage(EventId = 50, Level = LogLevel.Warning, Message = "Sync of {DeviceId}: the inbox and chat projections did not catch up within {TimeoutMs} ms ({Behind} chat.events partitions behind); streaming a partial inbox")]
-    public static partial void SyncCatchUpTimedOut(ILogger logger, string deviceId, int timeoutMs, int behind);
+    [LoggerMessage(EventId = 50, Level = LogLevel.Warning, Message = "Sync of {UserId}/{DeviceId}: the inbox and chat projections did not catch up within {TimeoutMs} ms ({Behind} chat.events partitions behind); streaming a partial inbox")]
+    public static partial void SyncCatchUpTimedOut(ILogger logger, string userId, string deviceId, int timeoutMs, int behind);
 
-    [LoggerMessage(EventId = 51, Level = LogLevel.Warning, Message = "Sync of {DeviceId}: could not check the projections' progress; streaming a partial inbox")]
-    public static partial void SyncCatchUpFailed(ILogger logger, Exception exception, string deviceId);
+    [LoggerMessage(EventId = 51, Level = LogLevel.Warning, Message = "Sync of {UserId}/{DeviceId}: could not check the projections' progress; streaming a partial inbox")]
+    public static partial void SyncCatchUpFailed(ILogger logger, Exception exception, string userId, string deviceId);
 
-    [LoggerMessage(EventId = 60, Level = LogLevel.Information, Message = "Closed the socket of {DeviceId}: a newer connection opened on node {Node}")]
-    public static partial void ReplacedElsewhere(ILogger logger, string deviceId, int node);
+    [LoggerMessage(EventId = 60, Level = LogLevel.Information, Message = "Closed the socket of {UserId}/{DeviceId}: a newer connection opened on node {Node}")]
+    public static partial void ReplacedElsewhere(ILogger logger, string userId, string deviceId, int node);
 }

@@ -5,8 +5,8 @@ namespace Messaging.Contracts.Delivery;
 
 /// <summary>
 /// A record on <c>delivery.node-k</c>: the Router tells Edge node k what to push to which of its
-/// local devices. One record per node per event, carrying that node's device ids, so fan-out
-/// to the broker is O(nodes), not O(devices).
+/// local devices. One record per node per event, carrying the addresses of that node's devices,
+/// so fan-out to the broker is O(nodes), not O(devices).
 /// </summary>
 [JsonPolymorphic(TypeDiscriminatorPropertyName = "type")]
 [JsonDerivedType(typeof(EventRouted), "EventRouted")]
@@ -14,11 +14,11 @@ namespace Messaging.Contracts.Delivery;
 [JsonDerivedType(typeof(DuplicateSendIgnored), "DuplicateSendIgnored")]
 public abstract record NodeDelivery
 {
-    /// <summary>Schema version of this record.</summary>
-    public int V { get; init; } = 1;
+    /// <summary>Schema version of this record. 2: <see cref="Devices"/> (addresses) replaced v1's <c>deviceIds</c>.</summary>
+    public int V { get; init; } = SchemaVersions.NodeDeliveries;
 
-    /// <summary>The devices on this node the record is for.</summary>
-    public required IReadOnlyList<string> DeviceIds { get; init; }
+    /// <summary>The devices on this node the record is for, as addresses <c>userId/deviceId</c> (<see cref="DeviceRef.Address"/>).</summary>
+    public required IReadOnlyList<string> Devices { get; init; }
 }
 
 /// <summary>Push this chat event to the listed devices.</summary>

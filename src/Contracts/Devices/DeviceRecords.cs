@@ -9,12 +9,17 @@ namespace Messaging.Contracts.Devices;
 [JsonDerivedType(typeof(DeliveryAcked), "DeliveryAcked")]
 public abstract record DeviceRecord
 {
-    /// <summary>Schema version of this record.</summary>
-    public int V { get; init; } = 1;
+    /// <summary>
+    /// Schema version of this record. 2: <c>device.sessions</c> and <c>device.acks</c> are keyed by
+    /// the device address <c>userId/deviceId</c> (v1: by the bare device id, shared by every user
+    /// who chose the same id).
+    /// </summary>
+    public int V { get; init; } = SchemaVersions.DeviceRecords;
 }
 
 /// <summary>
-/// <c>device.sessions</c> (compacted, key: device id): where a device is connected.
+/// <c>device.sessions</c> (compacted, key: the device address <c>userId/deviceId</c>, see
+/// <see cref="DeviceRef.Address"/>): where a device is connected.
 /// <see cref="Node"/> is null when it went offline. A live session is re-announced before
 /// <see cref="LeaseUntil"/>; a session whose lease ran out is treated as offline, so a killed
 /// Edge node does not leave its devices "online" forever.
@@ -44,7 +49,10 @@ public sealed record UserDevicesChanged : DeviceRecord
     public required DateTimeOffset ChangedAt { get; init; }
 }
 
-/// <summary><c>device.acks</c> (key: device id): the device holds everything in the chat up to <see cref="Seq"/>.</summary>
+/// <summary>
+/// <c>device.acks</c> (key: the device address <c>userId/deviceId</c>): the device holds
+/// everything in the chat up to <see cref="Seq"/>.
+/// </summary>
 public sealed record DeliveryAcked : DeviceRecord
 {
     public required string DeviceId { get; init; }

@@ -18,8 +18,11 @@ namespace Messaging.Contracts.Events;
 [JsonDerivedType(typeof(AdminGranted), "AdminGranted")]
 public abstract record ChatEvent
 {
-    /// <summary>Schema version of this record.</summary>
-    public int V { get; init; } = 1;
+    /// <summary>
+    /// Schema version of this record. 2: <see cref="RecipientDevices"/> holds device addresses
+    /// (<c>userId/deviceId</c>); v1 held bare device ids, which cannot be attributed to a user.
+    /// </summary>
+    public int V { get; init; } = SchemaVersions.ChatEvents;
 
     public required string ChatId { get; init; }
 
@@ -33,8 +36,10 @@ public abstract record ChatEvent
 
     /// <summary>
     /// Every device this event is addressed to (all devices of all members at that moment, the
-    /// actor's devices included), resolved by the Router so that read models rebuilt from the log
-    /// produce exactly the same inbox as the live run.
+    /// actor's devices included), as device addresses <c>userId/deviceId</c> (<see cref="DeviceRef.Address"/>),
+    /// resolved by the Router so that read models rebuilt from the log produce exactly the same
+    /// inbox as the live run. A reader meeting an entry that is not an address (a v1 bare device
+    /// id, <see cref="DeviceRef.TryParse"/> false) ignores that recipient.
     /// </summary>
     public required IReadOnlyList<string> RecipientDevices { get; init; }
 }

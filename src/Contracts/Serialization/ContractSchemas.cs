@@ -23,13 +23,25 @@ public static class ContractSchemas
         ["server-frames"] = ContractsJsonContext.Default.ServerFrame,
     };
 
+    /// <summary>The schema version (<c>v</c>) each family's records currently carry, named in the title.</summary>
+    public static IReadOnlyDictionary<string, int> Versions { get; } = new Dictionary<string, int>(StringComparer.Ordinal)
+    {
+        ["chat-commands"] = SchemaVersions.Initial,
+        ["chat-events"] = SchemaVersions.ChatEvents,
+        ["device-records"] = SchemaVersions.DeviceRecords,
+        ["node-deliveries"] = SchemaVersions.NodeDeliveries,
+        ["parked-record"] = SchemaVersions.Initial,
+        ["client-frames"] = SchemaVersions.Initial,
+        ["server-frames"] = SchemaVersions.Initial,
+    };
+
     public static string Generate(string family)
     {
         var schema = JsonSchemaExporter.GetJsonSchemaAsNode(Families[family], new JsonSchemaExporterOptions { TreatNullObliviousAsNonNullable = true });
         if (schema is JsonObject obj)
         {
             obj.Insert(0, "$schema", "https://json-schema.org/draft/2020-12/schema");
-            obj.Insert(1, "title", "Messaging " + family + " v1");
+            obj.Insert(1, "title", "Messaging " + family + " v" + Versions[family].ToString(System.Globalization.CultureInfo.InvariantCulture));
         }
 
         return schema.ToJsonString(new JsonSerializerOptions { WriteIndented = true }) + "\n";

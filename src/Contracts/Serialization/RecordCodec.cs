@@ -164,11 +164,11 @@ public static class Codecs
 {
     public static RecordCodec<Commands.ChatCommand> Commands { get; } = new(ContractsJsonContext.Default.ChatCommand);
 
-    public static RecordCodec<Events.ChatEvent> Events { get; } = new(ContractsJsonContext.Default.ChatEvent);
+    public static RecordCodec<Events.ChatEvent> Events { get; } = new(ContractsJsonContext.Default.ChatEvent, SchemaVersions.ChatEvents);
 
-    public static RecordCodec<Devices.DeviceRecord> Devices { get; } = new(ContractsJsonContext.Default.DeviceRecord);
+    public static RecordCodec<Devices.DeviceRecord> Devices { get; } = new(ContractsJsonContext.Default.DeviceRecord, SchemaVersions.DeviceRecords);
 
-    public static RecordCodec<Delivery.NodeDelivery> Deliveries { get; } = new(ContractsJsonContext.Default.NodeDelivery);
+    public static RecordCodec<Delivery.NodeDelivery> Deliveries { get; } = new(ContractsJsonContext.Default.NodeDelivery, SchemaVersions.NodeDeliveries);
 
     public static RecordCodec<Protocol.ClientFrame> ClientFrames { get; } = new(ContractsJsonContext.Default.ClientFrame);
 

@@ -74,13 +74,13 @@ internal sealed class ChatCommandHandler(EdgeProducer producer, TopicNames topic
     {
         var record = new DeliveryAcked
         {
-            DeviceId = connection.DeviceId,
+            DeviceId = connection.Device.DeviceId,
             UserId = connection.Device.UserId,
             ChatId = frame.ChatId,
             Seq = frame.Seq,
             AckedAt = clock.GetUtcNow(),
         };
-        var produce = producer.ProduceAsync(topics.DeviceAcks, connection.DeviceId, Codecs.Devices.Encode(record), cancellationToken);
+        var produce = producer.ProduceAsync(topics.DeviceAcks, connection.Address, Codecs.Devices.Encode(record), cancellationToken);
         try
         {
             await produce;

@@ -117,9 +117,9 @@ internal sealed class DeliveryConsumer(
         SharedFrame? shared = null;
         try
         {
-            foreach (var deviceId in delivery.DeviceIds)
+            foreach (var address in delivery.Devices)
             {
-                if (!registry.TryGet(deviceId, out var connection))
+                if (!registry.TryGet(address, out var connection))
                 {
                     continue;
                 }

@@ -1,3 +1,4 @@
+using Messaging.Contracts;
 using Messaging.Contracts.Devices;
 using Messaging.Contracts.Protocol;
 using Messaging.Edge.Presence;
@@ -35,7 +36,8 @@ internal sealed class CrossNodeReplacement(
 
     private void OnSessionChanged(DeviceSessionChanged session)
     {
-        if (session.Node is not int node || node == _nodeId || !registry.TryGet(session.DeviceId, out var local))
+        // Looked up by the session's address: another user's device with the same id is not this device.
+        if (session.Node is not int node || node == _nodeId || !registry.TryGet(DeviceRef.AddressOf(session.UserId, session.DeviceId), out var local))
         {
             return;
         }
@@ -44,7 +46,7 @@ internal sealed class CrossNodeReplacement(
         {
             local.ReplacedElsewhere = true;
             local.Close(CloseCodes.Replaced, "replaced by a newer connection of this device on another node");
-            EdgeLog.ReplacedElsewhere(logger, session.DeviceId, node);
+            EdgeLog.ReplacedElsewhere(logger, session.UserId, session.DeviceId, node);
         }
     }
 

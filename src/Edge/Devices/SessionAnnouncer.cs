@@ -10,7 +10,7 @@ using Microsoft.Extensions.Options;
 namespace Messaging.Edge.Devices;
 
 /// <summary>
-/// Writes <c>device.sessions</c>: where each local device is connected. Online on connect
+/// Writes <c>device.sessions</c> (key: the device address <c>userId/deviceId</c>): where each local device is connected. Online on connect
 /// (awaited before the socket is served, so the Router can route to it), re-announced every
 /// third of the lease so a session of a crashed node expires, offline on disconnect. Each
 /// record is issued under the registry's per-device lock, so the records of one device are
@@ -31,7 +31,7 @@ internal sealed class SessionAnnouncer(
     {
         Connection? replaced;
         Task produce;
-        lock (registry.LockFor(connection.DeviceId))
+        lock (registry.LockFor(connection.Address))
         {
             replaced = registry.Swap(connection);
             produce = Produce(connection, online: true, cancellationToken);
@@ -54,7 +54,7 @@ internal sealed class SessionAnnouncer(
     public async Task OfflineAsync(Connection connection, CancellationToken cancellationToken)
     {
         Task? produce = null;
-        lock (registry.LockFor(connection.DeviceId))
+        lock (registry.LockFor(connection.Address))
         {
             // A socket replaced from another node writes no offline record: it would overwrite the
             // newer session there and the Router would treat the device as offline until its next
@@ -90,7 +90,7 @@ internal sealed class SessionAnnouncer(
             pending.Clear();
             foreach (var connection in registry.Connections)
             {
-                lock (registry.LockFor(connection.DeviceId))
+                lock (registry.LockFor(connection.Address))
                 {
                     if (registry.IsCurrent(connection) && !connection.IsClosing)
                     {
@@ -116,14 +116,14 @@ internal sealed class SessionAnnouncer(
         var now = clock.GetUtcNow();
         var record = new DeviceSessionChanged
         {
-            DeviceId = connection.DeviceId,
+            DeviceId = connection.Device.DeviceId,
             UserId = connection.Device.UserId,
             Node = online ? _options.NodeId : null,
             SessionId = connection.SessionId,
             ChangedAt = now,
             LeaseUntil = online ? now + _options.SessionLease : null,
         };
-        return producer.ProduceAsync(topics.DeviceSessions, connection.DeviceId, Codecs.Devices.Encode(record), cancellationToken);
+        return producer.ProduceAsync(topics.DeviceSessions, connection.Address, Codecs.Devices.Encode(record), cancellationToken);
     }
 
     /// <summary>Closes every local socket at shutdown so each announces itself offline.</summary>

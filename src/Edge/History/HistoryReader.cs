@@ -91,7 +91,7 @@ internal sealed class HistoryReader(NpgsqlDataSource dataSource)
         await using var command = dataSource.CreateCommand(
             $"""
             select c.chat_id, c.kind, c.title, cm.role, c.last_seq, c.last_event_at,
-                   (select count(*) from inbox i where i.device_id = $2 and i.chat_id = c.chat_id) as unread,
+                   (select count(*) from inbox i where i.user_id = $1 and i.device_id = $2 and i.chat_id = c.chat_id) as unread,
                    lm.*
             from chat_members cm
             join chats c on c.chat_id = cm.chat_id

@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using Messaging.Contracts;
 using Messaging.Contracts.Devices;
 using Messaging.Contracts.Protocol;
 using Messaging.Contracts.Serialization;
@@ -8,8 +9,9 @@ using Messaging.Hosting.Kafka;
 namespace Messaging.Edge.Presence;
 
 /// <summary>
-/// Every device session of the cluster, from the compacted <c>device.sessions</c> topic (read
-/// from the beginning at start, caught up before the node serves, then tailed), indexed by user.
+/// Every device session of the cluster, from the compacted <c>device.sessions</c> topic (key: the
+/// device address <c>userId/deviceId</c>; read from the beginning at start, caught up before the
+/// node serves, then tailed), indexed by user.
 /// The topic keeps the latest record of every device that ever connected (Edge writes no
 /// tombstones), so it alone answers "last seen": the PostgreSQL <c>presence</c> table holds the
 /// same records and is not read.
@@ -20,8 +22,8 @@ internal sealed class PresenceDirectory : IHostedService, IAsyncDisposable
 
     // Written only on the table's reader thread; read by requests. Arrays are replaced, never
     // changed, so a reader always sees a whole list.
-    private readonly ConcurrentDictionary<string, string[]> _devicesOfUser = new(StringComparer.Ordinal);
-    private readonly ConcurrentDictionary<string, string> _userOfDevice = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, string[]> _addressesOfUser = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, string> _userOfAddress = new(StringComparer.Ordinal);
     private int _disposed;
 
     public PresenceDirectory(KafkaClientFactory clients, TopicNames topics, ILogger<PresenceDirectory> logger)
@@ -46,11 +48,11 @@ internal sealed class PresenceDirectory : IHostedService, IAsyncDisposable
 
     public UserPresence Snapshot(string userId, DateTimeOffset now)
     {
-        var devices = _devicesOfUser.TryGetValue(userId, out var ids) ? ids : [];
-        var sessions = new List<DeviceSessionChanged>(devices.Length);
-        foreach (var deviceId in devices)
+        var addresses = _addressesOfUser.TryGetValue(userId, out var known) ? known : [];
+        var sessions = new List<DeviceSessionChanged>(addresses.Length);
+        foreach (var address in addresses)
         {
-            if (_sessions.TryGet(deviceId, out var session))
+            if (_sessions.TryGet(address, out var session))
             {
                 sessions.Add(session);
             }
@@ -59,52 +61,59 @@ internal sealed class PresenceDirectory : IHostedService, IAsyncDisposable
         return PresenceRules.Aggregate(userId, sessions, now);
     }
 
-    private void OnSessionChanged(string deviceId, DeviceSessionChanged? session)
+    private void OnSessionChanged(string address, DeviceSessionChanged? session)
     {
+        // A v1 record is keyed by a bare device id that cannot be attributed to its user: ignored
+        // (docs/events.md, one-time migration), so it never shows as another user's device.
+        if (DeviceRef.UserOf(address).IsEmpty)
+        {
+            return;
+        }
+
         if (session is not null)
         {
             SessionChanged?.Invoke(session);
         }
 
-        _userOfDevice.TryGetValue(deviceId, out var previousUser);
+        _userOfAddress.TryGetValue(address, out var previousUser);
         var user = session?.UserId;
         if (previousUser is not null && !string.Equals(previousUser, user, StringComparison.Ordinal))
         {
-            // A tombstone, or (never done by Edge) the device id reused by another user.
-            Detach(previousUser, deviceId);
+            // A tombstone (never written by Edge: the address names its user).
+            Detach(previousUser, address);
             UserChanged?.Invoke(previousUser);
         }
 
         if (user is null)
         {
-            _userOfDevice.TryRemove(deviceId, out _);
+            _userOfAddress.TryRemove(address, out _);
             return;
         }
 
         if (previousUser is null || !string.Equals(previousUser, user, StringComparison.Ordinal))
         {
-            _userOfDevice[deviceId] = user;
-            _devicesOfUser.AddOrUpdate(user, _ => [deviceId], (_, ids) => [.. ids, deviceId]);
+            _userOfAddress[address] = user;
+            _addressesOfUser.AddOrUpdate(user, _ => [address], (_, known) => [.. known, address]);
         }
 
         UserChanged?.Invoke(user);
     }
 
-    private void Detach(string userId, string deviceId)
+    private void Detach(string userId, string address)
     {
-        if (!_devicesOfUser.TryGetValue(userId, out var ids))
+        if (!_addressesOfUser.TryGetValue(userId, out var known))
         {
             return;
         }
 
-        var left = ids.Where(d => !string.Equals(d, deviceId, StringComparison.Ordinal)).ToArray();
+        var left = known.Where(d => !string.Equals(d, address, StringComparison.Ordinal)).ToArray();
         if (left.Length == 0)
         {
-            _devicesOfUser.TryRemove(userId, out _);
+            _addressesOfUser.TryRemove(userId, out _);
         }
         else
         {
-            _devicesOfUser[userId] = left;
+            _addressesOfUser[userId] = left;
         }
     }
 

@@ -22,6 +22,7 @@ internal sealed class Connection : IDisposable
         _socket = socket;
         _logger = logger;
         Device = device;
+        Address = device.Address;
         SessionId = Guid.CreateVersion7().ToString();
         _closeTimeout = options.CloseTimeout;
         // Sync pages are paced by the client: one page of room is enough to keep the socket busy.
@@ -31,7 +32,12 @@ internal sealed class Connection : IDisposable
 
     public DeviceRef Device { get; }
 
-    public string DeviceId => Device.DeviceId;
+    /// <summary>
+    /// The device's address <c>userId/deviceId</c> (<see cref="DeviceRef.Address"/>), built once:
+    /// the key of this socket in the registry and of its <c>device.sessions</c> and
+    /// <c>device.acks</c> records. A device id alone is unique only within its user.
+    /// </summary>
+    public string Address { get; }
 
     /// <summary>Unique per socket: the Router routes to the latest session of a device.</summary>
     public string SessionId { get; }
@@ -99,7 +105,7 @@ internal sealed class Connection : IDisposable
         _closeReason = reason;
         if (code != (int)WebSocketCloseStatus.NormalClosure)
         {
-            EdgeLog.Closing(_logger, DeviceId, reason, code);
+            EdgeLog.Closing(_logger, Device.UserId, Device.DeviceId, reason, code);
         }
 
         Queue.Complete();

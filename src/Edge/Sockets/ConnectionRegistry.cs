@@ -3,31 +3,35 @@ using System.Collections.Concurrent;
 namespace Messaging.Edge.Sockets;
 
 /// <summary>
-/// The live sockets of this node, one per device. Changes for one device are serialized by a
-/// striped lock (<see cref="LockFor"/>) so that "replace the socket" and "write its session
-/// record" happen in one order: an old socket's offline record can never be produced after the
-/// new socket's online record.
+/// The live sockets of this node, one per device, keyed by the device address
+/// <c>userId/deviceId</c> (<see cref="Connection.Address"/>): two users who both call their device
+/// <c>phone</c> are two entries, so one never replaces the other's socket. Changes for one device
+/// are serialized by a striped lock (<see cref="LockFor"/>, by address) so that "replace the
+/// socket" and "write its session record" happen in one order: an old socket's offline record can
+/// never be produced after the new socket's online record.
 /// </summary>
 internal sealed class ConnectionRegistry
 {
     private const int Stripes = 64;
 
-    private readonly ConcurrentDictionary<string, Connection> _byDevice = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, Connection> _byAddress = new(StringComparer.Ordinal);
     private readonly object[] _locks = Enumerable.Range(0, Stripes).Select(_ => new object()).ToArray();
 
-    public int Count => _byDevice.Count;
+    public int Count => _byAddress.Count;
 
-    public ICollection<Connection> Connections => _byDevice.Values;
+    public ICollection<Connection> Connections => _byAddress.Values;
 
-    public object LockFor(string deviceId) => _locks[(int)((uint)StringComparer.Ordinal.GetHashCode(deviceId) % Stripes)];
+    /// <summary>The lock of the device at <paramref name="address"/> (<c>userId/deviceId</c>).</summary>
+    public object LockFor(string address) => _locks[(int)((uint)StringComparer.Ordinal.GetHashCode(address) % Stripes)];
 
-    public bool TryGet(string deviceId, out Connection connection) => _byDevice.TryGetValue(deviceId, out connection!);
+    /// <summary>The socket of the device at <paramref name="address"/> (<c>userId/deviceId</c>).</summary>
+    public bool TryGet(string address, out Connection connection) => _byAddress.TryGetValue(address, out connection!);
 
     /// <summary>Makes <paramref name="connection"/> the device's socket; returns the one it replaced. Call under <see cref="LockFor"/>.</summary>
     public Connection? Swap(Connection connection)
     {
         Connection? previous = null;
-        _byDevice.AddOrUpdate(connection.DeviceId, connection, (_, old) =>
+        _byAddress.AddOrUpdate(connection.Address, connection, (_, old) =>
         {
             previous = old;
             return connection;
@@ -37,8 +41,8 @@ internal sealed class ConnectionRegistry
 
     /// <summary>Removes the socket only if it is still the device's current one. Call under <see cref="LockFor"/>.</summary>
     public bool Remove(Connection connection) =>
-        _byDevice.TryRemove(new KeyValuePair<string, Connection>(connection.DeviceId, connection));
+        _byAddress.TryRemove(new KeyValuePair<string, Connection>(connection.Address, connection));
 
     public bool IsCurrent(Connection connection) =>
-        _byDevice.TryGetValue(connection.DeviceId, out var current) && ReferenceEquals(current, connection);
+        _byAddress.TryGetValue(connection.Address, out var current) && ReferenceEquals(current, connection);
 }

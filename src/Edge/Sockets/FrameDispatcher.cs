@@ -1,3 +1,4 @@
+using Messaging.Contracts;
 using Messaging.Contracts.Protocol;
 using Messaging.Edge.Commands;
 using Messaging.Edge.Devices;
@@ -64,7 +65,7 @@ internal sealed class FrameDispatcher(
         }
 
         connection.TryPush(new AcceptedFrame(frame.Id));
-        if (registry.TryGet(frame.DeviceId, out var removed) && string.Equals(removed.Device.UserId, connection.Device.UserId, StringComparison.Ordinal))
+        if (registry.TryGet(DeviceRef.AddressOf(connection.Device.UserId, frame.DeviceId), out var removed))
         {
             removed.Close(CloseCodes.DeviceRemoved, "device removed");
         }

@@ -69,7 +69,7 @@ internal sealed class SocketEndpoint(
         }
         catch (Exception ex) when (ex is OperationCanceledException or WebSocketException or IOException)
         {
-            EdgeLog.SocketFailed(logger, ex, device.DeviceId);
+            EdgeLog.SocketFailed(logger, ex, device.UserId, device.DeviceId);
             return Results.Empty;
         }
         finally
@@ -185,12 +185,12 @@ internal sealed class SocketEndpoint(
         }
         catch (NpgsqlException ex)
         {
-            EdgeLog.RequestFailed(logger, ex, frame.GetType().Name, connection.DeviceId);
+            EdgeLog.RequestFailed(logger, ex, frame.GetType().Name, connection.Device.UserId, connection.Device.DeviceId);
             connection.TryPush(new ErrorFrame(frame.Id, ErrorCodes.Unavailable, "the read models are unavailable; retry"));
         }
         catch (Exception ex)
         {
-            EdgeLog.RequestFailed(logger, ex, frame.GetType().Name, connection.DeviceId);
+            EdgeLog.RequestFailed(logger, ex, frame.GetType().Name, connection.Device.UserId, connection.Device.DeviceId);
             connection.TryPush(new ErrorFrame(frame.Id, ErrorCodes.Internal, "the request failed"));
         }
         finally

@@ -1,4 +1,5 @@
 using Confluent.Kafka;
+using Messaging.Contracts;
 using Messaging.Contracts.Topics;
 using Messaging.Hosting.Kafka;
 using Microsoft.Extensions.Options;
@@ -39,7 +40,7 @@ internal sealed class InboxCatchUp(
     private TopicPartition[]? _partitions;
 
     /// <summary>True when the inbox caught up; false on timeout or when Kafka or PostgreSQL did not answer (the caller streams what is there).</summary>
-    public async Task<bool> WaitAsync(string deviceId, CancellationToken cancellationToken)
+    public async Task<bool> WaitAsync(DeviceRef device, CancellationToken cancellationToken)
     {
         var started = clock.GetTimestamp();
         var deadline = started + (long)(_options.SyncCatchUp.TotalSeconds * clock.TimestampFrequency);
@@ -57,7 +58,7 @@ internal sealed class InboxCatchUp(
 
                 if (Remaining(deadline) <= TimeSpan.Zero)
                 {
-                    EdgeLog.SyncCatchUpTimedOut(logger, deviceId, _options.SyncCatchUpMs, CatchUpProgress.PartitionsBehind(targets, applied));
+                    EdgeLog.SyncCatchUpTimedOut(logger, device.UserId, device.DeviceId, _options.SyncCatchUpMs, CatchUpProgress.PartitionsBehind(targets, applied));
                     return false;
                 }
 
@@ -66,7 +67,7 @@ internal sealed class InboxCatchUp(
         }
         catch (Exception ex) when (ex is KafkaException or NpgsqlException or TimeoutException)
         {
-            EdgeLog.SyncCatchUpFailed(logger, ex, deviceId);
+            EdgeLog.SyncCatchUpFailed(logger, ex, device.UserId, device.DeviceId);
             return false;
         }
     }

@@ -1,3 +1,4 @@
+using Messaging.Contracts;
 using Messaging.Contracts.Protocol;
 using Messaging.Edge.History;
 using Messaging.Edge.Sockets;
@@ -7,7 +8,8 @@ using Npgsql;
 namespace Messaging.Edge.Sync;
 
 /// <summary>
-/// Streams a device's inbox (undelivered and unacknowledged events) in (chat, seq) order, then
+/// Streams a device's inbox (undelivered and unacknowledged events; the device is (user, device id),
+/// never the device id alone) in (chat, seq) order, then
 /// <c>sync.done</c>. It first waits for the read models it joins to reach the log as it was when the
 /// sync began (<see cref="InboxCatchUp"/>), so what was sent before is in the stream. Keyset paging by (chat_id, seq) reads one page at a time and releases the
 /// database connection before the page is sent, so neither memory nor a pooled connection is
@@ -19,7 +21,7 @@ internal sealed class InboxSync(NpgsqlDataSource dataSource, InboxCatchUp catchU
 
     public async Task StreamAsync(Connection connection, SyncFrame frame, CancellationToken cancellationToken)
     {
-        var caughtUp = await catchUp.WaitAsync(connection.DeviceId, cancellationToken);
+        var caughtUp = await catchUp.WaitAsync(connection.Device, cancellationToken);
         var limit = frame.Limit ?? int.MaxValue;
         var count = 0;
         var afterChat = "";
@@ -28,7 +30,7 @@ internal sealed class InboxSync(NpgsqlDataSource dataSource, InboxCatchUp catchU
         while (count < limit)
         {
             page.Clear();
-            await ReadPageAsync(connection.DeviceId, afterChat, afterSeq, Math.Min(_pageSize, limit - count), page, cancellationToken);
+            await ReadPageAsync(connection.Device, afterChat, afterSeq, Math.Min(_pageSize, limit - count), page, cancellationToken);
             foreach (var item in page)
             {
                 var shared = SharedFrame.Encode(item);
@@ -66,18 +68,19 @@ internal sealed class InboxSync(NpgsqlDataSource dataSource, InboxCatchUp catchU
         }
     }
 
-    private async Task ReadPageAsync(string deviceId, string afterChat, long afterSeq, int take, List<ServerFrame> page, CancellationToken cancellationToken)
+    private async Task ReadPageAsync(DeviceRef device, string afterChat, long afterSeq, int take, List<ServerFrame> page, CancellationToken cancellationToken)
     {
         await using var command = dataSource.CreateCommand(
             $"""
             select {MessageRows.Columns}
             from inbox i
             join messages m on m.chat_id = i.chat_id and m.seq = i.seq
-            where i.device_id = $1 and (i.chat_id, i.seq) > ($2, $3)
+            where i.user_id = $1 and i.device_id = $2 and (i.chat_id, i.seq) > ($3, $4)
             order by i.chat_id, i.seq
-            limit $4
+            limit $5
             """);
-        command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = deviceId });
+        command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = device.UserId });
+        command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = device.DeviceId });
         command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = afterChat });
         command.Parameters.Add(new NpgsqlParameter<long> { TypedValue = afterSeq });
         command.Parameters.Add(new NpgsqlParameter<int> { TypedValue = take });

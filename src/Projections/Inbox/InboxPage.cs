@@ -1,3 +1,4 @@
+using Messaging.Contracts;
 using Messaging.Contracts.Devices;
 using Messaging.Contracts.Events;
 using Messaging.Projections.Runtime;
@@ -8,22 +9,27 @@ namespace Messaging.Projections.Inbox;
 /// The inbox rows and ack watermarks a page of records produces, as column arrays ready for
 /// <c>unnest</c> (one statement per kind per page instead of one per row) or for binary COPY.
 /// Pure: tested alone. The row arrays are sized once from the recipient counts, so a page costs
-/// four array allocations, not a list growth per row.
+/// a few array allocations, not a list growth per row. A device is (user, device id): recipients
+/// are parsed from their addresses <c>userId/deviceId</c>, and acks carry both fields.
 /// </summary>
 internal sealed class InboxPage
 {
-    private static readonly InboxPage Empty = new([], [], [], [], [], [], []);
+    private static readonly InboxPage Empty = new([], [], [], [], [], [], [], [], []);
 
-    private InboxPage(string[] rowDevices, string[] rowChats, long[] rowSeqs, DateTime[] rowCreatedAt, string[] ackDevices, string[] ackChats, long[] ackSeqs)
+    private InboxPage(string[] rowUsers, string[] rowDevices, string[] rowChats, long[] rowSeqs, DateTime[] rowCreatedAt, string[] ackUsers, string[] ackDevices, string[] ackChats, long[] ackSeqs)
     {
+        RowUsers = rowUsers;
         RowDevices = rowDevices;
         RowChats = rowChats;
         RowSeqs = rowSeqs;
         RowCreatedAt = rowCreatedAt;
+        AckUsers = ackUsers;
         AckDevices = ackDevices;
         AckChats = ackChats;
         AckSeqs = ackSeqs;
     }
+
+    public string[] RowUsers { get; }
 
     public string[] RowDevices { get; }
 
@@ -34,10 +40,13 @@ internal sealed class InboxPage
     public DateTime[] RowCreatedAt { get; }
 
     /// <summary>
-    /// One entry per (device, chat), sorted: the highest seq acked in the page. A multi-row
-    /// <c>on conflict do update</c> may not touch one row twice, hence the collapse; the order is
-    /// the lock order, so two transactions upserting overlapping watermarks cannot deadlock.
+    /// One entry per (user, device, chat), sorted in the primary key's order: the highest seq
+    /// acked in the page. A multi-row <c>on conflict do update</c> may not touch one row twice,
+    /// hence the collapse; the order is the lock order, so two transactions upserting overlapping
+    /// watermarks cannot deadlock.
     /// </summary>
+    public string[] AckUsers { get; }
+
     public string[] AckDevices { get; }
 
     public string[] AckChats { get; }
@@ -70,11 +79,12 @@ internal sealed class InboxPage
             return Empty;
         }
 
+        var users = new string[rowCount];
         var devices = new string[rowCount];
         var chats = new string[rowCount];
         var seqs = new long[rowCount];
         var createdAt = new DateTime[rowCount];
-        var acks = ackCount == 0 ? null : new Dictionary<(string, string), long>(ackCount);
+        var acks = ackCount == 0 ? null : new Dictionary<(string, string, string), long>(ackCount);
         var row = 0;
         for (var i = 0; i < records.Count; i++)
         {
@@ -86,7 +96,15 @@ internal sealed class InboxPage
                     var recipients = e.RecipientDevices;
                     for (var d = 0; d < recipients.Count; d++)
                     {
-                        devices[row] = recipients[d];
+                        // A v1 event names bare device ids that belong to no user we can tell:
+                        // that recipient is skipped, never given to whoever has that device id.
+                        if (!DeviceRef.TryParse(recipients[d], out var recipient))
+                        {
+                            continue;
+                        }
+
+                        users[row] = recipient.UserId;
+                        devices[row] = recipient.DeviceId;
                         chats[row] = e.ChatId;
                         seqs[row] = e.Seq;
                         createdAt[row] = at;
@@ -95,7 +113,7 @@ internal sealed class InboxPage
 
                     break;
                 case DeliveryAcked a:
-                    var key = (a.DeviceId, a.ChatId);
+                    var key = (a.UserId, a.DeviceId, a.ChatId);
                     if (!acks!.TryGetValue(key, out var seq) || a.Seq > seq)
                     {
                         acks[key] = a.Seq;
@@ -105,31 +123,42 @@ internal sealed class InboxPage
             }
         }
 
-        if (acks is null)
+        if (row < rowCount)
         {
-            return new InboxPage(devices, chats, seqs, createdAt, [], [], []);
+            Array.Resize(ref users, row);
+            Array.Resize(ref devices, row);
+            Array.Resize(ref chats, row);
+            Array.Resize(ref seqs, row);
+            Array.Resize(ref createdAt, row);
         }
 
-        var sorted = new (string Device, string Chat, long Seq)[acks.Count];
-        var n = 0;
-        foreach (var ((device, chat), seq) in acks)
+        if (acks is null)
         {
-            sorted[n++] = (device, chat, seq);
+            return new InboxPage(users, devices, chats, seqs, createdAt, [], [], [], []);
+        }
+
+        var sorted = new (string User, string Device, string Chat, long Seq)[acks.Count];
+        var n = 0;
+        foreach (var ((user, device, chat), seq) in acks)
+        {
+            sorted[n++] = (user, device, chat, seq);
         }
 
         Array.Sort(sorted, static (a, b) =>
         {
-            var c = string.CompareOrdinal(a.Device, b.Device);
+            var c = string.CompareOrdinal(a.User, b.User);
+            c = c != 0 ? c : string.CompareOrdinal(a.Device, b.Device);
             return c != 0 ? c : string.CompareOrdinal(a.Chat, b.Chat);
         });
+        var ackUsers = new string[sorted.Length];
         var ackDevices = new string[sorted.Length];
         var ackChats = new string[sorted.Length];
         var ackSeqs = new long[sorted.Length];
         for (var i = 0; i < sorted.Length; i++)
         {
-            (ackDevices[i], ackChats[i], ackSeqs[i]) = sorted[i];
+            (ackUsers[i], ackDevices[i], ackChats[i], ackSeqs[i]) = sorted[i];
         }
 
-        return new InboxPage(devices, chats, seqs, createdAt, ackDevices, ackChats, ackSeqs);
+        return new InboxPage(users, devices, chats, seqs, createdAt, ackUsers, ackDevices, ackChats, ackSeqs);
     }
 }

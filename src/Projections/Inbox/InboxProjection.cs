@@ -8,15 +8,15 @@ using NpgsqlTypes;
 namespace Messaging.Projections.Inbox;
 
 /// <summary>
-/// <c>inbox</c>: one row per recipient device of every chat event, deleted by that device's ack;
-/// <c>ack_watermarks</c>: the highest seq each device acked per chat, which later inserts respect
-/// (the live path delivers and acks before this projection writes the row).
+/// <c>inbox</c>: one row per recipient device (user, device id) of every chat event, deleted by
+/// that device's ack; <c>ack_watermarks</c>: the highest seq each device acked per chat, which
+/// later inserts respect (the live path delivers and acks before this projection writes the row).
 /// </summary>
 internal sealed class InboxProjection : IProjection
 {
     private static readonly ShadowTable[] OwnedTables =
     [
-        new("inbox", Bulk: true, Key: "device_id, chat_id, seq"),
+        new("inbox", Bulk: true, Key: "user_id, device_id, chat_id, seq"),
         new("ack_watermarks", Bulk: false, Key: null),
     ];
 
@@ -75,13 +75,13 @@ internal sealed class InboxProjection : IProjection
 
         if (page.RowCount > 0)
         {
-            batch.BatchCommands.Add(Command(sql.InsertRows, page.RowDevices, page.RowChats, page.RowSeqs, page.RowCreatedAt));
+            batch.BatchCommands.Add(Command(sql.InsertRows, page.RowUsers, page.RowDevices, page.RowChats, page.RowSeqs, page.RowCreatedAt));
         }
 
         if (page.AckCount > 0)
         {
-            batch.BatchCommands.Add(Command(sql.UpsertWatermarks, page.AckDevices, page.AckChats, page.AckSeqs));
-            batch.BatchCommands.Add(Command(sql.DeleteAcked, page.AckDevices, page.AckChats, page.AckSeqs));
+            batch.BatchCommands.Add(Command(sql.UpsertWatermarks, page.AckUsers, page.AckDevices, page.AckChats, page.AckSeqs));
+            batch.BatchCommands.Add(Command(sql.DeleteAcked, page.AckUsers, page.AckDevices, page.AckChats, page.AckSeqs));
         }
     }
 
@@ -93,10 +93,11 @@ internal sealed class InboxProjection : IProjection
             // Binary COPY into the unindexed shadow table: duplicates and acked rows are removed
             // once at the end (FinalizeSql), which is far cheaper than checking per row.
             await using var importer = await connection.BeginBinaryImportAsync(
-                "copy inbox__rebuild (device_id, chat_id, seq, created_at) from stdin (format binary)", cancellationToken);
+                "copy inbox__rebuild (user_id, device_id, chat_id, seq, created_at) from stdin (format binary)", cancellationToken);
             for (var i = 0; i < page.RowCount; i++)
             {
                 await importer.StartRowAsync(cancellationToken);
+                await importer.WriteAsync(page.RowUsers[i], NpgsqlDbType.Text, cancellationToken);
                 await importer.WriteAsync(page.RowDevices[i], NpgsqlDbType.Text, cancellationToken);
                 await importer.WriteAsync(page.RowChats[i], NpgsqlDbType.Text, cancellationToken);
                 await importer.WriteAsync(page.RowSeqs[i], NpgsqlDbType.Bigint, cancellationToken);
@@ -109,7 +110,7 @@ internal sealed class InboxProjection : IProjection
         if (page.AckCount > 0)
         {
             await using var batch = new NpgsqlBatch(connection, transaction);
-            batch.BatchCommands.Add(Command(_shadow.UpsertWatermarks, page.AckDevices, page.AckChats, page.AckSeqs));
+            batch.BatchCommands.Add(Command(_shadow.UpsertWatermarks, page.AckUsers, page.AckDevices, page.AckChats, page.AckSeqs));
             await batch.ExecuteNonQueryAsync(cancellationToken);
         }
     }
@@ -118,7 +119,7 @@ internal sealed class InboxProjection : IProjection
     [
         """
         delete from inbox__rebuild i using ack_watermarks__rebuild w
-        where w.device_id = i.device_id and w.chat_id = i.chat_id and i.seq <= w.acked_seq
+        where w.user_id = i.user_id and w.device_id = i.device_id and w.chat_id = i.chat_id and i.seq <= w.acked_seq
         """,
         $"delete from inbox__rebuild where created_at < '{cutoffs.Inbox:O}'::timestamptz",
     ];
@@ -142,25 +143,25 @@ internal sealed class InboxProjection : IProjection
         /// applied again, or an event twice in an at-least-once log, leaves one row.
         /// </summary>
         public string InsertRows { get; } = $"""
-            insert into inbox{suffix} (device_id, chat_id, seq, created_at)
-            select r.device_id, r.chat_id, r.seq, r.created_at
-            from unnest($1::text[], $2::text[], $3::bigint[], $4::timestamptz[]) as r(device_id, chat_id, seq, created_at)
-            left join ack_watermarks{suffix} w on w.device_id = r.device_id and w.chat_id = r.chat_id
+            insert into inbox{suffix} (user_id, device_id, chat_id, seq, created_at)
+            select r.user_id, r.device_id, r.chat_id, r.seq, r.created_at
+            from unnest($1::text[], $2::text[], $3::text[], $4::bigint[], $5::timestamptz[]) as r(user_id, device_id, chat_id, seq, created_at)
+            left join ack_watermarks{suffix} w on w.user_id = r.user_id and w.device_id = r.device_id and w.chat_id = r.chat_id
             where w.acked_seq is null or r.seq > w.acked_seq
             on conflict do nothing
             """;
 
         public string UpsertWatermarks { get; } = $"""
-            insert into ack_watermarks{suffix} as w (device_id, chat_id, acked_seq)
-            select * from unnest($1::text[], $2::text[], $3::bigint[])
-            on conflict (device_id, chat_id) do update set acked_seq = excluded.acked_seq
+            insert into ack_watermarks{suffix} as w (user_id, device_id, chat_id, acked_seq)
+            select * from unnest($1::text[], $2::text[], $3::text[], $4::bigint[])
+            on conflict (user_id, device_id, chat_id) do update set acked_seq = excluded.acked_seq
             where w.acked_seq < excluded.acked_seq
             """;
 
         public string DeleteAcked { get; } = $"""
             delete from inbox{suffix} i
-            using unnest($1::text[], $2::text[], $3::bigint[]) as a(device_id, chat_id, seq)
-            where i.device_id = a.device_id and i.chat_id = a.chat_id and i.seq <= a.seq
+            using unnest($1::text[], $2::text[], $3::text[], $4::bigint[]) as a(user_id, device_id, chat_id, seq)
+            where i.user_id = a.user_id and i.device_id = a.device_id and i.chat_id = a.chat_id and i.seq <= a.seq
             """;
     }
 }

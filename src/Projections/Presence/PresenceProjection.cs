@@ -54,8 +54,8 @@ internal sealed class PresenceProjection : IProjection
         }
 
         var n = latest.Count;
-        var device = new string[n];
         var user = new string[n];
+        var device = new string[n];
         var node = new int?[n];
         var online = new bool[n];
         var session = new string[n];
@@ -64,8 +64,8 @@ internal sealed class PresenceProjection : IProjection
         for (var i = 0; i < n; i++)
         {
             var c = latest[i];
-            device[i] = c.DeviceId;
             user[i] = c.UserId;
+            device[i] = c.DeviceId;
             node[i] = c.Node;
             online[i] = c.Node is not null;
             session[i] = c.SessionId;
@@ -75,7 +75,7 @@ internal sealed class PresenceProjection : IProjection
 
         const NpgsqlDbType text = NpgsqlDbType.Array | NpgsqlDbType.Text;
         batch.BatchCommands.Add(Command(tables == TableSet.Live ? _live : _shadow,
-            P(device, text), P(user, text), P(node, NpgsqlDbType.Array | NpgsqlDbType.Integer), P(online, NpgsqlDbType.Array | NpgsqlDbType.Boolean),
+            P(user, text), P(device, text), P(node, NpgsqlDbType.Array | NpgsqlDbType.Integer), P(online, NpgsqlDbType.Array | NpgsqlDbType.Boolean),
             P(session, text), P(seen, NpgsqlDbType.Array | NpgsqlDbType.TimestampTz), P(lease, NpgsqlDbType.Array | NpgsqlDbType.TimestampTz)));
     }
 
@@ -93,10 +93,10 @@ internal sealed class PresenceProjection : IProjection
     public IReadOnlyList<string> FinalizeSql(RetentionCutoffs cutoffs) => [];
 
     private static string UpsertSql(string s) => $"""
-        insert into presence{s} as p (device_id, user_id, node, online, session_id, last_seen, lease_until)
+        insert into presence{s} as p (user_id, device_id, node, online, session_id, last_seen, lease_until)
         select * from unnest($1::text[], $2::text[], $3::integer[], $4::boolean[], $5::text[], $6::timestamptz[], $7::timestamptz[])
-        on conflict (device_id) do update set
-            user_id = excluded.user_id, node = excluded.node, online = excluded.online,
+        on conflict (user_id, device_id) do update set
+            node = excluded.node, online = excluded.online,
             session_id = excluded.session_id, last_seen = excluded.last_seen, lease_until = excluded.lease_until
         where p.last_seen <= excluded.last_seen
         """;

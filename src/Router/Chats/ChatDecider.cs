@@ -75,7 +75,7 @@ public static class ChatDecider
         {
             var duplicate = new DuplicateSendIgnored
             {
-                DeviceIds = [send.Origin.DeviceId],
+                Devices = [send.Origin.Address],
                 ChatId = send.ChatId,
                 ClientMsgId = send.ClientMsgId,
                 RequestId = send.RequestId,
@@ -388,7 +388,10 @@ public static class ChatDecider
         return actor.Role == MemberRole.Admin ? null : Reject(state, command, ErrorCodes.NotAdmin, "only admins can do this");
     }
 
-    /// <summary>Every device of every member, the actor's too.</summary>
+    /// <summary>
+    /// Every device of every member, the actor's too, as addresses: a device id is unique only
+    /// within its user, so two members who both call their device <c>phone</c> are two recipients.
+    /// </summary>
     private static string[] Recipients(ChatState state, IDeviceLookup devices)
     {
         // Two passes over the members instead of a growing list: one exact-size array per event.
@@ -396,7 +399,7 @@ public static class ChatDecider
         var count = 0;
         for (var i = 0; i < members.Count; i++)
         {
-            count += devices.DevicesOf(members[i].UserId).Count;
+            count += devices.AddressesOf(members[i].UserId).Count;
         }
 
         if (count == 0)
@@ -408,7 +411,7 @@ public static class ChatDecider
         var at = 0;
         for (var i = 0; i < members.Count; i++)
         {
-            var list = devices.DevicesOf(members[i].UserId);
+            var list = devices.AddressesOf(members[i].UserId);
             for (var j = 0; j < list.Count && at < result.Length; j++)
             {
                 result[at++] = list[j];
@@ -479,7 +482,7 @@ public static class ChatDecider
     {
         var rejected = new CommandRejected
         {
-            DeviceIds = [command.Origin?.DeviceId ?? ""],
+            Devices = [command.Origin is { } origin ? origin.Address : ""],
             ChatId = command.ChatId ?? "",
             CommandId = command.CommandId ?? "",
             RequestId = command.RequestId,

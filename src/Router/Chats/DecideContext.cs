@@ -3,8 +3,12 @@ namespace Messaging.Router.Chats;
 /// <summary>Resolves a user's registered devices (backed by the <c>user.devices</c> table at run time).</summary>
 public interface IDeviceLookup
 {
-    /// <summary>The user's device ids; empty when the user has none registered.</summary>
-    IReadOnlyList<string> DevicesOf(string userId);
+    /// <summary>
+    /// The addresses (<c>userId/deviceId</c>, <see cref="Messaging.Contracts.DeviceRef.Address"/>) of
+    /// the user's devices; empty when the user has none registered. Built once per registration,
+    /// not per event: deciding a message allocates no address.
+    /// </summary>
+    IReadOnlyList<string> AddressesOf(string userId);
 }
 
 /// <summary>The limits a chat enforces (from <c>Router:*</c> options).</summary>
@@ -15,7 +19,7 @@ public sealed record ChatLimits(int MaxGroupMembers = 1024, int MaxBodyBytes = 6
 /// command on the hot path.
 /// </summary>
 /// <param name="Limits">The chat limits in force.</param>
-/// <param name="Devices">User → device ids, for the recipients of each event.</param>
+/// <param name="Devices">User → device addresses, for the recipients of each event.</param>
 /// <param name="Now">The time stamped on events (one reading per batch).</param>
 /// <param name="CommandOffset">The command's offset in its <c>chat.commands</c> partition, recorded in the state it changes.</param>
 public readonly record struct DecideContext(ChatLimits Limits, IDeviceLookup Devices, DateTimeOffset Now, long CommandOffset = -1);

@@ -1,3 +1,4 @@
+using Messaging.Contracts;
 using Messaging.Contracts.Devices;
 using Messaging.Contracts.Serialization;
 using Messaging.Contracts.Topics;
@@ -11,8 +12,8 @@ namespace Messaging.Router.Directory;
 /// <summary>Who has which devices and where each device is online: what fan-out needs.</summary>
 public interface IDeviceDirectory : IDeviceLookup
 {
-    /// <summary>The Edge node the device is online on at <paramref name="now"/>, or -1 when it is offline.</summary>
-    int NodeOf(string deviceId, DateTimeOffset now);
+    /// <summary>The Edge node the device (by its address <c>userId/deviceId</c>) is online on at <paramref name="now"/>, or -1 when it is offline.</summary>
+    int NodeOf(string address, DateTimeOffset now);
 
     /// <summary>Reads both directory topics up to their current end (see <see cref="CompactedTopicTable{TValue}.CatchUp"/>); false on timeout.</summary>
     bool CatchUp(TimeSpan timeout, CancellationToken cancellationToken);
@@ -20,11 +21,12 @@ public interface IDeviceDirectory : IDeviceLookup
 
 /// <summary>
 /// In-memory copies of the compacted <c>user.devices</c> (user → devices) and
-/// <c>device.sessions</c> (device → node, lease) topics, tailed for as long as the process runs.
+/// <c>device.sessions</c> (device address → node, lease) topics, tailed for as long as the
+/// process runs. A user's devices are held as addresses, built once when their record is read.
 /// </summary>
 public sealed class DeviceDirectory : IDeviceDirectory, IAsyncDisposable
 {
-    private readonly CompactedTopicTable<UserDevicesChanged> _devices;
+    private readonly CompactedTopicTable<string[]> _devices;
     private readonly CompactedTopicTable<DeviceSessionChanged> _sessions;
     private readonly int _edgeNodes;
     private volatile bool _caughtUp;
@@ -34,7 +36,7 @@ public sealed class DeviceDirectory : IDeviceDirectory, IAsyncDisposable
     {
         var logger = loggers.CreateLogger<DeviceDirectory>();
         _edgeNodes = cluster.Value.EdgeNodes;
-        _devices = new CompactedTopicTable<UserDevicesChanged>(clients, topics.UserDevices, bytes => Codecs.Devices.Decode(bytes).Value as UserDevicesChanged, logger);
+        _devices = new CompactedTopicTable<string[]>(clients, topics.UserDevices, bytes => Codecs.Devices.Decode(bytes).Value is UserDevicesChanged row ? Addresses(row) : null, logger);
         _sessions = new CompactedTopicTable<DeviceSessionChanged>(clients, topics.DeviceSessions, bytes => Codecs.Devices.Decode(bytes).Value as DeviceSessionChanged, logger);
     }
 
@@ -53,11 +55,22 @@ public sealed class DeviceDirectory : IDeviceDirectory, IAsyncDisposable
     public bool CatchUp(TimeSpan timeout, CancellationToken cancellationToken) =>
         _devices.CatchUp(timeout, cancellationToken) & _sessions.CatchUp(timeout, cancellationToken);
 
-    public IReadOnlyList<string> DevicesOf(string userId) =>
-        _devices.TryGet(userId, out var row) ? row.DeviceIds : [];
+    public IReadOnlyList<string> AddressesOf(string userId) =>
+        _devices.TryGet(userId, out var addresses) ? addresses : [];
 
-    public int NodeOf(string deviceId, DateTimeOffset now) =>
-        _sessions.TryGet(deviceId, out var session) ? SessionRules.NodeOf(session, now, _edgeNodes) : -1;
+    public int NodeOf(string address, DateTimeOffset now) =>
+        _sessions.TryGet(address, out var session) ? SessionRules.NodeOf(session, now, _edgeNodes) : -1;
+
+    private static string[] Addresses(UserDevicesChanged row)
+    {
+        var addresses = new string[row.DeviceIds.Count];
+        for (var i = 0; i < addresses.Length; i++)
+        {
+            addresses[i] = DeviceRef.AddressOf(row.UserId, row.DeviceIds[i]);
+        }
+
+        return addresses;
+    }
 
     public async ValueTask DisposeAsync()
     {

@@ -1,5 +1,6 @@
 using System.Buffers;
 using System.Text.Json;
+using Messaging.Contracts;
 
 namespace Messaging.Router.Routing;
 
@@ -7,7 +8,8 @@ namespace Messaging.Router.Routing;
 /// Writes <c>EventRouted</c> records around an event that is already encoded: the event is
 /// serialized once for <c>chat.events</c> and spliced raw into each node's record instead of
 /// being serialized again per node. The output is exactly the contract's JSON shape
-/// (<c>{"type":"EventRouted","event":{…},"v":1,"deviceIds":[…]}</c>).
+/// (<c>{"type":"EventRouted","event":{…},"v":2,"devices":[…]}</c>, devices as addresses
+/// <c>userId/deviceId</c>); a unit test compares it with the contract serializer's bytes.
 /// </summary>
 public sealed class DeliveryEncoder : IDisposable
 {
@@ -19,7 +21,7 @@ public sealed class DeliveryEncoder : IDisposable
         _writer = new Utf8JsonWriter(_buffer);
     }
 
-    public byte[] EventRouted(ReadOnlySpan<byte> eventJson, List<string> deviceIds)
+    public byte[] EventRouted(ReadOnlySpan<byte> eventJson, List<string> devices)
     {
         _buffer.ResetWrittenCount();
         _writer.Reset(_buffer);
@@ -29,11 +31,11 @@ public sealed class DeliveryEncoder : IDisposable
         _writer.WriteString("type"u8, "EventRouted"u8);
         _writer.WritePropertyName("event"u8);
         _writer.WriteRawValue(eventJson, skipInputValidation: true);
-        _writer.WriteNumber("v"u8, 1);
-        _writer.WriteStartArray("deviceIds"u8);
-        for (var i = 0; i < deviceIds.Count; i++)
+        _writer.WriteNumber("v"u8, SchemaVersions.NodeDeliveries);
+        _writer.WriteStartArray("devices"u8);
+        for (var i = 0; i < devices.Count; i++)
         {
-            _writer.WriteStringValue(deviceIds[i]);
+            _writer.WriteStringValue(devices[i]);
         }
 
         _writer.WriteEndArray();

@@ -2,7 +2,7 @@ using Messaging.Router.Directory;
 
 namespace Messaging.Router.Routing;
 
-/// <summary>Groups an event's recipient devices by the Edge node they are online on.</summary>
+/// <summary>Groups an event's recipient devices (addresses <c>userId/deviceId</c>) by the Edge node they are online on.</summary>
 public static class NodeFanOut
 {
     /// <summary>

@@ -30,14 +30,18 @@ public sealed class EdgeBackpressureTests(TinyQueueEdgeHost edge) : IClassFixtur
     [Fact]
     public async Task A_client_that_never_reads_is_closed_with_4003_and_the_others_keep_getting_deliveries()
     {
-        var device = NextId("slow");
+        var slowUser = NextId("u");
+        var slowDevice = NextId("slow");
+        // The registry and the delivery records name a device by its address.
+        var device = DeviceRef.AddressOf(slowUser, slowDevice);
         using var slow = new ClientWebSocket();
-        slow.Options.SetRequestHeader("Authorization", "Bearer " + edge.Token(NextId("u"), device));
+        slow.Options.SetRequestHeader("Authorization", "Bearer " + edge.Token(slowUser, slowDevice));
         await slow.ConnectAsync(edge.Ws, CancellationToken.None);
         var registry = edge.Host.Services.GetRequiredService<ConnectionRegistry>();
         await Eventually.TrueAsync(() => Task.FromResult(registry.TryGet(device, out _)), Wait, "the slow socket registered");
+        var healthyUser = NextId("u");
         var healthyDevice = NextId("ok");
-        var healthy = await edge.ConnectAsync(NextId("u"), healthyDevice);
+        var healthy = await edge.ConnectAsync(healthyUser, healthyDevice);
 
         // 60 KB messages: socket buffers fill first, then the 8-frame queue overflows.
         var chatId = NextId("chat");
@@ -61,7 +65,7 @@ public sealed class EdgeBackpressureTests(TinyQueueEdgeHost edge) : IClassFixtur
         slow.CloseStatus.Should().Be((WebSocketCloseStatus)CloseCodes.SlowConsumer);
 
         var other = NextId("chat");
-        await edge.DeliverAsync(Routed(other, 1, "still flowing", healthyDevice), other);
+        await edge.DeliverAsync(Routed(other, 1, "still flowing", DeviceRef.AddressOf(healthyUser, healthyDevice)), other);
         (await healthy.WaitForAsync<MessageFrame>(m => m.ChatId == other, Wait)).Body.Should().Be("still flowing");
     }
 
@@ -77,11 +81,12 @@ public sealed class EdgeBackpressureTests(TinyQueueEdgeHost edge) : IClassFixtur
     [Fact]
     public async Task Live_sessions_are_re_announced_every_third_of_the_lease()
     {
+        var user = NextId("u");
         var device = NextId("d");
-        await edge.ConnectAsync(NextId("u"), device);
+        await edge.ConnectAsync(user, device);
         var sessions = edge.Probe(edge.Topics.DeviceSessions);
         var records = await Eventually.ReturnsAsync(
-            () => sessions.ReadAsync(device, b => Messaging.Contracts.Serialization.Codecs.Devices.Decode(b).Value as Messaging.Contracts.Devices.DeviceSessionChanged),
+            () => sessions.ReadAsync(DeviceRef.AddressOf(user, device), b => Messaging.Contracts.Serialization.Codecs.Devices.Decode(b).Value as Messaging.Contracts.Devices.DeviceSessionChanged),
             l => l.Count >= 3,
             Wait,
             "two re-announcements");
@@ -90,12 +95,12 @@ public sealed class EdgeBackpressureTests(TinyQueueEdgeHost edge) : IClassFixtur
         records.Select(r => r.LeaseUntil).Should().BeInAscendingOrder();
     }
 
-    private static bool Closing(ConnectionRegistry registry, string device) =>
-        !registry.TryGet(device, out var connection) || connection.CloseCode == CloseCodes.SlowConsumer;
+    private static bool Closing(ConnectionRegistry registry, string address) =>
+        !registry.TryGet(address, out var connection) || connection.CloseCode == CloseCodes.SlowConsumer;
 
     private static EventRouted Routed(string chatId, long seq, string body, params string[] devices) => new()
     {
-        DeviceIds = devices,
+        Devices = devices,
         Event = new MessageSent
         {
             ChatId = chatId,

@@ -142,8 +142,9 @@ public sealed class EdgeProtocolTests(EdgeHost edge) : IClassFixture<EdgeHost>
     [Fact]
     public async Task Membership_frames_are_appended_and_accepted_and_acks_go_to_device_acks()
     {
+        var user = NextId("u");
         var device = NextId("d");
-        var client = await edge.ConnectAsync(NextId("u"), device);
+        var client = await edge.ConnectAsync(user, device);
         var chatId = NextId("chat");
         await client.AddMembersAsync(chatId, ["x", "y"]);
         await client.RemoveMemberAsync(chatId, "x");
@@ -154,11 +155,11 @@ public sealed class EdgeProtocolTests(EdgeHost edge) : IClassFixture<EdgeHost>
 
         await client.AckAsync(chatId, 7);
         var acks = await Eventually.ReturnsAsync(
-            () => edge.Probe(edge.Topics.DeviceAcks).ReadAsync(device, b => Codecs.Devices.Decode(b).Value as DeliveryAcked),
+            () => edge.Probe(edge.Topics.DeviceAcks).ReadAsync(DeviceRef.AddressOf(user, device), b => Codecs.Devices.Decode(b).Value as DeliveryAcked),
             l => l.Count > 0,
             Wait,
             "the ack on device.acks");
-        acks.Single().Should().BeEquivalentTo(new { ChatId = chatId, Seq = 7L, DeviceId = device });
+        acks.Single().Should().BeEquivalentTo(new { ChatId = chatId, Seq = 7L, UserId = user, DeviceId = device });
     }
 
     [Fact]
@@ -173,9 +174,9 @@ public sealed class EdgeProtocolTests(EdgeHost edge) : IClassFixture<EdgeHost>
         var chatId = NextId("chat");
 
         // For another node: nobody here may get it.
-        await edge.DeliverAsync(Routed(chatId, 1, "for node 0", ana + "-phone"), chatId, node: 0);
-        await edge.DeliverAsync(Routed(chatId, 2, "hello", ana + "-phone", bo + "-phone", "elsewhere"), chatId);
-        await edge.DeliverAsync(Routed(chatId, 3, "only cy", cy + "-phone"), chatId);
+        await edge.DeliverAsync(Routed(chatId, 1, "for node 0", ana + "/" + ana + "-phone"), chatId, node: 0);
+        await edge.DeliverAsync(Routed(chatId, 2, "hello", ana + "/" + ana + "-phone", bo + "/" + bo + "-phone", "x/elsewhere", cy + "-phone"), chatId);
+        await edge.DeliverAsync(Routed(chatId, 3, "only cy", cy + "/" + cy + "-phone"), chatId);
 
         (await anaPhone.WaitForAsync<MessageFrame>(m => m.ChatId == chatId, Wait)).Should().BeEquivalentTo(new { Seq = 2L, Body = "hello" });
         (await boPhone.WaitForAsync<MessageFrame>(m => m.ChatId == chatId, Wait)).Should().BeEquivalentTo(new { Seq = 2L, Body = "hello" });
@@ -184,7 +185,7 @@ public sealed class EdgeProtocolTests(EdgeHost edge) : IClassFixture<EdgeHost>
 
         var membership = new EventRouted
         {
-            DeviceIds = [ana + "-phone"],
+            Devices = [ana + "/" + ana + "-phone"],
             Event = new MembersAdded { ChatId = chatId, Seq = 4, Actor = new DeviceRef(bo, bo + "-phone"), OccurredAt = DateTimeOffset.UtcNow, RecipientDevices = [], UserIds = ["di"] },
         };
         await edge.DeliverAsync(membership, chatId);
@@ -197,13 +198,14 @@ public sealed class EdgeProtocolTests(EdgeHost edge) : IClassFixture<EdgeHost>
     [Fact]
     public async Task A_refusal_and_a_duplicate_notice_reach_the_origin_device_as_error_and_accepted_frames()
     {
+        var user = NextId("u");
         var device = NextId("d");
-        var client = await edge.ConnectAsync(NextId("u"), device);
+        var client = await edge.ConnectAsync(user, device);
         var chatId = NextId("chat");
-        await edge.DeliverAsync(new CommandRejected { DeviceIds = [device], ChatId = chatId, CommandId = "cmd", RequestId = "r-77", Code = ErrorCodes.NotMember, Message = "not a member" }, chatId);
+        await edge.DeliverAsync(new CommandRejected { Devices = [DeviceRef.AddressOf(user, device)], ChatId = chatId, CommandId = "cmd", RequestId = "r-77", Code = ErrorCodes.NotMember, Message = "not a member" }, chatId);
         (await client.WaitForAsync<ErrorFrame>(e => e.Id == "r-77", Wait)).Code.Should().Be(ErrorCodes.NotMember);
 
-        await edge.DeliverAsync(new DuplicateSendIgnored { DeviceIds = [device], ChatId = chatId, ClientMsgId = "c-9", RequestId = "r-78", Seq = 12, MessageId = "m-orig" }, chatId);
+        await edge.DeliverAsync(new DuplicateSendIgnored { Devices = [DeviceRef.AddressOf(user, device)], ChatId = chatId, ClientMsgId = "c-9", RequestId = "r-78", Seq = 12, MessageId = "m-orig" }, chatId);
         var duplicate = await client.WaitForAsync<MessageAcceptedFrame>(a => a.Id == "r-78", Wait);
         duplicate.Should().BeEquivalentTo(new { ChatId = chatId, ClientMsgId = "c-9", Seq = 12L, MessageId = "m-orig" });
     }
@@ -220,7 +222,7 @@ public sealed class EdgeProtocolTests(EdgeHost edge) : IClassFixture<EdgeHost>
 
         // Deliveries go to the new socket.
         var chatId = NextId("chat");
-        await edge.DeliverAsync(Routed(chatId, 1, "to the new one", device), chatId);
+        await edge.DeliverAsync(Routed(chatId, 1, "to the new one", DeviceRef.AddressOf(user, device)), chatId);
         (await second.WaitForAsync<MessageFrame>(m => m.ChatId == chatId, Wait)).Body.Should().Be("to the new one");
     }
 
@@ -231,7 +233,7 @@ public sealed class EdgeProtocolTests(EdgeHost edge) : IClassFixture<EdgeHost>
         var device = NextId("d");
         var client = await edge.ConnectAsync(user, device);
         var sessions = edge.Probe(edge.Topics.DeviceSessions);
-        var online = (await sessions.ReadAsync(device, b => Codecs.Devices.Decode(b).Value as DeviceSessionChanged)).Should().ContainSingle().Subject;
+        var online = (await sessions.ReadAsync(DeviceRef.AddressOf(user, device), b => Codecs.Devices.Decode(b).Value as DeviceSessionChanged)).Should().ContainSingle().Subject;
         online.Node.Should().Be(NodeId);
         online.UserId.Should().Be(user);
         online.LeaseUntil.Should().BeAfter(DateTimeOffset.UtcNow.AddSeconds(10));
@@ -241,7 +243,7 @@ public sealed class EdgeProtocolTests(EdgeHost edge) : IClassFixture<EdgeHost>
 
         await client.CloseAsync();
         var records = await Eventually.ReturnsAsync(
-            () => sessions.ReadAsync(device, b => Codecs.Devices.Decode(b).Value as DeviceSessionChanged),
+            () => sessions.ReadAsync(DeviceRef.AddressOf(user, device), b => Codecs.Devices.Decode(b).Value as DeviceSessionChanged),
             l => l.Count >= 2,
             Wait,
             "the offline record");
@@ -277,7 +279,7 @@ public sealed class EdgeProtocolTests(EdgeHost edge) : IClassFixture<EdgeHost>
 
     private static EventRouted Routed(string chatId, long seq, string body, params string[] devices) => new()
     {
-        DeviceIds = devices,
+        Devices = devices,
         Event = new MessageSent
         {
             ChatId = chatId,

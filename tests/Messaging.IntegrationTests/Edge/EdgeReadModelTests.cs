@@ -31,10 +31,12 @@ public sealed class EdgeReadModelTests(SmallPagesEdgeHost edge) : IClassFixture<
         await MessageAsync(chatB, 2, "b2");
         foreach (var (chat, seq) in new[] { (chatB, 2L), (chatA, 1L), (chatA, 3L), (chatB, 1L), (chatA, 2L) })
         {
-            await InboxAsync(device, chat, seq);
+            await InboxAsync(user, device, chat, seq);
         }
 
-        await InboxAsync("someone-else", chatA, 1);
+        await InboxAsync(user, "someone-else", chatA, 1);
+        // Another user's device with the same id: not this device's inbox.
+        await InboxAsync(NextId("u"), device, chatA, 1);
 
         var client = await edge.ConnectAsync(user, device);
         var sync = await client.SyncAsync();
@@ -95,8 +97,9 @@ public sealed class EdgeReadModelTests(SmallPagesEdgeHost edge) : IClassFixture<
         await MemberAsync(chat, user, joinedSeq: 1);
         await MessageAsync(chat, 2, "first");
         await MessageAsync(chat, 3, "last");
-        await InboxAsync(device, chat, 2);
-        await InboxAsync(device, chat, 3);
+        await InboxAsync(user, device, chat, 2);
+        await InboxAsync(user, device, chat, 3);
+        await InboxAsync(NextId("u"), device, chat, 1);
 
         using var response = await edge.HttpClient.SendAsync(edge.Get("/v1/chats", edge.Token(user, device)));
         response.StatusCode.Should().Be(HttpStatusCode.OK);
@@ -127,8 +130,8 @@ public sealed class EdgeReadModelTests(SmallPagesEdgeHost edge) : IClassFixture<
         "insert into messages (chat_id, seq, kind, sender_user_id, sender_device_id, user_ids, sent_at) values ($1, $2, $3, 'sender', 'sender-phone', $4, $5)",
         chat, seq, kind, userIds, T0);
 
-    private Task InboxAsync(string device, string chat, long seq) =>
-        edge.ExecuteAsync("insert into inbox (device_id, chat_id, seq, created_at) values ($1, $2, $3, $4)", device, chat, seq, T0);
+    private Task InboxAsync(string user, string device, string chat, long seq) =>
+        edge.ExecuteAsync("insert into inbox (user_id, device_id, chat_id, seq, created_at) values ($1, $2, $3, $4, $5)", user, device, chat, seq, T0);
 
     private Task MemberAsync(string chat, string user, long joinedSeq) =>
         edge.ExecuteAsync("insert into chat_members (chat_id, user_id, role, joined_seq) values ($1, $2, 'member', $3)", chat, user, joinedSeq);

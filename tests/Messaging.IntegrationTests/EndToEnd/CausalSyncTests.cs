@@ -59,7 +59,7 @@ public sealed class CausalSyncTests
         var (ana, bo) = (Unique("ana"), Unique("bo"));
         var (anaPhone, chatId, boDevice) = await ChatWithOfflineBoAsync(system, ana, bo);
         await Eventually.TrueAsync(
-            async () => await system.CountAsync("select count(*) from inbox where device_id = $1", boDevice) == 1,
+            async () => await system.CountAsync("select count(*) from inbox where user_id = $1 and device_id = $2", bo, boDevice) == 1,
             Timeout,
             "the chat's creation in the offline device's inbox");
         await system.StopProjectionsAsync();
@@ -75,7 +75,7 @@ public sealed class CausalSyncTests
         // first pages: sync again once the inbox holds everything, as a client would after a back-off.
         await system.RestartProjectionsAsync();
         await Eventually.TrueAsync(
-            async () => await system.CountAsync("select count(*) from inbox i join messages m using (chat_id, seq) where i.device_id = $1", boDevice) == Messages + 1,
+            async () => await system.CountAsync("select count(*) from inbox i join messages m using (chat_id, seq) where i.user_id = $1 and i.device_id = $2", bo, boDevice) == Messages + 1,
             Timeout,
             "the restarted projection to write the missed messages");
         var complete = await boAgain.RequestAsync<SyncDoneFrame>(new SyncFrame());

@@ -49,7 +49,7 @@ public sealed class FirstMessageTests : IAsyncLifetime
 
         // The inbox projection is asynchronous: wait until it holds the three messages.
         await Harness.Eventually.TrueAsync(
-            async () => await _system.CountAsync("select count(*) from inbox i join messages m using (chat_id, seq) where i.device_id = $1 and m.kind = 'message'", boDevice) == 3,
+            async () => await _system.CountAsync("select count(*) from inbox i join messages m using (chat_id, seq) where i.user_id = $1 and i.device_id = $2 and m.kind = 'message'", bo, boDevice) == 3,
             Timeout,
             "three inbox rows for the offline device");
 
@@ -62,7 +62,7 @@ public sealed class FirstMessageTests : IAsyncLifetime
 
         await boAgain.AckAsync(chatId, messages[^1].Seq);
         await Harness.Eventually.TrueAsync(
-            async () => await _system.CountAsync("select count(*) from inbox where device_id = $1", boDevice) == 0,
+            async () => await _system.CountAsync("select count(*) from inbox where user_id = $1 and device_id = $2", bo, boDevice) == 0,
             Timeout,
             "the acked inbox to be empty");
     }

@@ -2,6 +2,7 @@ using System.Net;
 using System.Net.Http.Headers;
 using Confluent.Kafka;
 using Messaging.Client;
+using Messaging.Contracts;
 using Messaging.Contracts.Devices;
 using Messaging.Contracts.Protocol;
 using Messaging.Contracts.Serialization;
@@ -138,7 +139,7 @@ public sealed class PresenceTests : IAsyncLifetime
             ChangedAt = announced,
             LeaseUntil = announced.AddSeconds(3),
         };
-        await producer.ProduceAsync(edge.GetRequiredService<TopicNames>().DeviceSessions, new Message<string, byte[]> { Key = session.DeviceId, Value = Codecs.Devices.Encode(session) });
+        await producer.ProduceAsync(edge.GetRequiredService<TopicNames>().DeviceSessions, new Message<string, byte[]> { Key = DeviceRef.AddressOf(session.UserId, session.DeviceId), Value = Codecs.Devices.Encode(session) });
 
         (await anaPhone.WaitForAsync<PresenceChangedFrame>(p => p.UserId == bo, Timeout)).Online.Should().BeTrue();
         var offline = await anaPhone.WaitForAsync<PresenceChangedFrame>(p => p.UserId == bo, Timeout);

@@ -69,7 +69,7 @@ public sealed class CrashRecoveryTests : IAsyncLifetime
             for (var c = 0; c < chats; c++)
             {
                 var chat = $"k{c}";
-                var e = seq == 1 ? (Contracts.Events.ChatEvent)Events.Created(chat, ["alice", "bob"], "alice-phone", "bob-phone") : Events.Message(chat, seq, "alice", "alice-phone", "bob-phone");
+                var e = seq == 1 ? (Contracts.Events.ChatEvent)Events.Created(chat, ["alice", "bob"], "alice/phone", "bob/phone") : Events.Message(chat, seq, "alice", "alice/phone", "bob/phone");
                 producer.Produce(_ctx.Topics.ChatEvents, new Message<string, byte[]> { Key = chat, Value = Codecs.Events.Encode(e) }, r =>
                 {
                     if (r.Error.IsError)

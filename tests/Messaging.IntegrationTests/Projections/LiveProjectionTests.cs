@@ -25,14 +25,14 @@ public sealed class LiveProjectionTests : IAsyncLifetime
         {
             for (var c = 0; c < chats; c++)
             {
-                await _ctx.ProduceAsync(Events.Created($"c{c}", ["alice", "bob"], "alice-phone", "bob-phone"));
+                await _ctx.ProduceAsync(Events.Created($"c{c}", ["alice", "bob"], "alice/phone", "bob/phone"));
             }
 
             for (var seq = 2; seq <= perChat; seq++)
             {
                 for (var c = 0; c < chats; c++)
                 {
-                    await _ctx.ProduceAsync(Events.Message($"c{c}", seq, "alice", "alice-phone", "bob-phone"));
+                    await _ctx.ProduceAsync(Events.Message($"c{c}", seq, "alice", "alice/phone", "bob/phone"));
                 }
             }
         });
@@ -74,10 +74,10 @@ public sealed class LiveProjectionTests : IAsyncLifetime
         // A Router that crashed before committing re-emits the same (chat, seq): at-least-once.
         for (var round = 0; round < 2; round++)
         {
-            await _ctx.ProduceAsync(Events.Created("dup", ["alice", "bob"], "alice-phone", "bob-phone"));
+            await _ctx.ProduceAsync(Events.Created("dup", ["alice", "bob"], "alice/phone", "bob/phone"));
             for (var seq = 2; seq <= 5; seq++)
             {
-                await _ctx.ProduceAsync(Events.Message("dup", seq, "alice", "alice-phone", "bob-phone"));
+                await _ctx.ProduceAsync(Events.Message("dup", seq, "alice", "alice/phone", "bob/phone"));
             }
         }
 
@@ -94,23 +94,23 @@ public sealed class LiveProjectionTests : IAsyncLifetime
     {
         await _ctx.StartAsync();
         // The live path delivered seq 1..3 to bob's phone and it acked before the projection wrote the rows.
-        await _ctx.AckAsync("bob-phone", "race", 3);
-        await _ctx.WaitForAsync("select count(*) from ack_watermarks where device_id = 'bob-phone' and acked_seq = 3", 1, "bob's watermark");
+        await _ctx.AckAsync("bob/phone", "race", 3);
+        await _ctx.WaitForAsync("select count(*) from ack_watermarks where user_id = 'bob' and device_id = 'phone' and acked_seq = 3", 1, "bob's watermark");
 
-        await _ctx.ProduceAsync(Events.Created("race", ["alice", "bob"], "alice-phone", "bob-phone"));
+        await _ctx.ProduceAsync(Events.Created("race", ["alice", "bob"], "alice/phone", "bob/phone"));
         for (var seq = 2; seq <= 4; seq++)
         {
-            await _ctx.ProduceAsync(Events.Message("race", seq, "alice", "alice-phone", "bob-phone"));
+            await _ctx.ProduceAsync(Events.Message("race", seq, "alice", "alice/phone", "bob/phone"));
         }
 
         await _ctx.WaitForAsync("select count(*) from messages where chat_id = 'race'", 4, "history");
-        await _ctx.WaitForAsync("select count(*) from inbox where device_id = 'alice-phone'", 4, "alice's inbox");
-        (await _ctx.DumpAsync("select * from inbox where device_id = 'bob-phone'")).Should().ContainSingle().Which.Should().Contain(",4,");
+        await _ctx.WaitForAsync("select count(*) from inbox where user_id = 'alice' and device_id = 'phone'", 4, "alice's inbox");
+        (await _ctx.DumpAsync("select * from inbox where user_id = 'bob' and device_id = 'phone'")).Should().ContainSingle().Which.Should().Contain(",4,");
 
         // An ack after the rows exist deletes them up to its seq and raises the watermark.
-        await _ctx.AckAsync("alice-phone", "race", 2);
-        await _ctx.WaitForAsync("select count(*) from inbox where device_id = 'alice-phone'", 2, "alice's inbox after her ack");
-        (await _ctx.CountAsync("select min(seq) from inbox where device_id = 'alice-phone'")).Should().Be(3);
+        await _ctx.AckAsync("alice/phone", "race", 2);
+        await _ctx.WaitForAsync("select count(*) from inbox where user_id = 'alice' and device_id = 'phone'", 2, "alice's inbox after her ack");
+        (await _ctx.CountAsync("select min(seq) from inbox where user_id = 'alice' and device_id = 'phone'")).Should().Be(3);
     }
 
     [Fact]
@@ -125,15 +125,15 @@ public sealed class LiveProjectionTests : IAsyncLifetime
         {
             ApplyRecord[] events = [.. Enumerable.Range(1, 3).Select(seq => new ApplyRecord(
                 new SourceRecord(_ctx.Topics.ChatEvents, 0, seq - 1, "inflight", null),
-                seq == 1 ? Events.Created("inflight", ["alice", "bob"], "bob-phone") : Events.Message("inflight", seq, "alice", "bob-phone")))];
+                seq == 1 ? Events.Created("inflight", ["alice", "bob"], "bob/phone") : Events.Message("inflight", seq, "alice", "bob/phone")))];
             projection.AppendApply(events, batch, TableSet.Live);
             await batch.ExecuteNonQueryAsync();
         }
 
         // Runner 2 (device.acks) applies bob's ack of seq 3 meanwhile: its delete must not run on a
         // snapshot that misses runner 1's rows, or they would outlive the ack.
-        var ack = new SourceRecord(_ctx.Topics.DeviceAcks, 0, 0, "bob-phone", Messaging.Contracts.Serialization.Codecs.Devices.Encode(
-            new Messaging.Contracts.Devices.DeliveryAcked { DeviceId = "bob-phone", UserId = "bob", ChatId = "inflight", Seq = 3, AckedAt = DateTimeOffset.UtcNow }));
+        var ack = new SourceRecord(_ctx.Topics.DeviceAcks, 0, 0, "bob/phone", Messaging.Contracts.Serialization.Codecs.Devices.Encode(
+            new Messaging.Contracts.Devices.DeliveryAcked { DeviceId = "phone", UserId = "bob", ChatId = "inflight", Seq = 3, AckedAt = DateTimeOffset.UtcNow }));
         var applier = new PageApplier(_ctx.Db, projection, _ctx.Namespace.Schema);
         var acking = applier.ApplyAsync(Page.Plan(projection, [ack], _ctx.Topics), new Dictionary<Messaging.Projections.Checkpoints.PartitionKey, long?>(), TableSet.Live, "inbox", takeLock: true, CancellationToken.None);
         await _ctx.WaitForAsync(
@@ -147,22 +147,22 @@ public sealed class LiveProjectionTests : IAsyncLifetime
 
         await tx.CommitAsync();
         (await acking).Committed.Should().BeTrue();
-        (await _ctx.CountAsync("select count(*) from inbox where device_id = 'bob-phone'")).Should().Be(0);
-        (await _ctx.CountAsync("select acked_seq from ack_watermarks where device_id = 'bob-phone'")).Should().Be(3);
+        (await _ctx.CountAsync("select count(*) from inbox where user_id = 'bob' and device_id = 'phone'")).Should().Be(0);
+        (await _ctx.CountAsync("select acked_seq from ack_watermarks where user_id = 'bob' and device_id = 'phone'")).Should().Be(3);
     }
 
     [Fact]
     public async Task Poison_records_are_dead_lettered_and_the_projection_keeps_up()
     {
         await _ctx.StartAsync();
-        await _ctx.ProduceAsync(Events.Created("poison", ["alice"], "alice-phone"));
+        await _ctx.ProduceAsync(Events.Created("poison", ["alice"], "alice/phone"));
         var malformed = await _ctx.ProduceRawAsync(_ctx.Topics.ChatEvents, "poison", Encoding.UTF8.GetBytes("{not json"));
         var future = await _ctx.ProduceRawAsync(_ctx.Topics.ChatEvents, "poison", Encoding.UTF8.GetBytes("""{"type":"MessageSent","v":99,"chatId":"poison"}"""));
         // Decodes fine, but PostgreSQL text cannot hold NUL: the apply fails for this record only.
-        var nul = await _ctx.ProduceAsync(Events.Message("poison", 2, "alice", "alice-phone") with { Body = "bad\0body" });
+        var nul = await _ctx.ProduceAsync(Events.Message("poison", 2, "alice", "alice/phone") with { Body = "bad\0body" });
         for (var seq = 3; seq <= 10; seq++)
         {
-            await _ctx.ProduceAsync(Events.Message("poison", seq, "alice", "alice-phone"));
+            await _ctx.ProduceAsync(Events.Message("poison", seq, "alice", "alice/phone"));
         }
 
         await _ctx.WaitForAsync("select count(*) from messages where chat_id = 'poison'", 9, "the good events");
@@ -186,9 +186,9 @@ public sealed class LiveProjectionTests : IAsyncLifetime
     public async Task Unknown_event_types_are_skipped_and_the_checkpoint_moves_past_them()
     {
         await _ctx.StartAsync(configure: s => s["Projections:Runners"] = "chat");
-        await _ctx.ProduceAsync(Events.Created("fwd", ["alice"], "alice-phone"));
+        await _ctx.ProduceAsync(Events.Created("fwd", ["alice"], "alice/phone"));
         await _ctx.ProduceRawAsync(_ctx.Topics.ChatEvents, "fwd", Encoding.UTF8.GetBytes("""{"type":"ChatArchived","v":1,"chatId":"fwd","seq":2}"""));
-        var last = await _ctx.ProduceAsync(Events.Message("fwd", 3, "alice", "alice-phone"));
+        var last = await _ctx.ProduceAsync(Events.Message("fwd", 3, "alice", "alice/phone"));
 
         await _ctx.WaitForAsync($"select coalesce(max(next_offset), 0) from checkpoints where projection = 'chat' and \"partition\" = {last.Partition.Value}", last.Offset.Value + 1, "checkpoint past the unknown record");
         (await _ctx.CountAsync("select count(*) from messages")).Should().Be(2);
@@ -198,9 +198,9 @@ public sealed class LiveProjectionTests : IAsyncLifetime
     [Fact]
     public async Task A_runner_resumes_from_the_database_checkpoint_not_the_group_offset()
     {
-        var first = await _ctx.ProduceAsync(Events.Created("resume", ["alice"], "alice-phone"));
-        await _ctx.ProduceAsync(Events.Message("resume", 2, "alice", "alice-phone"));
-        await _ctx.ProduceAsync(Events.Message("resume", 3, "alice", "alice-phone"));
+        var first = await _ctx.ProduceAsync(Events.Created("resume", ["alice"], "alice/phone"));
+        await _ctx.ProduceAsync(Events.Message("resume", 2, "alice", "alice/phone"));
+        await _ctx.ProduceAsync(Events.Message("resume", 3, "alice", "alice/phone"));
         await _ctx.MigrateAsync();
         // As if seq 1 and 2 had been applied by an earlier owner whose rows were since rebuilt away.
         await _ctx.ExecAsync($"insert into checkpoints (projection, topic, \"partition\", next_offset) values ('chat', '{_ctx.Topics.ChatEvents}', {first.Partition.Value}, {first.Offset.Value + 2})");
@@ -218,7 +218,7 @@ public sealed class LiveProjectionTests : IAsyncLifetime
         await _ctx.ExecAsync($"insert into checkpoints (projection, topic, \"partition\", next_offset) values ('chat', '{topic}', 0, 10)");
         var projection = new Messaging.Projections.Chats.ChatProjection();
         var applier = new PageApplier(_ctx.Db, projection, _ctx.Namespace.Schema);
-        var record = new SourceRecord(topic, 0, 7, "stale", Messaging.Contracts.Serialization.Codecs.Events.Encode(Events.Created("stale", ["alice"], "alice-phone")));
+        var record = new SourceRecord(topic, 0, 7, "stale", Messaging.Contracts.Serialization.Codecs.Events.Encode(Events.Created("stale", ["alice"], "alice/phone")));
         var page = Page.Plan(projection, [record], _ctx.Topics);
 
         // This owner last saw 7; someone else has since moved the partition to 10.
@@ -247,8 +247,8 @@ public sealed class LiveProjectionTests : IAsyncLifetime
         const int chats = 40;
         for (var c = 0; c < chats; c++)
         {
-            await _ctx.ProduceAsync(Events.Created($"split{c}", ["alice"], "alice-phone"));
-            await _ctx.ProduceAsync(Events.Message($"split{c}", 2, "alice", "alice-phone"));
+            await _ctx.ProduceAsync(Events.Created($"split{c}", ["alice"], "alice/phone"));
+            await _ctx.ProduceAsync(Events.Message($"split{c}", 2, "alice", "alice/phone"));
         }
 
         await _ctx.WaitForAsync("select count(*) from messages", chats * 2, "every event once", 90);
@@ -273,10 +273,12 @@ public sealed class LiveProjectionTests : IAsyncLifetime
         await _ctx.SessionAsync("p2", "alice", 1, t0);
         await _ctx.SessionAsync("p1", "alice", null, t0.AddSeconds(5));
         await _ctx.SessionAsync("p2", "alice", 3, t0.AddSeconds(-5));
+        // Another user's device with the same id is another row, untouched by alice's p1.
+        await _ctx.SessionAsync("p1", "bob", 4, t0);
 
-        await _ctx.WaitForAsync("select count(*) from presence", 2, "two devices");
-        await _ctx.WaitForAsync("select coalesce(sum(next_offset), 0) from checkpoints where projection = 'presence'", 4, "all session records");
-        (await _ctx.DumpAsync("select device_id, node, online from presence")).Should().Equal("(p1,,f)", "(p2,1,t)");
+        await _ctx.WaitForAsync("select count(*) from presence", 3, "three devices");
+        await _ctx.WaitForAsync("select coalesce(sum(next_offset), 0) from checkpoints where projection = 'presence'", 5, "all session records");
+        (await _ctx.DumpAsync("select user_id, device_id, node, online from presence order by user_id, device_id")).Should().Equal("(alice,p1,,f)", "(alice,p2,1,t)", "(bob,p1,4,t)");
     }
 
     private async Task<(long Messages, long Passed)> SnapshotAsync()

@@ -134,17 +134,21 @@ public sealed class ProjectionsTestContext : IAsyncDisposable
     public Task<DeliveryResult<string, byte[]>> ProduceRawAsync(string topic, string key, byte[] value) =>
         _producer!.ProduceAsync(topic, new Message<string, byte[]> { Key = key, Value = value });
 
-    public Task<DeliveryResult<string, byte[]>> AckAsync(string device, string chat, long seq) =>
-        _producer!.ProduceAsync(Topics.DeviceAcks, new Message<string, byte[]>
+    /// <summary>An ack as Edge writes it: keyed by the device address <c>userId/deviceId</c>.</summary>
+    public Task<DeliveryResult<string, byte[]>> AckAsync(string address, string chat, long seq)
+    {
+        DeviceRef.TryParse(address, out var device).Should().BeTrue($"{address} is a device address");
+        return _producer!.ProduceAsync(Topics.DeviceAcks, new Message<string, byte[]>
         {
-            Key = device,
-            Value = Codecs.Devices.Encode(new DeliveryAcked { DeviceId = device, UserId = "u-" + device, ChatId = chat, Seq = seq, AckedAt = DateTimeOffset.UtcNow }),
+            Key = address,
+            Value = Codecs.Devices.Encode(new DeliveryAcked { DeviceId = device.DeviceId, UserId = device.UserId, ChatId = chat, Seq = seq, AckedAt = DateTimeOffset.UtcNow }),
         });
+    }
 
     public Task<DeliveryResult<string, byte[]>> SessionAsync(string device, string user, int? node, DateTimeOffset at) =>
         _producer!.ProduceAsync(Topics.DeviceSessions, new Message<string, byte[]>
         {
-            Key = device,
+            Key = DeviceRef.AddressOf(user, device),
             Value = Codecs.Devices.Encode(new DeviceSessionChanged { DeviceId = device, UserId = user, Node = node, SessionId = "s-" + device + at.ToUnixTimeMilliseconds(), ChangedAt = at }),
         });
 
@@ -209,7 +213,7 @@ public static class Events
 {
     public static readonly DateTimeOffset Epoch = DateTimeOffset.UtcNow.AddMinutes(-10);
 
-    public static DeviceRef Actor(string user) => new(user, user + "-phone");
+    public static DeviceRef Actor(string user) => new(user, "phone");
 
     public static ChatCreated Created(string chat, IReadOnlyList<string> users, params string[] devices) => new()
     {

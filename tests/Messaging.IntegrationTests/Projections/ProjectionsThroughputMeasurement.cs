@@ -101,7 +101,7 @@ public sealed class ProjectionsThroughputMeasurement(ITestOutputHelper output)
         var devices = new string[ChatCount][];
         for (var c = 0; c < ChatCount; c++)
         {
-            devices[c] = [$"u{c}-phone", $"u{c + 1}-phone", $"u{c + 2}-laptop"];
+            devices[c] = [$"u{c}/phone", $"u{c + 1}/phone", $"u{c + 2}/laptop"];
         }
 
         var seq = new long[ChatCount];

@@ -52,7 +52,7 @@ public sealed class RebuildTests : IAsyncLifetime
         await _ctx.MigrateAsync();
         for (var seq = 1; seq <= 5; seq++)
         {
-            await _ctx.ProduceAsync(seq == 1 ? Events.Created("dry", ["alice"], "alice-phone") : Events.Message("dry", seq, "alice", "alice-phone"));
+            await _ctx.ProduceAsync(seq == 1 ? Events.Created("dry", ["alice"], "alice/phone") : Events.Message("dry", seq, "alice", "alice/phone"));
         }
 
         var (code, output) = await _ctx.CliAsync("rebuild", "--projection", "chat", "--dry-run");
@@ -105,7 +105,7 @@ public sealed class RebuildTests : IAsyncLifetime
     /// <summary>Chats with messages, membership changes, acks (some before their rows), sessions and a poison record.</summary>
     private async Task MixedWorkloadAsync(string prefix, int chats, int messages)
     {
-        string[] devices = ["alice-phone", "alice-laptop", "bob-phone", "carol-phone"];
+        string[] devices = ["alice/phone", "alice/laptop", "bob/phone", "carol/phone"];
         for (var c = 0; c < chats; c++)
         {
             var chat = $"{prefix}{c}";
@@ -115,7 +115,7 @@ public sealed class RebuildTests : IAsyncLifetime
             {
                 ChatEvent e = (seq % 10) switch
                 {
-                    3 => new MembersAdded { ChatId = chat, Seq = seq, Actor = Events.Actor("alice"), OccurredAt = Events.Epoch.AddMilliseconds(seq), RecipientDevices = [.. recipients, "dave-phone"], UserIds = ["dave"] },
+                    3 => new MembersAdded { ChatId = chat, Seq = seq, Actor = Events.Actor("alice"), OccurredAt = Events.Epoch.AddMilliseconds(seq), RecipientDevices = [.. recipients, "dave/phone"], UserIds = ["dave"] },
                     5 when seq < 10 => new AdminGranted { ChatId = chat, Seq = seq, Actor = Events.Actor("alice"), OccurredAt = Events.Epoch.AddMilliseconds(seq), RecipientDevices = [.. recipients], UserId = "bob" },
                     7 when seq < 10 => new MemberRemoved { ChatId = chat, Seq = seq, Actor = Events.Actor("alice"), OccurredAt = Events.Epoch.AddMilliseconds(seq), RecipientDevices = [.. recipients], UserId = "dave" },
                     9 when seq < 20 => new MemberLeft { ChatId = chat, Seq = seq, Actor = Events.Actor("carol"), OccurredAt = Events.Epoch.AddMilliseconds(seq), RecipientDevices = [.. recipients], UserId = "carol", PromotedAdmin = c % 2 == 0 ? "bob" : null },
@@ -123,14 +123,14 @@ public sealed class RebuildTests : IAsyncLifetime
                 };
                 if (e is MemberLeft)
                 {
-                    recipients.Remove("carol-phone");
+                    recipients.Remove("carol/phone");
                 }
 
                 await Chat(e);
                 // Acks of a phone that reads along, sometimes ahead of the projection.
                 if (seq % 4 == 0)
                 {
-                    await _ctx.AckAsync("bob-phone", chat, seq + (c % 3 == 0 ? 2 : 0));
+                    await _ctx.AckAsync("bob/phone", chat, seq + (c % 3 == 0 ? 2 : 0));
                     _acks++;
                 }
             }
@@ -140,7 +140,8 @@ public sealed class RebuildTests : IAsyncLifetime
         _chatEvents++;
         for (var i = 0; i < devices.Length; i++)
         {
-            await _ctx.SessionAsync(devices[i], devices[i].Split('-')[0], i % 2 == 0 ? 1 : null, Events.Epoch.AddSeconds(i));
+            var (user, device) = (devices[i].Split('/')[0], devices[i].Split('/')[1]);
+            await _ctx.SessionAsync(device, user, i % 2 == 0 ? 1 : null, Events.Epoch.AddSeconds(i));
             _sessions++;
         }
 

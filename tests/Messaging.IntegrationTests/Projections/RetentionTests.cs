@@ -25,8 +25,8 @@ public sealed class RetentionTests : IAsyncLifetime
             s["Projections:Retention:DeleteBatchRows"] = "2";
         });
         await _ctx.ExecAsync("""
-            insert into inbox (device_id, chat_id, seq, created_at)
-            select 'd', 'c', g, now() - make_interval(days => case when g <= 5 then 40 else 1 end) from generate_series(1, 8) g;
+            insert into inbox (user_id, device_id, chat_id, seq, created_at)
+            select 'u', 'd', 'c', g, now() - make_interval(days => case when g <= 5 then 40 else 1 end) from generate_series(1, 8) g;
             insert into messages (chat_id, seq, kind, sender_user_id, sender_device_id, body, sent_at)
             select 'c', g, 'message', 'u', 'd', 'x', now() - make_interval(days => case when g <= 3 then 70 else 40 end) from generate_series(1, 8) g;
             """);

@@ -90,7 +90,7 @@ public sealed partial class RouterFailoverTests(ITestOutputHelper output)
         // Every event reached each node that holds one of its online devices (d0 of each member).
         var expected = log.Select(e => e.Value).DistinctBy(e => (e.ChatId, e.Seq))
             .SelectMany(e => e.RecipientDevices.Where(d => d.EndsWith("-d0", StringComparison.Ordinal))
-                .Select(d => (Node: int.Parse(d[1..d.IndexOf('-', StringComparison.Ordinal)], System.Globalization.CultureInfo.InvariantCulture) % EdgeNodes, e.ChatId, e.Seq)))
+                .Select(d => (Node: int.Parse(d[1..d.IndexOf('/', StringComparison.Ordinal)], System.Globalization.CultureInfo.InvariantCulture) % EdgeNodes, e.ChatId, e.Seq)))
             .Distinct().ToList();
         for (var k = 0; k < EdgeNodes; k++)
         {
@@ -102,7 +102,7 @@ public sealed partial class RouterFailoverTests(ITestOutputHelper output)
                 WaitLimit,
                 $"every event routed to node {k}");
             var routed = delivered.Select(r => r.Value).OfType<EventRouted>().ToList();
-            routed.Should().OnlyContain(r => r.DeviceIds.All(d => d.EndsWith("-d0", StringComparison.Ordinal)), "offline devices get no live delivery");
+            routed.Should().OnlyContain(r => r.Devices.All(d => d.EndsWith("-d0", StringComparison.Ordinal)), "offline devices get no live delivery");
             foreach (var group in routed.GroupBy(r => (r.Event.ChatId, r.Event.Seq)))
             {
                 group.Select(r => Identity(r.Event)).Distinct().Should().ContainSingle($"node {node}: duplicates of {group.Key} are the same event");

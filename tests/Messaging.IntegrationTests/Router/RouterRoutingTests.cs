@@ -55,12 +55,12 @@ public sealed class RouterRoutingTests(RoutingFixture fixture) : IClassFixture<R
         var sent = log.Where(e => e.Key == chat).Select(e => e.Value).OfType<MessageSent>().Single();
         sent.Seq.Should().Be(2);
         sent.MessageId.Should().Be(send.MessageId);
-        sent.RecipientDevices.Should().BeEquivalentTo("ana-d0", "ana-d1", "bo-d0", "cy-d0", "di-d0");
+        sent.RecipientDevices.Should().BeEquivalentTo("ana/ana-d0", "ana/ana-d1", "bo/bo-d0", "cy/cy-d0", "di/di-d0");
 
         var node0 = await Eventually.ReturnsAsync(nodes[0].Poll, l => Routed(l, chat, 2).Count > 0, WaitLimit, "delivery to node 0");
         var node2 = await Eventually.ReturnsAsync(nodes[2].Poll, l => Routed(l, chat, 2).Count > 0, WaitLimit, "delivery to node 2");
-        Routed(node0, chat, 2).Should().ContainSingle().Which.DeviceIds.Should().Equal("ana-d0");
-        Routed(node2, chat, 2).Should().ContainSingle().Which.DeviceIds.Should().BeEquivalentTo("ana-d1", "bo-d0");
+        Routed(node0, chat, 2).Should().ContainSingle().Which.Devices.Should().Equal("ana/ana-d0");
+        Routed(node2, chat, 2).Should().ContainSingle().Which.Devices.Should().BeEquivalentTo("ana/ana-d1", "bo/bo-d0");
         Routed(node2, chat, 2).Single().Event.Should().BeOfType<MessageSent>().Which.Body.Should().Be("hi all");
 
         // Offline (cy) and expired-lease (di) devices get nothing live: nodes 1 and 3 hear nothing of this chat.
@@ -88,7 +88,7 @@ public sealed class RouterRoutingTests(RoutingFixture fixture) : IClassFixture<R
 
         var notMember = rejected3.Select(r => r.Value).OfType<CommandRejected>().Single(c => c.CommandId == intruder.CommandId);
         notMember.Code.Should().Be(ErrorCodes.NotMember);
-        notMember.DeviceIds.Should().Equal("cy-d0");
+        notMember.Devices.Should().Equal("cy/cy-d0");
         notMember.RequestId.Should().Be(intruder.RequestId);
         rejected1.Select(r => r.Value).OfType<CommandRejected>().Single(c => c.CommandId == tooLarge.CommandId).Code.Should().Be(ErrorCodes.TooLarge);
 
@@ -117,7 +117,7 @@ public sealed class RouterRoutingTests(RoutingFixture fixture) : IClassFixture<R
         var duplicate = deliveries.Select(r => r.Value).OfType<DuplicateSendIgnored>().Single(d => d.ChatId == chat);
         duplicate.Seq.Should().Be(2);
         duplicate.MessageId.Should().Be(first.MessageId);
-        duplicate.DeviceIds.Should().Equal("bo-d0");
+        duplicate.Devices.Should().Equal("bo/bo-d0");
     }
 
     [Fact]
@@ -130,7 +130,7 @@ public sealed class RouterRoutingTests(RoutingFixture fixture) : IClassFixture<R
         var log = await Eventually.ReturnsAsync(events.Poll, l => l.Count(e => e.Key == chat) >= 2, WaitLimit, "the direct chat's first events");
 
         log.Where(e => e.Key == chat).Select(e => e.Value.GetType().Name).Should().Equal("ChatCreated", "MessageSent");
-        log.Single(e => e.Key == chat && e.Value is MessageSent).Value.RecipientDevices.Should().BeEquivalentTo("ana-d0", "ana-d1", "bo-d0");
+        log.Single(e => e.Key == chat && e.Value is MessageSent).Value.RecipientDevices.Should().BeEquivalentTo("ana/ana-d0", "ana/ana-d1", "bo/bo-d0");
     }
 
     [Fact]

@@ -125,7 +125,7 @@ internal sealed class RouterTestBed : IAsyncDisposable
             ChangedAt = DateTimeOffset.UtcNow,
             LeaseUntil = leaseUntil,
         };
-        await Producer.ProduceAsync(Topics.DeviceSessions, new Message<string, byte[]> { Key = deviceId, Value = Codecs.Devices.Encode(record) });
+        await Producer.ProduceAsync(Topics.DeviceSessions, new Message<string, byte[]> { Key = DeviceRef.AddressOf(userId, deviceId), Value = Codecs.Devices.Encode(record) });
     }
 
     public TopicReader<ChatEvent> ReadEvents() => Own(new TopicReader<ChatEvent>(Clients, Topics.ChatEvents, b => Codecs.Events.Decode(b).Value));

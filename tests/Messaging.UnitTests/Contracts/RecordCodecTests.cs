@@ -49,7 +49,7 @@ public sealed class RecordCodecTests
             Seq = 1,
             Actor = Ana,
             OccurredAt = At,
-            RecipientDevices = ["ana-phone", "bo-laptop"],
+            RecipientDevices = ["ana/phone", "bo/laptop"],
             Kind = ChatKind.Group,
             Title = "Trip",
             Members = [new ChatMember("ana", MemberRole.Admin), new ChatMember("bo", MemberRole.Member)],
@@ -61,18 +61,34 @@ public sealed class RecordCodecTests
     }
 
     [Fact]
+    public void Records_whose_device_naming_changed_are_written_as_v2_and_v1_records_still_decode()
+    {
+        var sent = new MessageSent { ChatId = "c", Seq = 1, Actor = Ana, OccurredAt = At, RecipientDevices = ["ana/phone"], MessageId = "m", ClientMsgId = "cm", Body = "hi" };
+        Encoding.UTF8.GetString(Codecs.Events.Encode(sent)).Should().Contain("\"v\":2");
+        Encoding.UTF8.GetString(Codecs.Deliveries.Encode(new EventRouted { Devices = ["ana/phone"], Event = sent })).Should().Contain("\"v\":2").And.Contain("\"devices\":[\"ana/phone\"]");
+        Encoding.UTF8.GetString(Codecs.Devices.Encode(new DeliveryAcked { DeviceId = "phone", UserId = "ana", ChatId = "c", Seq = 1, AckedAt = At })).Should().Contain("\"v\":2");
+
+        // A v1 event (bare device ids) still decodes: readers skip the recipients they cannot attribute.
+        var v1 = """{"type":"MessageSent","messageId":"m","clientMsgId":"cm","body":"hi","v":1,"chatId":"c","seq":1,"actor":{"userId":"ana","deviceId":"phone"},"occurredAt":"2026-11-22T10:00:00+00:00","recipientDevices":["phone"]}""";
+        var decoded = Codecs.Events.Decode(Encoding.UTF8.GetBytes(v1));
+        decoded.Status.Should().Be(DecodeStatus.Ok, decoded.Error);
+        decoded.Value!.V.Should().Be(1);
+        decoded.Value.RecipientDevices.Should().Equal("phone");
+    }
+
+    [Fact]
     public void Node_delivery_carries_a_nested_event()
     {
         NodeDelivery delivery = new EventRouted
         {
-            DeviceIds = ["bo-laptop"],
+            Devices = ["bo/laptop"],
             Event = new MessageSent
             {
                 ChatId = "chat",
                 Seq = 2,
                 Actor = Ana,
                 OccurredAt = At,
-                RecipientDevices = ["bo-laptop"],
+                RecipientDevices = ["bo/laptop"],
                 MessageId = "id",
                 ClientMsgId = "m",
                 Body = "hello",
@@ -101,7 +117,7 @@ public sealed class RecordCodecTests
     [InlineData("{\"seq\":1}", DecodeStatus.Malformed)]
     [InlineData("{\"type\":42}", DecodeStatus.Malformed)]
     [InlineData("{\"type\":\"SomethingNew\",\"v\":1}", DecodeStatus.UnknownType)]
-    [InlineData("{\"type\":\"DeliveryAcked\",\"v\":2}", DecodeStatus.UnsupportedVersion)]
+    [InlineData("{\"type\":\"DeliveryAcked\",\"v\":3}", DecodeStatus.UnsupportedVersion)]
     [InlineData("{\"type\":\"DeliveryAcked\",\"v\":\"x\"}", DecodeStatus.Malformed)]
     [InlineData("{\"type\":\"DeliveryAcked\",\"v\":1,\"deviceId\":\"d\"}", DecodeStatus.Malformed)]
     [InlineData("{\"type\":\"DeliveryAcked\",\"v\":1,\"deviceId\":\"d\",\"userId\":\"u\",\"chatId\":\"c\",\"seq\":\"five\",\"ackedAt\":\"2026-11-22T10:00:00Z\"}", DecodeStatus.Malformed)]

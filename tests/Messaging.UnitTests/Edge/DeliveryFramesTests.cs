@@ -17,8 +17,8 @@ public sealed class DeliveryFramesTests
     {
         var frame = DeliveryFrames.ToFrame(new EventRouted
         {
-            DeviceIds = ["x"],
-            Event = new MessageSent { ChatId = "c", Seq = 5, Actor = Ana, OccurredAt = At, RecipientDevices = ["x"], MessageId = "m", ClientMsgId = "cm", Body = "hi" },
+            Devices = ["ana/phone"],
+            Event = new MessageSent { ChatId = "c", Seq = 5, Actor = Ana, OccurredAt = At, RecipientDevices = ["ana/phone"], MessageId = "m", ClientMsgId = "cm", Body = "hi" },
         });
         frame.Should().BeEquivalentTo(new MessageFrame { ChatId = "c", Seq = 5, MessageId = "m", ClientMsgId = "cm", Sender = Ana, Body = "hi", SentAt = At });
     }
@@ -36,12 +36,12 @@ public sealed class DeliveryFramesTests
     [Fact]
     public void Refusals_and_duplicate_notices_answer_the_original_request_id()
     {
-        DeliveryFrames.ToFrame(new CommandRejected { DeviceIds = ["x"], ChatId = "c", CommandId = "k", RequestId = "r1", Code = ErrorCodes.NotMember, Message = "no" })
+        DeliveryFrames.ToFrame(new CommandRejected { Devices = ["ana/phone"], ChatId = "c", CommandId = "k", RequestId = "r1", Code = ErrorCodes.NotMember, Message = "no" })
             .Should().Be(new ErrorFrame("r1", ErrorCodes.NotMember, "no"));
-        DeliveryFrames.ToFrame(new DuplicateSendIgnored { DeviceIds = ["x"], ChatId = "c", ClientMsgId = "cm", RequestId = "r2", Seq = 7, MessageId = "m" })
+        DeliveryFrames.ToFrame(new DuplicateSendIgnored { Devices = ["ana/phone"], ChatId = "c", ClientMsgId = "cm", RequestId = "r2", Seq = 7, MessageId = "m" })
             .Should().BeEquivalentTo(new MessageAcceptedFrame { Id = "r2", ChatId = "c", ClientMsgId = "cm", MessageId = "m", Seq = 7 });
     }
 
     private static ChatUpdatedFrame Update(ChatEvent e) =>
-        DeliveryFrames.ToFrame(new EventRouted { DeviceIds = ["x"], Event = e }).Should().BeOfType<ChatUpdatedFrame>().Subject;
+        DeliveryFrames.ToFrame(new EventRouted { Devices = ["ana/phone"], Event = e }).Should().BeOfType<ChatUpdatedFrame>().Subject;
 }

@@ -21,10 +21,11 @@ public sealed class ProjectionMappingTests
     [Fact]
     public void Every_recipient_device_gets_an_inbox_row_stamped_with_the_event_time()
     {
-        var page = InboxPage.Plan([Apply(Message("c1", 7, "d1", "d2", "d3"))]);
+        var page = InboxPage.Plan([Apply(Message("c1", 7, "ana/d1", "ana/d2", "bo/d1"))]);
 
         page.RowCount.Should().Be(3);
-        page.RowDevices.Should().Equal("d1", "d2", "d3");
+        page.RowUsers.Should().Equal("ana", "ana", "bo");
+        page.RowDevices.Should().Equal("d1", "d2", "d1");
         page.RowSeqs.Should().AllBeEquivalentTo(7L);
         page.RowCreatedAt.Should().AllBeEquivalentTo(T0.UtcDateTime);
         page.RowChats.Should().Equal("c1", "c1", "c1");
@@ -32,14 +33,39 @@ public sealed class ProjectionMappingTests
     }
 
     [Fact]
+    public void A_bare_v1_recipient_device_id_is_ignored_by_the_inbox_mapping()
+    {
+        // Issue 8: a v1 event names "phone", which may be anyone's phone: no row rather than a
+        // row every user with a "phone" could read and acknowledge.
+        var page = InboxPage.Plan([Apply(Message("c1", 7, "phone", "ana/phone", "/phone", "bo/", "bo/phone"))]);
+
+        page.RowUsers.Should().Equal("ana", "bo");
+        page.RowDevices.Should().Equal("phone", "phone");
+        page.RowChats.Should().Equal("c1", "c1");
+        page.RowSeqs.Should().Equal(7L, 7L);
+        page.RowCreatedAt.Should().HaveCount(2);
+    }
+
+    [Fact]
     public void Acks_for_one_device_and_chat_collapse_to_the_highest_seq()
     {
-        var page = InboxPage.Plan([Apply(Ack("d1", "c1", 5)), Apply(Ack("d1", "c1", 9)), Apply(Ack("d1", "c1", 3)), Apply(Ack("d2", "c1", 1))]);
+        var page = InboxPage.Plan([Apply(Ack("u", "d1", "c1", 5)), Apply(Ack("u", "d1", "c1", 9)), Apply(Ack("u", "d1", "c1", 3)), Apply(Ack("u", "d2", "c1", 1))]);
 
+        page.AckUsers.Should().Equal("u", "u");
         page.AckDevices.Should().Equal("d1", "d2");
         page.AckChats.Should().Equal("c1", "c1");
         page.AckSeqs.Should().Equal(9L, 1L);
         page.RowCount.Should().Be(0);
+    }
+
+    [Fact]
+    public void Acks_of_two_users_with_the_same_device_id_are_two_watermarks_in_key_order()
+    {
+        var page = InboxPage.Plan([Apply(Ack("bo", "phone", "c1", 2)), Apply(Ack("ana", "phone", "c1", 9)), Apply(Ack("bo", "phone", "c1", 4))]);
+
+        page.AckUsers.Should().Equal("ana", "bo");
+        page.AckDevices.Should().Equal("phone", "phone");
+        page.AckSeqs.Should().Equal(9L, 4L);
     }
 
     [Fact]
@@ -82,15 +108,23 @@ public sealed class ProjectionMappingTests
     }
 
     [Fact]
+    public void Sessions_of_two_users_with_the_same_device_id_are_two_presence_rows()
+    {
+        var latest = PresenceRows.Latest([Session("phone", 1, T0, user: "bo"), Session("phone", 2, T0, user: "ana"), Session("phone", null, T0.AddSeconds(1), user: "bo")]);
+
+        latest.Select(s => (s.UserId, s.DeviceId, s.Node)).Should().Equal(("ana", "phone", (int?)2), ("bo", "phone", null));
+    }
+
+    [Fact]
     public void A_page_parks_bad_records_skips_unknown_types_and_ends_each_partition_past_its_last_offset()
     {
         var topic = Names.ChatEvents;
         SourceRecord[] records =
         [
-            new(topic, 0, 10, "c", Codecs.Events.Encode(Message("c", 1, "d"))),
+            new(topic, 0, 10, "c", Codecs.Events.Encode(Message("c", 1, "u/d"))),
             new(topic, 0, 11, "c", Encoding.UTF8.GetBytes("{oops")),
             new(topic, 1, 4, "e", Encoding.UTF8.GetBytes("""{"type":"ChatArchived","chatId":"e"}""")),
-            new(topic, 1, 5, "e", Encoding.UTF8.GetBytes("""{"type":"MessageSent","v":2,"chatId":"e"}""")),
+            new(topic, 1, 5, "e", Encoding.UTF8.GetBytes("""{"type":"MessageSent","v":3,"chatId":"e"}""")),
             new(topic, 0, 12, "c", null),
         ];
 
@@ -137,7 +171,7 @@ public sealed class ProjectionMappingTests
         Body = "hi",
     };
 
-    private static DeliveryAcked Ack(string device, string chat, long seq) => new() { DeviceId = device, UserId = "u", ChatId = chat, Seq = seq, AckedAt = T0 };
+    private static DeliveryAcked Ack(string user, string device, string chat, long seq) => new() { DeviceId = device, UserId = user, ChatId = chat, Seq = seq, AckedAt = T0 };
 
-    private static DeviceSessionChanged Session(string device, int? node, DateTimeOffset at) => new() { DeviceId = device, UserId = "u", Node = node, SessionId = "s", ChangedAt = at };
+    private static DeviceSessionChanged Session(string device, int? node, DateTimeOffset at, string user = "u") => new() { DeviceId = device, UserId = user, Node = node, SessionId = "s", ChangedAt = at };
 }

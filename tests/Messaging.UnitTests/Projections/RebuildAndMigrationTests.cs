@@ -72,6 +72,17 @@ public sealed class RebuildAndMigrationTests
     }
 
     [Fact]
+    public void The_device_identity_migration_keys_the_device_tables_by_user_and_device_and_replays_their_projections()
+    {
+        var migration = MigrationCatalog.Embedded().Single(m => m.Name == "device_identity");
+
+        migration.Sql.Should().Contain("primary key (user_id, device_id, chat_id, seq)")
+            .And.Contain("primary key (user_id, device_id, chat_id)")
+            .And.Contain("primary key (user_id, device_id)")
+            .And.Contain("delete from checkpoints where projection in ('inbox', 'presence', 'rebuild:inbox', 'rebuild:presence')");
+    }
+
+    [Fact]
     public void Advisory_lock_keys_are_stable_and_distinct_per_schema_and_projection()
     {
         AdvisoryLocks.Projection("s", "inbox").Should().Be(AdvisoryLocks.Projection("s", "inbox"));

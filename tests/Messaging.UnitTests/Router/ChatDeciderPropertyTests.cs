@@ -36,7 +36,7 @@ public sealed class ChatDeciderPropertyTests
         var devices = new FakeDirectory();
         for (var u = 0; u < Users; u++)
         {
-            devices.WithDevices("u" + u, [.. Enumerable.Range(0, 1 + (u % 3)).Select(d => $"u{u}-d{d}")]);
+            devices.WithDevices("u" + u, [.. Enumerable.Range(0, 1 + (u % 3)).Select(d => $"d{d}")]);
         }
 
         var limits = new ChatLimits(MaxGroupMembers: 5, MaxBodyBytes: 8, RecentClientMsgIds: 4);
@@ -58,7 +58,7 @@ public sealed class ChatDeciderPropertyTests
             (decision.Events.Count > 0 && decision.Reply is not null).Should().BeFalse(because);
             if (decision.Reply is { } reply)
             {
-                reply.DeviceIds.Should().Equal([command.Origin.DeviceId], because);
+                reply.Devices.Should().Equal([command.Origin.Address], because);
             }
 
             if (decision.State is { } after)
@@ -219,7 +219,7 @@ public sealed class ChatDeciderPropertyTests
 
         private void ShouldReachExactlyMembers(ChatEvent evt, FakeDirectory devices, string because)
         {
-            var expected = Members.Keys.SelectMany(devices.DevicesOf).ToList();
+            var expected = Members.Keys.SelectMany(devices.AddressesOf).ToList();
             evt.RecipientDevices.Should().BeEquivalentTo(expected, because);
             evt.RecipientDevices.Should().OnlyHaveUniqueItems(because);
         }

@@ -10,12 +10,12 @@ namespace Messaging.UnitTests.Router;
 public sealed class ChatDeciderTests
 {
     private readonly FakeDirectory _devices = new FakeDirectory()
-        .WithDevices("ana", "ana-phone", "ana-laptop")
-        .WithDevices("bo", "bo-phone")
-        .WithDevices("cy", "cy-phone", "cy-tablet")
-        .WithDevices("di", "di-phone")
-        .WithDevices("ed", "ed-phone")
-        .WithDevices("fay", "fay-phone");
+        .WithDevices("ana", "phone", "laptop")
+        .WithDevices("bo", "phone")
+        .WithDevices("cy", "phone", "tablet")
+        .WithDevices("di", "phone")
+        .WithDevices("ed", "phone")
+        .WithDevices("fay", "phone");
 
     private ChatDriver NewGroup(params string[] others)
     {
@@ -24,12 +24,12 @@ public sealed class ChatDeciderTests
         return chat;
     }
 
-    private static void ShouldBeRejected(Decision decision, string code, string originDevice = "ana-phone")
+    private static void ShouldBeRejected(Decision decision, string code, string originDevice = "ana/phone")
     {
         decision.Events.Should().BeEmpty();
         var rejected = decision.Reply.Should().BeOfType<CommandRejected>().Subject;
         rejected.Code.Should().Be(code);
-        rejected.DeviceIds.Should().Equal(originDevice);
+        rejected.Devices.Should().Equal(originDevice);
     }
 
     // ---- group creation ----
@@ -46,10 +46,25 @@ public sealed class ChatDeciderTests
         created.Kind.Should().Be(ChatKind.Group);
         created.Title.Should().Be("Team");
         created.Members.Should().Equal(new ChatMember("ana", MemberRole.Admin), new ChatMember("bo", MemberRole.Member), new ChatMember("cy", MemberRole.Member));
-        created.RecipientDevices.Should().BeEquivalentTo("ana-phone", "ana-laptop", "bo-phone", "cy-phone", "cy-tablet");
+        created.RecipientDevices.Should().BeEquivalentTo("ana/phone", "ana/laptop", "bo/phone", "cy/phone", "cy/tablet");
         decision.Reply.Should().BeNull();
         chat.State!.NextSeq.Should().Be(2);
         chat.State.AdminCount.Should().Be(1);
+    }
+
+    [Fact]
+    public void Two_users_with_the_same_device_id_are_two_recipients_named_by_their_addresses()
+    {
+        // Issue 8: ana and bo both call their device "phone"; as bare ids they collapsed into one
+        // recipient that either of them could read and acknowledge.
+        var chat = new ChatDriver(new FakeDirectory().WithDevices("ana", "phone").WithDevices("bo", "phone").WithDevices("cy", "phone"));
+
+        var created = (ChatCreated)chat.Run(Group("g1", "ana", "Team", "bo")).Events.Single();
+        var sent = (MessageSent)chat.Run(Send("g1", "bo")).Events.Single();
+
+        created.RecipientDevices.Should().Equal("ana/phone", "bo/phone");
+        sent.RecipientDevices.Should().Equal("ana/phone", "bo/phone");
+        sent.RecipientDevices.Should().NotContain("cy/phone", "cy is not a member, whatever her device is called");
     }
 
     [Fact]
@@ -114,7 +129,7 @@ public sealed class ChatDeciderTests
         var sent = decision.Events[1].Should().BeOfType<MessageSent>().Subject;
         sent.Seq.Should().Be(2);
         sent.Body.Should().Be("hello");
-        sent.RecipientDevices.Should().BeEquivalentTo("ana-phone", "ana-laptop", "bo-phone");
+        sent.RecipientDevices.Should().BeEquivalentTo("ana/phone", "ana/laptop", "bo/phone");
     }
 
     [Fact]
@@ -147,7 +162,7 @@ public sealed class ChatDeciderTests
     {
         var chat = new ChatDriver(_devices);
 
-        ShouldBeRejected(chat.Run(Send(chatId, sender, peer: peer)), ErrorCodes.BadFrame, sender + "-phone");
+        ShouldBeRejected(chat.Run(Send(chatId, sender, peer: peer)), ErrorCodes.BadFrame, sender + "/phone");
 
         chat.State.Should().BeNull();
     }
@@ -218,7 +233,7 @@ public sealed class ChatDeciderTests
 
         var sent = (MessageSent)chat.Run(Send("g1", "ana", body: "yo")).Events.Single();
 
-        sent.RecipientDevices.Should().BeEquivalentTo("ana-phone", "ana-laptop", "bo-phone", "cy-phone", "cy-tablet");
+        sent.RecipientDevices.Should().BeEquivalentTo("ana/phone", "ana/laptop", "bo/phone", "cy/phone", "cy/tablet");
         sent.Actor.Should().Be(Phone("ana"));
         sent.OccurredAt.Should().Be(Now);
     }
@@ -239,7 +254,7 @@ public sealed class ChatDeciderTests
         duplicate.MessageId.Should().Be(original.MessageId);
         duplicate.ClientMsgId.Should().Be("c-1");
         duplicate.RequestId.Should().Be(retry.RequestId);
-        duplicate.DeviceIds.Should().Equal("bo-phone");
+        duplicate.Devices.Should().Equal("bo/phone");
         chat.State!.NextSeq.Should().Be(3);
     }
 
@@ -287,7 +302,7 @@ public sealed class ChatDeciderTests
 
         var decision = chat.Run(Send("g1", "cy", originNode: 3));
 
-        ShouldBeRejected(decision, ErrorCodes.NotMember, "cy-phone");
+        ShouldBeRejected(decision, ErrorCodes.NotMember, "cy/phone");
         chat.State!.NextSeq.Should().Be(2);
     }
 
@@ -351,7 +366,7 @@ public sealed class ChatDeciderTests
 
         added.Seq.Should().Be(2);
         added.UserIds.Should().Equal("cy");
-        added.RecipientDevices.Should().BeEquivalentTo("ana-phone", "ana-laptop", "bo-phone", "cy-phone", "cy-tablet");
+        added.RecipientDevices.Should().BeEquivalentTo("ana/phone", "ana/laptop", "bo/phone", "cy/phone", "cy/tablet");
         chat.State!.IsMember("cy").Should().BeTrue();
     }
 
@@ -382,9 +397,9 @@ public sealed class ChatDeciderTests
     {
         var chat = NewGroup("bo", "cy");
 
-        ShouldBeRejected(chat.Run(Add("g1", "bo", "di")), ErrorCodes.NotAdmin, "bo-phone");
-        ShouldBeRejected(chat.Run(Remove("g1", "bo", "cy")), ErrorCodes.NotAdmin, "bo-phone");
-        ShouldBeRejected(chat.Run(Grant("g1", "bo", "cy")), ErrorCodes.NotAdmin, "bo-phone");
+        ShouldBeRejected(chat.Run(Add("g1", "bo", "di")), ErrorCodes.NotAdmin, "bo/phone");
+        ShouldBeRejected(chat.Run(Remove("g1", "bo", "cy")), ErrorCodes.NotAdmin, "bo/phone");
+        ShouldBeRejected(chat.Run(Grant("g1", "bo", "cy")), ErrorCodes.NotAdmin, "bo/phone");
         chat.State!.NextSeq.Should().Be(2);
     }
 
@@ -393,7 +408,7 @@ public sealed class ChatDeciderTests
     {
         var chat = NewGroup("bo");
 
-        ShouldBeRejected(chat.Run(Add("g1", "cy", "di")), ErrorCodes.NotMember, "cy-phone");
+        ShouldBeRejected(chat.Run(Add("g1", "cy", "di")), ErrorCodes.NotMember, "cy/phone");
         ShouldBeRejected(new ChatDriver(_devices).Run(Add("nope", "ana", "bo")), ErrorCodes.UnknownChat);
         ShouldBeRejected(new ChatDriver(_devices).Run(Remove("nope", "ana", "bo")), ErrorCodes.UnknownChat);
         ShouldBeRejected(new ChatDriver(_devices).Run(Leave("nope", "ana")), ErrorCodes.UnknownChat);
@@ -408,7 +423,7 @@ public sealed class ChatDeciderTests
         var removed = (MemberRemoved)chat.Run(Remove("g1", "ana", "cy")).Events.Single();
 
         removed.UserId.Should().Be("cy");
-        removed.RecipientDevices.Should().Contain(["cy-phone", "cy-tablet"]);
+        removed.RecipientDevices.Should().Contain(["cy/phone", "cy/tablet"]);
         chat.State!.IsMember("cy").Should().BeFalse();
     }
 
@@ -420,8 +435,8 @@ public sealed class ChatDeciderTests
 
         var sent = (MessageSent)chat.Run(Send("g1", "bo")).Events.Single();
 
-        sent.RecipientDevices.Should().NotContain(["cy-phone", "cy-tablet"]);
-        ShouldBeRejected(chat.Run(Send("g1", "cy")), ErrorCodes.NotMember, "cy-phone");
+        sent.RecipientDevices.Should().NotContain(["cy/phone", "cy/tablet"]);
+        ShouldBeRejected(chat.Run(Send("g1", "cy")), ErrorCodes.NotMember, "cy/phone");
     }
 
     [Fact]
@@ -453,9 +468,9 @@ public sealed class ChatDeciderTests
 
         left.UserId.Should().Be("cy");
         left.PromotedAdmin.Should().BeNull();
-        left.RecipientDevices.Should().Contain("cy-tablet");
+        left.RecipientDevices.Should().Contain("cy/tablet");
         chat.State!.IsMember("cy").Should().BeFalse();
-        ShouldBeRejected(chat.Run(Leave("g1", "cy")), ErrorCodes.NotMember, "cy-phone");
+        ShouldBeRejected(chat.Run(Leave("g1", "cy")), ErrorCodes.NotMember, "cy/phone");
     }
 
     [Fact]
@@ -523,7 +538,7 @@ public sealed class ChatDeciderTests
         var sent = (MessageSent)chat.Run(Send("g1", "bo")).Events.Single();
 
         sent.Seq.Should().Be(4);
-        sent.RecipientDevices.Should().Contain("bo-phone");
+        sent.RecipientDevices.Should().Contain("bo/phone");
     }
 
     [Fact]
@@ -569,6 +584,6 @@ public sealed class ChatDeciderTests
 
         var sent = (MessageSent)chat.Run(Send("g1", "ghost", origin: new("ghost", "ghost-web"))).Events.Single();
 
-        sent.RecipientDevices.Should().BeEquivalentTo("ana-phone", "ana-laptop");
+        sent.RecipientDevices.Should().BeEquivalentTo("ana/phone", "ana/laptop");
     }
 }

@@ -8,7 +8,7 @@ namespace Messaging.UnitTests.Router;
 
 public sealed class ChatStateCodecTests
 {
-    private readonly FakeDirectory _devices = new FakeDirectory().WithDevices("ana", "ana-phone").WithDevices("bo", "bo-phone");
+    private readonly FakeDirectory _devices = new FakeDirectory().WithDevices("ana", "phone").WithDevices("bo", "phone");
 
     private ChatState BusyGroup()
     {

@@ -18,10 +18,10 @@ public sealed class CommandProcessorTests
 {
     private readonly TopicNames _topics = new("p.");
     private readonly FakeDirectory _directory = new FakeDirectory(edgeNodes: 4)
-        .WithDevices("ana", "ana-phone", "ana-laptop")
-        .WithDevices("bo", "bo-phone")
-        .WithDevices("cy", "cy-phone")
-        .Online("ana-phone", 0).Online("ana-laptop", 2).Online("bo-phone", 2).Offline("cy-phone");
+        .WithDevices("ana", "phone", "laptop")
+        .WithDevices("bo", "phone")
+        .WithDevices("cy", "phone")
+        .Online("ana/phone", 0).Online("ana/laptop", 2).Online("bo/phone", 2).Offline("cy/phone");
 
     private readonly ChatStateStore _states = new();
     private readonly RecordingSink _sink = new();
@@ -61,9 +61,9 @@ public sealed class CommandProcessorTests
         var node0 = _sink.Decoded<NodeDelivery>(_topics.DeliveryNode(0)).Cast<EventRouted>().ToList();
         var node2 = _sink.Decoded<NodeDelivery>(_topics.DeliveryNode(2)).Cast<EventRouted>().ToList();
         node0.Select(r => r.Event.Seq).Should().Equal(1, 2);
-        node0.Select(r => string.Join(',', r.DeviceIds)).Should().AllBe("ana-phone");
+        node0.Select(r => string.Join(',', r.Devices)).Should().AllBe("ana/phone");
         node2.Select(r => r.Event.Seq).Should().Equal(1, 2);
-        node2.Select(r => string.Join(',', r.DeviceIds)).Should().AllBe("ana-laptop,bo-phone");
+        node2.Select(r => string.Join(',', r.Devices)).Should().AllBe("ana/laptop,bo/phone");
         node2[1].Event.Should().BeOfType<MessageSent>().Which.Body.Should().Be("hey");
         _sink.Records.Should().NotContain(r => r.Topic == _topics.DeliveryNode(1) || r.Topic == _topics.DeliveryNode(3), "no online recipient is there");
         outcome.Deliveries.Should().Be(4);
@@ -75,9 +75,9 @@ public sealed class CommandProcessorTests
     {
         Process(Record(0, 0, Group("g1", "ana", "Team", "bo", "cy")));
 
-        _sink.Decoded<ChatEvent>(_topics.ChatEvents).Single().RecipientDevices.Should().Contain("cy-phone");
+        _sink.Decoded<ChatEvent>(_topics.ChatEvents).Single().RecipientDevices.Should().Contain("cy/phone");
         _sink.Decoded<NodeDelivery>(_topics.DeliveryNode(0)).Concat(_sink.Decoded<NodeDelivery>(_topics.DeliveryNode(2)))
-            .SelectMany(d => d.DeviceIds).Should().NotContain("cy-phone");
+            .SelectMany(d => d.Devices).Should().NotContain("cy/phone");
     }
 
     [Fact]
@@ -88,7 +88,7 @@ public sealed class CommandProcessorTests
         _sink.Records.Should().ContainSingle();
         var rejected = _sink.Decoded<NodeDelivery>(_topics.DeliveryNode(3)).Single().Should().BeOfType<CommandRejected>().Subject;
         rejected.Code.Should().Be(ErrorCodes.UnknownChat);
-        rejected.DeviceIds.Should().Equal("cy-phone");
+        rejected.Devices.Should().Equal("cy/phone");
         outcome.Replies.Should().Be(1);
         outcome.StatesWritten.Should().Be(0);
         outcome.Offsets.Should().Equal(new TopicPartitionOffset("p.chat.commands", 1, 6));

@@ -15,17 +15,36 @@ public sealed class FanOutTests
     public void Recipients_are_grouped_by_the_node_they_are_online_on_and_offline_devices_are_left_out()
     {
         var directory = new FakeDirectory(edgeNodes: 4)
-            .Online("a1", 0).Online("a2", 2).Online("b1", 2).Offline("c1").Online("d1", 3, leaseUntil: Now.AddSeconds(-1)).Online("e1", 1, leaseUntil: Now.AddSeconds(30));
+            .Online("a/1", 0).Online("a/2", 2).Online("b/1", 2).Offline("c/1").Online("d/1", 3, leaseUntil: Now.AddSeconds(-1)).Online("e/1", 1, leaseUntil: Now.AddSeconds(30));
         var byNode = Buffers(4);
         byNode[1].Add("stale from the previous event");
 
-        var nodes = NodeFanOut.Group(["a1", "a2", "b1", "c1", "d1", "e1", "never-connected"], directory, Now, byNode);
+        var nodes = NodeFanOut.Group(["a/1", "a/2", "b/1", "c/1", "d/1", "e/1", "f/never-connected"], directory, Now, byNode);
 
         nodes.Should().Be(3);
-        byNode[0].Should().Equal("a1");
-        byNode[1].Should().Equal("e1");
-        byNode[2].Should().Equal("a2", "b1");
+        byNode[0].Should().Equal("a/1");
+        byNode[1].Should().Equal("e/1");
+        byNode[2].Should().Equal("a/2", "b/1");
         byNode[3].Should().BeEmpty();
+    }
+
+    [Fact]
+    public void Two_users_with_the_same_device_id_are_two_fan_out_targets_on_their_own_nodes()
+    {
+        // Issue 8: with sessions keyed by the bare device id, B's "phone" connecting moved A's
+        // "phone" to B's node, and A's messages followed it there.
+        var directory = new FakeDirectory(edgeNodes: 4).Online("ana/phone", 0).Online("bo/phone", 2).Offline("cy/phone");
+        var byNode = Buffers(4);
+
+        var nodes = NodeFanOut.Group(["ana/phone"], directory, Now, byNode);
+
+        nodes.Should().Be(1);
+        byNode[0].Should().Equal("ana/phone");
+        byNode[2].Should().BeEmpty("bo's phone is another device, even with the same device id");
+
+        NodeFanOut.Group(["ana/phone", "bo/phone", "cy/phone"], directory, Now, byNode).Should().Be(2);
+        byNode[0].Should().Equal("ana/phone");
+        byNode[2].Should().Equal("bo/phone");
     }
 
     [Theory]
@@ -60,7 +79,7 @@ public sealed class FanOutTests
             Seq = 7,
             Actor = Phone("ana"),
             OccurredAt = Now,
-            RecipientDevices = ["a1", "b\"1", "ç"],
+            RecipientDevices = ["ana/a1", "b\"o/1", "ç/ç"],
             MessageId = "m-1",
             ClientMsgId = "c-1",
             Body = "hé \"quoted\" </script>",
@@ -68,25 +87,25 @@ public sealed class FanOutTests
         var eventJson = Codecs.Events.Encode(evt);
         using var encoder = new DeliveryEncoder();
 
-        encoder.EventRouted(eventJson, ["x"]);
-        var bytes = encoder.EventRouted(eventJson, ["a1", "b\"1"]);
+        encoder.EventRouted(eventJson, ["u/x"]);
+        var bytes = encoder.EventRouted(eventJson, ["ana/a1", "b\"o/1"]);
 
         var decoded = Codecs.Deliveries.Decode(bytes);
         decoded.Status.Should().Be(DecodeStatus.Ok);
         var routed = decoded.Value.Should().BeOfType<EventRouted>().Subject;
-        routed.DeviceIds.Should().Equal("a1", "b\"1");
+        routed.Devices.Should().Equal("ana/a1", "b\"o/1");
         routed.Event.Should().BeEquivalentTo(evt, o => o.RespectingRuntimeTypes());
     }
 
     [Fact]
     public void An_EventRouted_record_has_the_same_json_as_the_contract_serializer_writes()
     {
-        var evt = new MemberLeft { ChatId = "g1", Seq = 2, Actor = Phone("ana"), OccurredAt = Now, RecipientDevices = ["a1"], UserId = "ana", PromotedAdmin = "bo" };
+        var evt = new MemberLeft { ChatId = "g1", Seq = 2, Actor = Phone("ana"), OccurredAt = Now, RecipientDevices = ["ana/phone"], UserId = "ana", PromotedAdmin = "bo" };
         var eventJson = Codecs.Events.Encode(evt);
         using var encoder = new DeliveryEncoder();
 
-        var ours = encoder.EventRouted(eventJson, ["a1"]);
-        var theirs = Codecs.Deliveries.Encode(new EventRouted { DeviceIds = ["a1"], Event = evt });
+        var ours = encoder.EventRouted(eventJson, ["ana/phone"]);
+        var theirs = Codecs.Deliveries.Encode(new EventRouted { Devices = ["ana/phone"], Event = evt });
 
         ours.Should().Equal(theirs);
     }

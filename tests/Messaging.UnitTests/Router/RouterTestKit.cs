@@ -6,51 +6,51 @@ using Messaging.Router.Directory;
 
 namespace Messaging.UnitTests.Router;
 
-/// <summary>An in-memory device directory: user → devices, device → session.</summary>
+/// <summary>An in-memory device directory: user → device addresses, device address → session.</summary>
 internal sealed class FakeDirectory(int edgeNodes = 4) : IDeviceDirectory
 {
     private readonly Dictionary<string, List<string>> _devices = new(StringComparer.Ordinal);
     private readonly Dictionary<string, DeviceSessionChanged> _sessions = new(StringComparer.Ordinal);
 
+    /// <summary>Registers the user's devices by their ids (unique only within the user).</summary>
     public FakeDirectory WithDevices(string userId, params string[] deviceIds)
     {
-        _devices[userId] = [.. deviceIds];
+        _devices[userId] = [.. deviceIds.Select(d => DeviceRef.AddressOf(userId, d))];
         return this;
     }
 
-    public FakeDirectory Online(string deviceId, int node, DateTimeOffset? leaseUntil = null)
+    /// <summary>A session of the device at <paramref name="address"/> (<c>userId/deviceId</c>), the key of <c>device.sessions</c>.</summary>
+    public FakeDirectory Online(string address, int node, DateTimeOffset? leaseUntil = null)
     {
-        _sessions[deviceId] = new DeviceSessionChanged
-        {
-            DeviceId = deviceId,
-            UserId = "?",
-            Node = node,
-            SessionId = "s-" + deviceId,
-            ChangedAt = RouterTestKit.Now,
-            LeaseUntil = leaseUntil,
-        };
+        _sessions[address] = Session(address, node) with { LeaseUntil = leaseUntil };
         return this;
     }
 
-    public FakeDirectory Offline(string deviceId)
+    public FakeDirectory Offline(string address)
     {
-        _sessions[deviceId] = new DeviceSessionChanged
-        {
-            DeviceId = deviceId,
-            UserId = "?",
-            Node = null,
-            SessionId = "s-" + deviceId,
-            ChangedAt = RouterTestKit.Now,
-        };
+        _sessions[address] = Session(address, null);
         return this;
     }
 
-    public IReadOnlyList<string> DevicesOf(string userId) => _devices.TryGetValue(userId, out var list) ? list : [];
+    public IReadOnlyList<string> AddressesOf(string userId) => _devices.TryGetValue(userId, out var list) ? list : [];
 
     public bool CatchUp(TimeSpan timeout, CancellationToken cancellationToken) => true;
 
-    public int NodeOf(string deviceId, DateTimeOffset now) =>
-        _sessions.TryGetValue(deviceId, out var s) ? SessionRules.NodeOf(s, now, edgeNodes) : -1;
+    public int NodeOf(string address, DateTimeOffset now) =>
+        _sessions.TryGetValue(address, out var s) ? SessionRules.NodeOf(s, now, edgeNodes) : -1;
+
+    private static DeviceSessionChanged Session(string address, int? node)
+    {
+        DeviceRef.TryParse(address, out var device).Should().BeTrue($"{address} is a device address");
+        return new DeviceSessionChanged
+        {
+            DeviceId = device.DeviceId,
+            UserId = device.UserId,
+            Node = node,
+            SessionId = "s-" + address,
+            ChangedAt = RouterTestKit.Now,
+        };
+    }
 }
 
 /// <summary>Command builders for the decider and processor tests.</summary>
@@ -59,7 +59,8 @@ internal static class RouterTestKit
     public static readonly DateTimeOffset Now = new(2025, 1, 2, 3, 4, 5, TimeSpan.Zero);
     private static int _ids;
 
-    public static DeviceRef Phone(string userId) => new(userId, userId + "-phone");
+    /// <summary>The user's phone: every user calls it <c>phone</c>, as real apps do; its address tells them apart.</summary>
+    public static DeviceRef Phone(string userId) => new(userId, "phone");
 
     public static string NextId(string prefix) => prefix + Interlocked.Increment(ref _ids);
 

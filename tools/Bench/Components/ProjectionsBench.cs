@@ -326,7 +326,7 @@ public sealed class ProjectionsBench(ComponentOptions options, EventBacklogPlan 
         var recipients = new IReadOnlyList<string>[plan.Chats];
         for (var c = 0; c < plan.Chats; c++)
         {
-            recipients[c] = [.. Enumerable.Range(0, plan.RecipientsPerEvent).Select(m => EventBacklogPlan.DeviceId(c, m))];
+            recipients[c] = [.. Enumerable.Range(0, plan.RecipientsPerEvent).Select(m => DeviceRef.AddressOf(EventBacklogPlan.UserId(c, m), EventBacklogPlan.DeviceId(c, m)))];
         }
 
         using var producer = new BacklogProducer(target, RouterBench.Merge(BacklogProducer.DefaultSettings, options.ProducerSettings), console, options.ProgressInterval);

@@ -207,7 +207,7 @@ public sealed class RouterBench(ComponentOptions options, RouterBacklogPlan plan
                 SessionId = "bench-" + RouterBacklogPlan.DeviceId(user, device),
                 ChangedAt = now,
             };
-            return (topics.DeviceSessions, record.DeviceId, Codecs.Devices.Encode(record));
+            return (topics.DeviceSessions, DeviceRef.AddressOf(record.UserId, record.DeviceId), Codecs.Devices.Encode(record));
         }, cancellationToken);
 
         // Every CreateChat is acknowledged before the first send is produced, so no send can

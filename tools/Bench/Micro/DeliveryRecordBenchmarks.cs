@@ -27,7 +27,7 @@ public class DeliveryRecordBenchmarks : IDisposable
         _record = SampleRecords.EventRouted();
         _recordUtf8 = Codecs.Deliveries.Encode(_record);
         _eventUtf8 = Codecs.Events.Encode(_record.Event);
-        _nodeDevices = [.. _record.DeviceIds];
+        _nodeDevices = [.. _record.Devices];
         _encoder = new DeliveryEncoder();
     }
 

@@ -31,10 +31,10 @@ public class RouterDecisionBenchmarks
     [GlobalSetup]
     public void SetUp()
     {
-        var devices = SampleRecords.DeviceIds(SampleRecords.GroupSize);
+        var devices = SampleRecords.DeviceAddresses(SampleRecords.GroupSize);
         _directory = new FixedDirectory(devices, EdgeNodes);
         _context = new DecideContext(new ChatLimits(), _directory, SampleRecords.At);
-        var origin = new DeviceRef("bench-u0", devices[0]);
+        var origin = new DeviceRef("bench-u0", "d0");
         var members = new string[SampleRecords.GroupSize - 1];
         for (var i = 1; i < SampleRecords.GroupSize; i++)
         {
@@ -66,7 +66,7 @@ public class RouterDecisionBenchmarks
             Decide();
         }
 
-        _recipients = SampleRecords.DeviceIds(SampleRecords.GroupSize);
+        _recipients = SampleRecords.DeviceAddresses(SampleRecords.GroupSize);
     }
 
     [Benchmark(Description = "ChatDecider.Decide SendMessage (group of 10)")]
@@ -83,21 +83,21 @@ public class RouterDecisionBenchmarks
     /// <summary>Every user has one device, all online, spread round-robin over the nodes.</summary>
     private sealed class FixedDirectory : IDeviceDirectory
     {
-        private readonly Dictionary<string, string[]> _devicesByUser = new(StringComparer.Ordinal);
-        private readonly Dictionary<string, int> _nodeByDevice = new(StringComparer.Ordinal);
+        private readonly Dictionary<string, string[]> _addressesByUser = new(StringComparer.Ordinal);
+        private readonly Dictionary<string, int> _nodeByAddress = new(StringComparer.Ordinal);
 
-        public FixedDirectory(string[] devices, int nodes)
+        public FixedDirectory(string[] addresses, int nodes)
         {
-            for (var i = 0; i < devices.Length; i++)
+            for (var i = 0; i < addresses.Length; i++)
             {
-                _devicesByUser["bench-u" + i.ToString(CultureInfo.InvariantCulture)] = [devices[i]];
-                _nodeByDevice[devices[i]] = i % nodes;
+                _addressesByUser["bench-u" + i.ToString(CultureInfo.InvariantCulture)] = [addresses[i]];
+                _nodeByAddress[addresses[i]] = i % nodes;
             }
         }
 
-        public IReadOnlyList<string> DevicesOf(string userId) => _devicesByUser.TryGetValue(userId, out var devices) ? devices : [];
+        public IReadOnlyList<string> AddressesOf(string userId) => _addressesByUser.TryGetValue(userId, out var addresses) ? addresses : [];
 
-        public int NodeOf(string deviceId, DateTimeOffset now) => _nodeByDevice.TryGetValue(deviceId, out var node) ? node : -1;
+        public int NodeOf(string address, DateTimeOffset now) => _nodeByAddress.TryGetValue(address, out var node) ? node : -1;
 
         /// <summary>Nothing to read: the directory is fixed.</summary>
         public bool CatchUp(TimeSpan timeout, CancellationToken cancellationToken) => true;

@@ -14,12 +14,13 @@ internal static class SampleRecords
 
     public static readonly DateTimeOffset At = new(2025, 1, 1, 12, 0, 0, TimeSpan.Zero);
 
-    public static string[] DeviceIds(int count)
+    /// <summary>User i's device <c>d0</c>, by its address <c>bench-u{i}/d0</c>.</summary>
+    public static string[] DeviceAddresses(int count)
     {
         var devices = new string[count];
         for (var i = 0; i < count; i++)
         {
-            devices[i] = "bench-u" + i.ToString(System.Globalization.CultureInfo.InvariantCulture) + "-d0";
+            devices[i] = DeviceRef.AddressOf("bench-u" + i.ToString(System.Globalization.CultureInfo.InvariantCulture), "d0");
         }
 
         return devices;
@@ -29,9 +30,9 @@ internal static class SampleRecords
     {
         ChatId = "g-7f3c2a9e",
         Seq = 4711,
-        Actor = new DeviceRef("bench-u0", "bench-u0-d0"),
+        Actor = new DeviceRef("bench-u0", "d0"),
         OccurredAt = At,
-        RecipientDevices = DeviceIds(GroupSize),
+        RecipientDevices = DeviceAddresses(GroupSize),
         MessageId = "01943a1c-7d2e-7b4f-9a51-3f0c2d8e4b6a",
         ClientMsgId = "b1.3.4711.123456789",
         Body = Body,
@@ -43,7 +44,7 @@ internal static class SampleRecords
         Seq = 4711,
         MessageId = "01943a1c-7d2e-7b4f-9a51-3f0c2d8e4b6a",
         ClientMsgId = "b1.3.4711.123456789",
-        Sender = new DeviceRef("bench-u0", "bench-u0-d0"),
+        Sender = new DeviceRef("bench-u0", "d0"),
         Body = Body,
         SentAt = At,
     };
@@ -51,7 +52,7 @@ internal static class SampleRecords
     /// <summary>The five devices of one Edge node out of two (the group's other half).</summary>
     public static EventRouted EventRouted() => new()
     {
-        DeviceIds = DeviceIds(GroupSize / 2),
+        Devices = DeviceAddresses(GroupSize / 2),
         Event = MessageSent(),
     };
 
