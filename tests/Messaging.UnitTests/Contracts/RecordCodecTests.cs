@@ -77,6 +77,17 @@ public sealed class RecordCodecTests
     }
 
     [Fact]
+    public void A_v1_node_delivery_naming_bare_device_ids_does_not_decode_so_Edge_skips_it()
+    {
+        var v1 = """{"type":"CommandRejected","chatId":"c","commandId":"k","code":"not_member","message":"no","v":1,"deviceIds":["phone"]}""";
+
+        var decoded = Codecs.Deliveries.Decode(Encoding.UTF8.GetBytes(v1));
+
+        decoded.Status.Should().Be(DecodeStatus.Malformed, "a record naming \"phone\" cannot say whose phone");
+        decoded.Value.Should().BeNull();
+    }
+
+    [Fact]
     public void Node_delivery_carries_a_nested_event()
     {
         NodeDelivery delivery = new EventRouted
