@@ -47,7 +47,11 @@ internal sealed class SocketEndpoint(
         var aborted = context.RequestAborted;
         using var socket = await context.WebSockets.AcceptWebSocketAsync();
         using var connection = new Connection(socket, device, _options, logger);
-        using var expiry = new TokenExpiry(connection, expiresAt + _clockSkew, clock);
+        using var expiry = new TokenExpiry(expiresAt + _clockSkew, clock, () =>
+        {
+            connection.TryPush(new ErrorFrame(null, ErrorCodes.TokenExpired, "the token expired; reconnect with a new one"));
+            connection.Close(CloseCodes.Unauthorized, ErrorCodes.TokenExpired);
+        });
         var sendLoop = connection.RunSendLoopAsync(aborted);
         try
         {
