@@ -22,6 +22,7 @@ public static class EdgeExtensions
             .ValidateOnStart();
         builder.Services.AddSingleton<IValidateOptions<EdgeOptions>, EdgeOptionsValidator>();
         builder.Services.AddProblemDetails();
+        builder.Services.AddExceptionHandler<UnavailableExceptionHandler>();
 
         // Hosted services start in registration order: topics exist before the device table and
         // the delivery consumer read them.

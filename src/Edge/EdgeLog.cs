@@ -54,4 +54,7 @@ internal static partial class EdgeLog
 
     [LoggerMessage(EventId = 60, Level = LogLevel.Information, Message = "Closed the socket of {UserId}/{DeviceId}: a newer connection opened on node {Node}")]
     public static partial void ReplacedElsewhere(ILogger logger, string userId, string deviceId, int node);
+
+    [LoggerMessage(EventId = 70, Level = LogLevel.Warning, Message = "HTTP {Path}: a backing service is unavailable (503)")]
+    public static partial void HttpUnavailable(ILogger logger, Exception exception, string path);
 }

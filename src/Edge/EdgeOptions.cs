@@ -36,6 +36,14 @@ public sealed class EdgeOptions
     [Range(1, 100_000)]
     public int MaxInflightRequests { get; set; } = 256;
 
+    /// <summary>
+    /// Chats per connection whose ackable seq is remembered (see <c>AckableSeqs</c>): a device acks
+    /// the few chats it is active in; past this the memory is cleared and the next ack of each chat
+    /// costs one indexed lookup.
+    /// </summary>
+    [Range(1, 100_000)]
+    public int AckableChatsPerConnection { get; set; } = 64;
+
     /// <summary>A session record is valid this long; it is re-announced every third of it.</summary>
     [Range(3, 3600)]
     public int SessionLeaseSeconds { get; set; } = 30;

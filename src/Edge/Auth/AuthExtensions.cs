@@ -1,21 +1,30 @@
 using System.Text.Json;
-using Microsoft.AspNetCore.Authentication;
+using Messaging.Contracts;
+using Messaging.Contracts.Protocol;
+using Microsoft.AspNetCore.Authentication.JwtBearer;
+using Microsoft.AspNetCore.Mvc;
 using Microsoft.Extensions.Options;
 
 namespace Messaging.Edge.Auth;
 
 public static class AuthExtensions
 {
-    /// <summary>Bearer-token authentication (HS256 JWT), options from <c>Auth</c>.</summary>
+    /// <summary>
+    /// JwtBearer authentication configured from <c>Auth</c> (<see cref="TokenValidation"/>), with
+    /// the token also read from <c>access_token</c> on <c>/ws</c> (browsers cannot set headers on
+    /// a WebSocket) and every refusal answered 401 with problem details before any upgrade.
+    /// </summary>
     public static IHostApplicationBuilder AddEdgeAuth(this IHostApplicationBuilder builder)
     {
         builder.Services.AddOptions<AuthOptions>()
             .Bind(builder.Configuration.GetSection(AuthOptions.Section))
             .ValidateDataAnnotations()
             .ValidateOnStart();
+        builder.Services.AddSingleton<IValidateOptions<AuthOptions>, AuthOptionsValidator>();
         builder.Services.AddSingleton<TokenService>();
-        builder.Services.AddAuthentication(BearerTokenHandler.SchemeName)
-            .AddScheme<AuthenticationSchemeOptions, BearerTokenHandler>(BearerTokenHandler.SchemeName, _ => { });
+        builder.Services.AddAuthentication(JwtBearerDefaults.AuthenticationScheme).AddJwtBearer();
+        builder.Services.AddOptions<JwtBearerOptions>(JwtBearerDefaults.AuthenticationScheme)
+            .Configure<IOptions<AuthOptions>>((jwt, auth) => Configure(jwt, auth.Value));
         builder.Services.AddAuthorization();
         return builder;
     }
@@ -27,7 +36,91 @@ public static class AuthExtensions
         return app;
     }
 
-    private static async Task<IResult> IssueDevTokenAsync(HttpRequest request, TokenService tokens, IOptions<AuthOptions> auth, IOptions<EdgeOptions> edge, TimeProvider clock, CancellationToken cancellationToken)
+    private static void Configure(JwtBearerOptions jwt, AuthOptions auth)
+    {
+        if (auth.Authority.Length > 0)
+        {
+            jwt.Authority = auth.Authority;
+        }
+
+        if (auth.MetadataAddress.Length > 0)
+        {
+            jwt.MetadataAddress = auth.MetadataAddress;
+        }
+
+        jwt.RequireHttpsMetadata = auth.RequireHttpsMetadata;
+        jwt.MapInboundClaims = false;
+        jwt.TokenHandlers.Clear();
+        jwt.TokenHandlers.Add(TokenValidation.Handler());
+        jwt.TokenValidationParameters = TokenValidation.Parameters(auth);
+        jwt.Events = new JwtBearerEvents
+        {
+            OnMessageReceived = ReadToken,
+            OnTokenValidated = context =>
+            {
+                if (TokenValidation.CheckIdentity(context.Principal!) is { } error)
+                {
+                    context.Fail(new InvalidTokenClaimsException(error));
+                }
+
+                return Task.CompletedTask;
+            },
+            OnChallenge = WriteUnauthorizedAsync,
+        };
+    }
+
+    private static Task ReadToken(MessageReceivedContext context)
+    {
+        var request = context.Request;
+        var header = request.Headers.Authorization.ToString();
+        string? token = null;
+        if (header.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase))
+        {
+            token = header["Bearer ".Length..].Trim();
+        }
+        else if (request.Path.StartsWithSegments("/ws") && request.Query.TryGetValue("access_token", out var fromQuery))
+        {
+            // Only the WebSocket endpoint takes the token from the URL: URLs end up in logs.
+            token = fromQuery.ToString();
+        }
+
+        if (string.IsNullOrEmpty(token))
+        {
+            context.NoResult();
+        }
+        else if (token.Length > TokenValidation.MaxTokenLength)
+        {
+            context.Fail(new InvalidTokenClaimsException("token too long"));
+        }
+        else
+        {
+            context.Token = token;
+        }
+
+        return Task.CompletedTask;
+    }
+
+    private static async Task WriteUnauthorizedAsync(JwtBearerChallengeContext context)
+    {
+        context.HandleResponse();
+        var http = context.HttpContext;
+        http.Response.StatusCode = StatusCodes.Status401Unauthorized;
+        http.Response.Headers.WWWAuthenticate = "Bearer";
+        var problems = http.RequestServices.GetRequiredService<IProblemDetailsService>();
+        await problems.WriteAsync(new ProblemDetailsContext
+        {
+            HttpContext = http,
+            ProblemDetails = new ProblemDetails
+            {
+                Status = StatusCodes.Status401Unauthorized,
+                Title = "Unauthorized",
+                Detail = context.AuthenticateFailure is { } failure ? TokenValidation.Reason(failure) : "a bearer token is required",
+                Extensions = { ["code"] = ErrorCodes.Unauthorized },
+            },
+        });
+    }
+
+    private static async Task<IResult> IssueDevTokenAsync(HttpRequest request, TokenService tokens, IOptions<AuthOptions> auth, TimeProvider clock, CancellationToken cancellationToken)
     {
         if (!auth.Value.DevTokens)
         {
@@ -44,13 +137,12 @@ public static class AuthExtensions
             return Problems.Of(StatusCodes.Status400BadRequest, Problems.BadRequest, "the body is not a JSON {userId, deviceId}: " + ex.Message);
         }
 
-        var maxId = edge.Value.MaxIdLength;
-        if (body is null || string.IsNullOrEmpty(body.UserId) || string.IsNullOrEmpty(body.DeviceId) || body.UserId.Length > maxId || body.DeviceId.Length > maxId)
+        if (body is null || !Ids.IsValidUserId(body.UserId) || !Ids.IsValidDeviceId(body.DeviceId))
         {
-            return Problems.Of(StatusCodes.Status400BadRequest, Problems.BadRequest, $"'userId' and 'deviceId' must be 1-{maxId} characters");
+            return Problems.Of(StatusCodes.Status400BadRequest, Problems.BadRequest, $"'userId' and 'deviceId' must be 1-{Ids.MaxLength} characters of the id sets (docs/protocol.md)");
         }
 
-        var token = tokens.Issue(body.UserId, body.DeviceId);
+        var token = tokens.Issue(body.UserId!, body.DeviceId!);
         return Results.Json(new DevTokenResponse(token, clock.GetUtcNow() + tokens.DefaultLifetime), EdgeJsonContext.Default.DevTokenResponse);
     }
 }

@@ -14,7 +14,7 @@ namespace Messaging.Edge.Commands;
 /// broker acknowledged them: nothing is confirmed to a client before it is durable in the log.
 /// The Router decides; its refusals come back through the node topic as <c>error</c> frames.
 /// </summary>
-internal sealed class ChatCommandHandler(EdgeProducer producer, TopicNames topics, IOptions<EdgeOptions> options, TimeProvider clock)
+internal sealed class ChatCommandHandler(EdgeProducer producer, AckAccess acks, TopicNames topics, IOptions<EdgeOptions> options, TimeProvider clock)
 {
     private readonly int _node = options.Value.NodeId;
 
@@ -69,9 +69,17 @@ internal sealed class ChatCommandHandler(EdgeProducer producer, TopicNames topic
     public Task GrantAdminAsync(Connection connection, GrantAdminFrame frame, CancellationToken cancellationToken) =>
         AppendAsync(connection, new GrantAdmin { UserId = frame.UserId, ChatId = frame.ChatId, CommandId = NewId(), Origin = connection.Device, OriginNode = _node, RequestId = frame.Id, IssuedAt = clock.GetUtcNow() }, new AcceptedFrame(frame.Id), cancellationToken);
 
-    /// <summary>Records the device's cumulative ack on <c>device.acks</c> (no reply unless it fails).</summary>
+    /// <summary>Records the device's cumulative ack on <c>device.acks</c> (no reply unless it is refused or fails).</summary>
     public async Task AckAsync(Connection connection, AckFrame frame, CancellationToken cancellationToken)
     {
+        if (await acks.CheckAsync(connection, frame.ChatId, frame.Seq, cancellationToken) is { } refused)
+        {
+            connection.TryPush(new ErrorFrame(frame.Id, refused, refused == ErrorCodes.NotMember
+                ? "not a member of this chat"
+                : "'seq' is beyond the last seq of this chat you may acknowledge"));
+            return;
+        }
+
         var record = new DeliveryAcked
         {
             DeviceId = connection.Device.DeviceId,

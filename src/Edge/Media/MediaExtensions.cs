@@ -1,3 +1,5 @@
+using Messaging.Edge.Auth;
+
 namespace Messaging.Edge.Media;
 
 public static class MediaExtensions
@@ -10,13 +12,14 @@ public static class MediaExtensions
             .ValidateDataAnnotations()
             .ValidateOnStart();
         builder.Services.AddSingleton<MediaUrls>();
+        builder.Services.AddSingleton<MediaAccess>();
         return builder;
     }
 
     /// <summary>
     /// <c>GET /v1/media/{key}</c>: 302 to a pre-signed GET URL, or with <c>?redirect=false</c> the
-    /// URL as JSON. Any authenticated user may ask: keys are unguessable and only reach users
-    /// through messages of chats they are in.
+    /// URL as JSON. Only the uploader and members of a chat whose message carries the key get one
+    /// (<see cref="MediaAccess"/>); anyone else gets 404 <c>not_found</c>, as for a key that does not exist.
     /// </summary>
     public static IEndpointRouteBuilder MapEdgeMedia(this IEndpointRouteBuilder app)
     {
@@ -24,9 +27,9 @@ public static class MediaExtensions
         return app;
     }
 
-    private static async Task<IResult> GetAsync(string key, bool? redirect, MediaUrls media)
+    private static async Task<IResult> GetAsync(HttpContext context, string key, bool? redirect, MediaUrls media, MediaAccess access, CancellationToken cancellationToken)
     {
-        if (!MediaUrls.IsValidKey(key))
+        if (!await access.MayReadAsync(context.User.Device().UserId, key, cancellationToken))
         {
             return Problems.Of(StatusCodes.Status404NotFound, Problems.NotFound, "no such attachment key");
         }

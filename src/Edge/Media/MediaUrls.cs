@@ -10,8 +10,9 @@ namespace Messaging.Edge.Media;
 
 /// <summary>
 /// Pre-signs S3 URLs: clients PUT attachment bytes straight to storage and GET them from there;
-/// Edge only signs (no bytes pass through it). Keys are random (UUIDv7), so a key is not guessable
-/// and a signed GET URL is the capability to read.
+/// Edge only signs (no bytes pass through it). Keys are <c>m/{uploader}/{uuidv7}</c>: the random
+/// part makes a key unguessable, the uploader part lets <see cref="MediaAccess"/> answer the
+/// uploader without a query. Who else may get a GET URL is <see cref="MediaAccess"/>'s decision.
 /// </summary>
 internal sealed class MediaUrls : IDisposable
 {
@@ -50,9 +51,8 @@ internal sealed class MediaUrls : IDisposable
     /// <summary>A pre-signed PUT for a new key; the client must send the same Content-Type.</summary>
     public async Task<MediaUploadUrlFrame> UploadAsync(DeviceRef owner, UploadMediaFrame frame)
     {
-        // The owner is not part of the key: a user id may hold characters that do not belong in one.
-        _ = owner;
-        var key = "m/" + Guid.CreateVersion7().ToString("N");
+        // User ids are [A-Za-z0-9._@+-] (Ids): safe in an S3 key and free of '/'.
+        var key = MediaKeys.New(owner.UserId, Guid.CreateVersion7());
         var expires = _clock.GetUtcNow().AddMinutes(_options.UploadUrlLifetimeMinutes);
         var url = await _s3.GetPreSignedURLAsync(new GetPreSignedUrlRequest
         {
@@ -80,10 +80,6 @@ internal sealed class MediaUrls : IDisposable
         });
         return (url, expires);
     }
-
-    /// <summary>Keys Edge hands out: <c>m/{uuidv7}</c>; anything else is not an attachment key.</summary>
-    public static bool IsValidKey(string key) =>
-        key.Length == 2 + 32 && key.StartsWith("m/", StringComparison.Ordinal) && Guid.TryParseExact(key.AsSpan(2), "N", out _);
 
     public void Dispose() => _s3.Dispose();
 }

@@ -28,6 +28,7 @@ internal sealed class Connection : IDisposable
         // Sync pages are paced by the client: one page of room is enough to keep the socket busy.
         Queue = new SendQueue(options.SendQueueCapacity, Math.Max(1, Math.Min(options.SyncPageSize, options.SendQueueCapacity)));
         Inflight = new SemaphoreSlim(options.MaxInflightRequests, options.MaxInflightRequests);
+        Ackable = new AckableSeqs(options.AckableChatsPerConnection);
     }
 
     public DeviceRef Device { get; }
@@ -43,6 +44,9 @@ internal sealed class Connection : IDisposable
     public string SessionId { get; }
 
     public SendQueue Queue { get; }
+
+    /// <summary>Chat seqs this device may ack without a read-model lookup (pushed to it, or checked before).</summary>
+    public AckableSeqs Ackable { get; }
 
     /// <summary>Bounds the requests of this connection processed at once.</summary>
     public SemaphoreSlim Inflight { get; }
@@ -67,6 +71,12 @@ internal sealed class Connection : IDisposable
         switch (Queue.TryEnqueue(frame))
         {
             case EnqueueResult.Enqueued:
+                if (frame.ChatId is { } chatId)
+                {
+                    // The Router listed this device as a recipient of that event: it may ack it.
+                    Ackable.Note(chatId, frame.Seq);
+                }
+
                 return true;
             case EnqueueResult.Full:
                 Close(CloseCodes.SlowConsumer, "send queue full");

@@ -13,7 +13,8 @@ namespace Messaging.Edge.Sockets;
 /// <summary>
 /// Routes a valid client frame to its feature. Every handler reaches its Kafka produce before
 /// its first await, so frames of one connection are appended in the order they arrived even
-/// though their replies are awaited concurrently.
+/// though their replies are awaited concurrently. (An ack may first await its authorization:
+/// acks are cumulative and the projection keeps the highest, so their order does not matter.)
 /// </summary>
 internal sealed class FrameDispatcher(
     ChatCommandHandler commands,

@@ -22,11 +22,18 @@ internal sealed class SharedFrame
     private readonly int _length;
     private int _references = 1;
 
-    private SharedFrame(byte[] buffer, int length)
+    private SharedFrame(byte[] buffer, int length, string? chatId, long seq)
     {
         _buffer = buffer;
         _length = length;
+        ChatId = chatId;
+        Seq = seq;
     }
+
+    /// <summary>The chat event this frame carries (message or chat update), so a socket it is pushed to may ack it; null otherwise.</summary>
+    public string? ChatId { get; }
+
+    public long Seq { get; }
 
     public ReadOnlyMemory<byte> Memory => _buffer.AsMemory(0, _length);
 
@@ -57,7 +64,12 @@ internal sealed class SharedFrame
             writer.Flush();
             writer.Reset(Stream.Null);
             var (buffer, length) = output.Detach();
-            return new SharedFrame(buffer, length);
+            return frame switch
+            {
+                MessageFrame m => new SharedFrame(buffer, length, m.ChatId, m.Seq),
+                ChatUpdatedFrame u => new SharedFrame(buffer, length, u.ChatId, u.Seq),
+                _ => new SharedFrame(buffer, length, null, 0),
+            };
         }
         catch
         {

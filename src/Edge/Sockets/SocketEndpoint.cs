@@ -21,12 +21,15 @@ internal sealed class SocketEndpoint(
     PresenceWatches presence,
     IOptions<EdgeOptions> options,
     IOptions<Media.S3Options> s3,
+    IOptions<AuthOptions> auth,
+    TimeProvider clock,
     ILogger<SocketEndpoint> logger)
 {
     /// <summary>Most frames are small: start with this and grow up to Edge:MaxFrameBytes for the rare big one.</summary>
     private const int InitialReceiveBuffer = 4096;
 
     private readonly EdgeOptions _options = options.Value;
+    private readonly TimeSpan _clockSkew = auth.Value.ClockSkew;
     private readonly FrameLimits _limits = new(options.Value.MaxBodyBytes, options.Value.MaxIdLength, options.Value.HistoryMaxPageSize, s3.Value.MaxAttachmentBytes)
     {
         MaxPresenceUsers = options.Value.MaxPresenceWatches,
@@ -40,9 +43,15 @@ internal sealed class SocketEndpoint(
         }
 
         var device = context.User.Device();
+        var expiresAt = context.User.ExpiresAt() ?? clock.GetUtcNow();
         var aborted = context.RequestAborted;
         using var socket = await context.WebSockets.AcceptWebSocketAsync();
         using var connection = new Connection(socket, device, _options, logger);
+        using var expiry = new TokenExpiry(expiresAt + _clockSkew, clock, () =>
+        {
+            connection.TryPush(new ErrorFrame(null, ErrorCodes.TokenExpired, "the token expired; reconnect with a new one"));
+            connection.Close(CloseCodes.Unauthorized, ErrorCodes.TokenExpired);
+        });
         var sendLoop = connection.RunSendLoopAsync(aborted);
         try
         {

@@ -100,6 +100,14 @@ public sealed class EdgeProtocolTests(EdgeHost edge) : IClassFixture<EdgeHost>
         bad.Content.Headers.ContentType!.MediaType.Should().Be("application/problem+json");
         using var notJson = await edge.HttpClient.PostAsync(new Uri(edge.Http, "/v1/dev/tokens"), new StringContent("nope", Encoding.UTF8, "application/json"));
         notJson.StatusCode.Should().Be(HttpStatusCode.BadRequest);
+
+        // The shared id rules (Ids): no ':' in a user id, no '/' or space in a device id.
+        foreach (var body in new[] { "{\"userId\":\"d:ana\",\"deviceId\":\"p\"}", "{\"userId\":\"ana\",\"deviceId\":\"a/b\"}", "{\"userId\":\"ana\",\"deviceId\":\" \"}" })
+        {
+            using var badId = await edge.HttpClient.PostAsync(new Uri(edge.Http, "/v1/dev/tokens"), new StringContent(body, Encoding.UTF8, "application/json"));
+            badId.StatusCode.Should().Be(HttpStatusCode.BadRequest, body);
+            badId.Content.Headers.ContentType!.MediaType.Should().Be("application/problem+json");
+        }
     }
 
     [Fact]
@@ -153,6 +161,9 @@ public sealed class EdgeProtocolTests(EdgeHost edge) : IClassFixture<EdgeHost>
         var commands = await edge.Probe(edge.Topics.ChatCommands).ReadAsync(chatId, b => Codecs.Commands.Decode(b).Value);
         commands.Select(c => c.GetType()).Should().Equal(typeof(AddMembers), typeof(RemoveMember), typeof(GrantAdmin), typeof(LeaveChat));
 
+        // An ack needs a membership and a seq the chat has (read models, written here as the projection would).
+        await edge.ExecuteAsync("insert into chats (chat_id, kind, created_at, last_seq, last_event_at) values ($1, 'group', now(), 7, now())", chatId);
+        await edge.ExecuteAsync("insert into chat_members (chat_id, user_id, role, joined_seq) values ($1, $2, 'member', 1)", chatId, user);
         await client.AckAsync(chatId, 7);
         var acks = await Eventually.ReturnsAsync(
             () => edge.Probe(edge.Topics.DeviceAcks).ReadAsync(DeviceRef.AddressOf(user, device), b => Codecs.Devices.Decode(b).Value as DeliveryAcked),

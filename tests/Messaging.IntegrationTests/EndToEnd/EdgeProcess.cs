@@ -43,6 +43,9 @@ internal sealed class EdgeProcess : IAsyncDisposable
         environment["Edge__NodeId"] = node.ToString(CultureInfo.InvariantCulture);
         environment["Urls"] = baseAddress.ToString().TrimEnd('/');
         environment["ASPNETCORE_URLS"] = null;
+        // The test environment allows dev tokens (Auth:DevTokens), refused in Production, the default.
+        environment["ASPNETCORE_ENVIRONMENT"] = "Testing";
+        environment["DOTNET_ENVIRONMENT"] = null;
 
         var process = ServiceProcess.Start("Edge", environment);
         var edge = new EdgeProcess(process, baseAddress);
@@ -74,7 +77,7 @@ internal sealed class EdgeProcess : IAsyncDisposable
     public Task KillAsync() => _process.KillAsync();
 
     /// <summary>A port nothing listens on now: the kernel picks it for a listener on port 0, which is then closed.</summary>
-    private static int FreePort()
+    internal static int FreePort()
     {
         var listener = new TcpListener(IPAddress.Loopback, 0);
         listener.Start();
