@@ -54,4 +54,11 @@ internal static partial class EdgeLog
 
     [LoggerMessage(EventId = 60, Level = LogLevel.Information, Message = "Closed the socket of {DeviceId}: a newer connection opened on node {Node}")]
     public static partial void ReplacedElsewhere(ILogger logger, string deviceId, int node);
+
+    // Abuse limits use 70-79.
+    [LoggerMessage(EventId = 70, Level = LogLevel.Warning, Message = "Slow consumer {DeviceId} closed with {Frames} frames / {QueuedBytes} bytes queued (peak {PeakBytes} bytes)")]
+    public static partial void SlowConsumer(ILogger logger, string deviceId, int frames, long queuedBytes, long peakBytes);
+
+    [LoggerMessage(EventId = 71, Level = LogLevel.Debug, Message = "Rate limited {DeviceId}: {Type} (retry after {RetryAfterMs} ms)")]
+    public static partial void RateLimited(ILogger logger, string deviceId, string type, long retryAfterMs);
 }

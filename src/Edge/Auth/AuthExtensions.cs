@@ -1,4 +1,5 @@
 using System.Text.Json;
+using Messaging.Contracts;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.Extensions.Options;
 
@@ -27,7 +28,7 @@ public static class AuthExtensions
         return app;
     }
 
-    private static async Task<IResult> IssueDevTokenAsync(HttpRequest request, TokenService tokens, IOptions<AuthOptions> auth, IOptions<EdgeOptions> edge, TimeProvider clock, CancellationToken cancellationToken)
+    private static async Task<IResult> IssueDevTokenAsync(HttpRequest request, TokenService tokens, IOptions<AuthOptions> auth, TimeProvider clock, CancellationToken cancellationToken)
     {
         if (!auth.Value.DevTokens)
         {
@@ -44,13 +45,12 @@ public static class AuthExtensions
             return Problems.Of(StatusCodes.Status400BadRequest, Problems.BadRequest, "the body is not a JSON {userId, deviceId}: " + ex.Message);
         }
 
-        var maxId = edge.Value.MaxIdLength;
-        if (body is null || string.IsNullOrEmpty(body.UserId) || string.IsNullOrEmpty(body.DeviceId) || body.UserId.Length > maxId || body.DeviceId.Length > maxId)
+        if (body is not { UserId: { } userId, DeviceId: { } deviceId } || !Ids.IsValidUserId(userId) || !Ids.IsValidDeviceId(deviceId))
         {
-            return Problems.Of(StatusCodes.Status400BadRequest, Problems.BadRequest, $"'userId' and 'deviceId' must be 1-{maxId} characters");
+            return Problems.Of(StatusCodes.Status400BadRequest, Problems.BadRequest, "'userId' and 'deviceId' must be valid ids (docs/protocol.md, Ids)");
         }
 
-        var token = tokens.Issue(body.UserId, body.DeviceId);
+        var token = tokens.Issue(userId, deviceId);
         return Results.Json(new DevTokenResponse(token, clock.GetUtcNow() + tokens.DefaultLifetime), EdgeJsonContext.Default.DevTokenResponse);
     }
 }

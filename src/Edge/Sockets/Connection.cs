@@ -1,6 +1,7 @@
 using System.Net.WebSockets;
 using Messaging.Contracts;
 using Messaging.Contracts.Protocol;
+using Messaging.Edge.RateLimits;
 
 namespace Messaging.Edge.Sockets;
 
@@ -17,7 +18,7 @@ internal sealed class Connection : IDisposable
     private int _closeCode;
     private string _closeReason = "";
 
-    public Connection(WebSocket socket, DeviceRef device, EdgeOptions options, ILogger logger)
+    public Connection(WebSocket socket, DeviceRef device, EdgeOptions options, RateLimitOptions rateLimits, ILogger logger)
     {
         _socket = socket;
         _logger = logger;
@@ -25,8 +26,13 @@ internal sealed class Connection : IDisposable
         SessionId = Guid.CreateVersion7().ToString();
         _closeTimeout = options.CloseTimeout;
         // Sync pages are paced by the client: one page of room is enough to keep the socket busy.
-        Queue = new SendQueue(options.SendQueueCapacity, Math.Max(1, Math.Min(options.SyncPageSize, options.SendQueueCapacity)));
+        Queue = new SendQueue(
+            options.SendQueueCapacity,
+            Math.Max(1, Math.Min(options.SyncPageSize, options.SendQueueCapacity)),
+            options.MaxQueuedBytesPerConnection,
+            options.SyncQueueBytes);
         Inflight = new SemaphoreSlim(options.MaxInflightRequests, options.MaxInflightRequests);
+        RateLimits = new FrameRateLimiter(rateLimits);
     }
 
     public DeviceRef Device { get; }
@@ -37,6 +43,9 @@ internal sealed class Connection : IDisposable
     public string SessionId { get; }
 
     public SendQueue Queue { get; }
+
+    /// <summary>This device's request budgets (<c>RateLimits:*</c>).</summary>
+    public FrameRateLimiter RateLimits { get; }
 
     /// <summary>Bounds the requests of this connection processed at once.</summary>
     public SemaphoreSlim Inflight { get; }
@@ -63,6 +72,7 @@ internal sealed class Connection : IDisposable
             case EnqueueResult.Enqueued:
                 return true;
             case EnqueueResult.Full:
+                EdgeLog.SlowConsumer(_logger, DeviceId, Queue.Count, Queue.QueuedBytes, Queue.PeakQueuedBytes);
                 Close(CloseCodes.SlowConsumer, "send queue full");
                 return false;
             default:
@@ -162,5 +172,9 @@ internal sealed class Connection : IDisposable
 
     // Inflight is not disposed: request tasks may still release it after the socket ended, and
     // a SemaphoreSlim whose wait handle was never used holds no unmanaged resource.
-    public void Dispose() => _closeDeadline.Dispose();
+    public void Dispose()
+    {
+        _closeDeadline.Dispose();
+        RateLimits.Dispose();
+    }
 }

@@ -4,6 +4,7 @@ using Messaging.Contracts.Protocol;
 using Messaging.Edge.Auth;
 using Messaging.Edge.Devices;
 using Messaging.Edge.Presence;
+using Messaging.Edge.RateLimits;
 using Microsoft.Extensions.Options;
 using Npgsql;
 
@@ -21,6 +22,7 @@ internal sealed class SocketEndpoint(
     PresenceWatches presence,
     IOptions<EdgeOptions> options,
     IOptions<Media.S3Options> s3,
+    IOptions<RateLimitOptions> rateLimits,
     ILogger<SocketEndpoint> logger)
 {
     /// <summary>Most frames are small: start with this and grow up to Edge:MaxFrameBytes for the rare big one.</summary>
@@ -42,7 +44,7 @@ internal sealed class SocketEndpoint(
         var device = context.User.Device();
         var aborted = context.RequestAborted;
         using var socket = await context.WebSockets.AcceptWebSocketAsync();
-        using var connection = new Connection(socket, device, _options, logger);
+        using var connection = new Connection(socket, device, _options, rateLimits.Value, logger);
         var sendLoop = connection.RunSendLoopAsync(aborted);
         try
         {
@@ -148,14 +150,21 @@ internal sealed class SocketEndpoint(
                 else
                 {
                     var check = FrameValidator.Validate(buffer.AsSpan(0, length), connection.Device.UserId, _limits);
-                    if (check.Frame is { } frame)
+                    if (check.Frame is not { } frame)
                     {
-                        await connection.Inflight.WaitAsync(token);
-                        _ = RunAsync(connection, frame, token);
+                        connection.TryPush(new ErrorFrame(check.Id, check.ErrorCode!, check.ErrorMessage!));
+                    }
+                    else if (!connection.RateLimits.TryAcquire(frame, out var retryAfter))
+                    {
+                        // Refused without closing: the client backs off and later requests work.
+                        var retryAfterMs = (long)Math.Ceiling(retryAfter.TotalMilliseconds);
+                        EdgeLog.RateLimited(logger, connection.DeviceId, frame.GetType().Name, retryAfterMs);
+                        connection.TryPush(new ErrorFrame(frame.Id, ErrorCodes.RateLimited, "too many requests; retry after retryAfterMs", retryAfterMs));
                     }
                     else
                     {
-                        connection.TryPush(new ErrorFrame(check.Id, check.ErrorCode!, check.ErrorMessage!));
+                        await connection.Inflight.WaitAsync(token);
+                        _ = RunAsync(connection, frame, token);
                     }
                 }
 
