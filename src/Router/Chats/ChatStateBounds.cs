@@ -18,7 +18,7 @@ namespace Messaging.Router.Chats;
 /// under <c>Router:MaxStateRecordBytes</c> (1,000,000: librdkafka's default <c>message.max.bytes</c>
 /// and Kafka 0.9's broker default of 1,000,012, the lower of the two). The options validator
 /// refuses limits whose worst case does not fit; ChatStateBoundsTests encodes a worst-case state
-/// with the real codec and checks it stays under this figure.
+/// with the real codec (512,521 bytes) and checks it stays under this figure.
 /// </summary>
 public static class ChatStateBounds
 {

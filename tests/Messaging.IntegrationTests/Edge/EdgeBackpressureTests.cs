@@ -93,7 +93,8 @@ public sealed class EdgeBackpressureTests(TinyQueueEdgeHost edge) : IClassFixtur
     private static bool Closing(ConnectionRegistry registry, string device) =>
         !registry.TryGet(device, out var connection) || connection.CloseCode == CloseCodes.SlowConsumer;
 
-    private static EventRouted Routed(string chatId, long seq, string body, params string[] devices) => new()
+    /// <summary>A routed message as the Router would put it on a node's delivery topic (also used by EdgeAbuseTests).</summary>
+    internal static EventRouted Routed(string chatId, long seq, string body, params string[] devices) => new()
     {
         DeviceIds = devices,
         Event = new MessageSent
