@@ -256,7 +256,7 @@ internal static class FrameFuzzer
             "lone-surrogate" => new(Utf8(WithString(template, random, random.Next(2) == 0 ? "\\ud800x" : "x\\udfff")), true, kind),
             "invalid-utf8" => new(InvalidUtf8(template, random), true, kind, Binary: random.Next(2) == 0),
             "wrong-type" => new(Utf8(WrongType(template, random)), true, kind),
-            "deep-nesting" => new(Utf8(json[..^1] + ",\"deep\":" + new string('[', 200 + random.Next(2000)) + new string(']', 0) + "}"), true, kind),
+            "deep-nesting" => new(Utf8(Deep(json, 65 + random.Next(5000))), true, kind),
             "huge-array" => HugeArray(template, random, chatId, id),
             "unknown-type" => new(Utf8(json.Replace($"\"type\":\"{Type(template)}\"", $"\"type\":\"teleport.{random.Next(1000)}\"", StringComparison.Ordinal)), true, kind),
             "no-type" => new(Utf8(json.Replace($"\"type\":\"{Type(template)}\",", "", StringComparison.Ordinal)), true, kind),
@@ -367,6 +367,9 @@ internal static class FrameFuzzer
         };
         return new(Utf8(json), true, "huge-array");
     }
+
+    /// <summary>A well-formed frame with an extra field nested past the JSON depth limit (64).</summary>
+    private static string Deep(string json, int depth) => json[..^1] + ",\"deep\":" + new string('[', depth) + new string(']', depth) + "}";
 
     private static byte[] RandomBytes(Random random)
     {
