@@ -1,5 +1,6 @@
 using System.Buffers;
 using System.Net.WebSockets;
+using Messaging.Contracts;
 using Messaging.Contracts.Protocol;
 using Messaging.Edge.Auth;
 using Messaging.Edge.Devices;
@@ -42,6 +43,13 @@ internal sealed class SocketEndpoint(
         }
 
         var device = context.User.Device();
+        if (!Ids.IsValidUserId(device.UserId) || !Ids.IsValidDeviceId(device.DeviceId))
+        {
+            // A validly signed token from an issuer with other id rules: a user id with '/' or ':'
+            // would forge device addresses and direct chat ids, so it never gets a socket.
+            return Problems.Of(StatusCodes.Status401Unauthorized, ErrorCodes.Unauthorized, "the token's user or device id breaks the id rules (docs/protocol.md, Ids and text)");
+        }
+
         var aborted = context.RequestAborted;
         using var socket = await context.WebSockets.AcceptWebSocketAsync();
         using var connection = new Connection(socket, device, _options, rateLimits.Value, logger);

@@ -154,6 +154,20 @@ public sealed class EdgeAbuseTests(LimitedEdgeHost edge, ITestOutputHelper outpu
         (await edge.ConnectAsync(NextId("u"), "d0")).State.Should().Be(WebSocketState.Open);
     }
 
+    [Theory]
+    [InlineData("ana/x", "phone")]
+    [InlineData("ana:x", "phone")]
+    [InlineData("ana", "ph one")]
+    public async Task A_signed_token_whose_ids_break_the_id_rules_gets_no_socket(string userId, string deviceId)
+    {
+        using var socket = new ClientWebSocket();
+        socket.Options.CollectHttpResponseDetails = true;
+        socket.Options.SetRequestHeader("Authorization", "Bearer " + edge.Token(userId, deviceId));
+        var connect = () => socket.ConnectAsync(edge.Ws, CancellationToken.None);
+        await connect.Should().ThrowAsync<WebSocketException>();
+        socket.HttpStatusCode.Should().Be(HttpStatusCode.Unauthorized);
+    }
+
     [Fact]
     public async Task A_client_that_never_reads_is_closed_with_4003_before_the_node_holds_more_than_the_byte_budget()
     {
