@@ -11,6 +11,7 @@ namespace Messaging.Contracts;
 /// <item>device id: <c>[A-Za-z0-9._@+:-]</c>, 1..MaxLength (':' allowed, '/' not).</item>
 /// <item>chat id: <c>[A-Za-z0-9._@+:-]</c>, 1..MaxLength (direct chat ids are <c>d:{a}:{b}</c>,
 /// so up to 2 × user id + 3).</item>
+/// <item>client message id: the device id set (see <see cref="IsValidClientMsgId"/>).</item>
 /// </list>
 /// </summary>
 public static class Ids
@@ -26,6 +27,14 @@ public static class Ids
     public static bool IsValidDeviceId(ReadOnlySpan<char> id) => IsValid(id, MaxLength, allowColon: true);
 
     public static bool IsValidChatId(ReadOnlySpan<char> id) => IsValid(id, MaxChatIdLength, allowColon: true);
+
+    /// <summary>
+    /// A client message id (and the message id Edge assigns) has the device id character set: the
+    /// Router keeps the last <c>Router:RecentClientMsgIds</c> of each chat in its state record, so
+    /// each must have a known encoded size (no JSON escaping) for that record to stay under the
+    /// broker's limit. A GUID, a ULID or <c>device.counter</c> all fit.
+    /// </summary>
+    public static bool IsValidClientMsgId(ReadOnlySpan<char> id) => IsValid(id, MaxLength, allowColon: true);
 
     private static bool IsValid(ReadOnlySpan<char> id, int maxLength, bool allowColon)
     {

@@ -5,6 +5,7 @@ using Messaging.Edge.Devices;
 using Messaging.Edge.History;
 using Messaging.Edge.Media;
 using Messaging.Edge.Presence;
+using Messaging.Edge.RateLimits;
 using Messaging.Edge.Sockets;
 using Messaging.Edge.Sync;
 using Microsoft.Extensions.Options;
@@ -28,6 +29,7 @@ public static class EdgeExtensions
         // the delivery consumer read them.
         builder.Services.AddHostedService<TopicBootstrap>();
         builder.AddEdgeAuth();
+        builder.AddEdgeRateLimits();
         builder.AddEdgeCommands();
         builder.AddEdgeDevices();
         builder.AddEdgePresence();
@@ -45,6 +47,7 @@ public static class EdgeExtensions
         app.UseStatusCodePages();
         app.UseWebSockets();
         app.UseAuthentication();
+        app.UseRateLimiter();
         app.UseAuthorization();
         app.MapDevTokens();
         app.MapEdgeSockets();

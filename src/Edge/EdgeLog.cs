@@ -57,4 +57,11 @@ internal static partial class EdgeLog
 
     [LoggerMessage(EventId = 70, Level = LogLevel.Warning, Message = "HTTP {Path}: a backing service is unavailable (503)")]
     public static partial void HttpUnavailable(ILogger logger, Exception exception, string path);
+
+    // Abuse limits use 71-79.
+    [LoggerMessage(EventId = 71, Level = LogLevel.Warning, Message = "Slow consumer {Device} closed with {Frames} frames / {QueuedBytes} bytes queued (peak {PeakBytes} bytes)")]
+    public static partial void SlowConsumer(ILogger logger, string device, int frames, long queuedBytes, long peakBytes);
+
+    [LoggerMessage(EventId = 72, Level = LogLevel.Debug, Message = "Rate limited {Device}: {Type} (retry after {RetryAfterMs} ms)")]
+    public static partial void RateLimited(ILogger logger, string device, string type, long retryAfterMs);
 }

@@ -32,6 +32,25 @@ public sealed class EdgeOptions
     [Range(4, 1_000_000)]
     public int SendQueueCapacity { get; set; } = 1024;
 
+    /// <summary>
+    /// Encoded bytes one socket may have queued (live and sync frames together). A live push that
+    /// would pass it closes the client (4003), so a client that stops reading costs the node at
+    /// most this much. 1 MiB: a phone on a slow link drains ~100 KiB/s, so this is seconds of
+    /// backlog, and 10,000 stuck sockets cost at most 10 GiB instead of the unbounded
+    /// frames × 6 × body (JSON escapes <c>&lt;</c> as six bytes) of a frame count alone. Must hold
+    /// at least 8 × <c>MaxBodyBytes</c> (one worst-case escaped frame with room to spare).
+    /// </summary>
+    [Range(64 * 1024, 1L << 32)]
+    public long MaxQueuedBytesPerConnection { get; set; } = 1024 * 1024;
+
+    /// <summary>
+    /// A sync stream waits while the socket's queue holds more than this many bytes (paced by the
+    /// client's reading); the rest of <c>MaxQueuedBytesPerConnection</c> stays free for live
+    /// frames, so a sync never gets a healthy client closed. At most half the budget.
+    /// </summary>
+    [Range(1024, 1L << 31)]
+    public long SyncQueueBytes { get; set; } = 256 * 1024;
+
     /// <summary>Requests of one connection being processed at once (pipelined sends wait for broker acks).</summary>
     [Range(1, 100_000)]
     public int MaxInflightRequests { get; set; } = 256;
@@ -130,6 +149,16 @@ internal sealed class EdgeOptionsValidator(IOptions<ClusterOptions> cluster) : I
         if (options.SyncCatchUpPollMs >= options.SyncCatchUpMs)
         {
             return ValidateOptionsResult.Fail("Edge:SyncCatchUpPollMs must be below Edge:SyncCatchUpMs.");
+        }
+
+        if (options.MaxQueuedBytesPerConnection < 8L * options.MaxBodyBytes)
+        {
+            return ValidateOptionsResult.Fail("Edge:MaxQueuedBytesPerConnection must be at least 8 × Edge:MaxBodyBytes (one frame whose body JSON-escapes six-fold, with room to spare).");
+        }
+
+        if (options.SyncQueueBytes > options.MaxQueuedBytesPerConnection / 2)
+        {
+            return ValidateOptionsResult.Fail("Edge:SyncQueueBytes must be at most half of Edge:MaxQueuedBytesPerConnection (the rest is for live frames).");
         }
 
         if (options.MaxBodyBytes >= options.MaxFrameBytes)

@@ -1,5 +1,6 @@
 using Messaging.Router.Directory;
 using Messaging.Router.Routing;
+using Microsoft.Extensions.Options;
 
 namespace Messaging.Router;
 
@@ -12,6 +13,7 @@ public static class RouterExtensions
             .Bind(builder.Configuration.GetSection(RouterOptions.Section))
             .ValidateDataAnnotations()
             .ValidateOnStart();
+        builder.Services.AddSingleton<IValidateOptions<RouterOptions>, RouterOptionsValidator>();
         builder.Services.AddSingleton<DeviceDirectory>();
         builder.Services.AddSingleton<IDeviceDirectory>(sp => sp.GetRequiredService<DeviceDirectory>());
         builder.Services.AddSingleton<RouterMetrics>();

@@ -1,5 +1,6 @@
 using System.ComponentModel.DataAnnotations;
 using Messaging.Router.Chats;
+using Microsoft.Extensions.Options;
 
 namespace Messaging.Router;
 
@@ -28,6 +29,14 @@ public sealed class RouterOptions
     [Range(0, 100_000)]
     public int RecentClientMsgIds { get; set; } = 1000;
 
+    /// <summary>
+    /// Largest <c>chat.state</c> record the producer and broker accept (librdkafka
+    /// <c>message.max.bytes</c> default 1,000,000; Kafka 0.9 broker default 1,000,012). The worst
+    /// case the other limits allow (<see cref="ChatStateBounds"/>) must fit, checked at start.
+    /// </summary>
+    [Range(10_000, 100_000_000)]
+    public int MaxStateRecordBytes { get; set; } = 1_000_000;
+
     /// <summary>Create missing topics at start (always done when <c>Kafka:TopicPrefix</c> is set).</summary>
     public bool EnsureTopics { get; set; }
 
@@ -45,4 +54,17 @@ public sealed class RouterOptions
     public int DirectoryCatchUpMs { get; set; } = 2000;
 
     public ChatLimits Limits() => new(MaxGroupMembers, MaxBodyBytes, RecentClientMsgIds);
+}
+
+/// <summary>Refuses limits under which a chat's state record could outgrow what the broker accepts.</summary>
+internal sealed class RouterOptionsValidator : IValidateOptions<RouterOptions>
+{
+    public ValidateOptionsResult Validate(string? name, RouterOptions options)
+    {
+        var worst = ChatStateBounds.WorstCaseBytes(options.Limits());
+        return worst <= options.MaxStateRecordBytes
+            ? ValidateOptionsResult.Success
+            : ValidateOptionsResult.Fail(
+                $"Router:MaxGroupMembers and Router:RecentClientMsgIds allow a chat.state record of {worst} bytes, over Router:MaxStateRecordBytes ({options.MaxStateRecordBytes}).");
+    }
 }

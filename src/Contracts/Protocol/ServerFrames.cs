@@ -109,7 +109,11 @@ public sealed record MediaUploadUrlFrame : ServerFrame
     public required DateTimeOffset ExpiresAt { get; init; }
 }
 
-public sealed record ErrorFrame([property: JsonIgnore(Condition = JsonIgnoreCondition.Never)] string? Id, string Code, string Message) : ServerFrame;
+/// <summary>
+/// A refused request. <see cref="RetryAfterMs"/> is set with <c>rate_limited</c>: how long until the
+/// refused request would be accepted; the connection stays open.
+/// </summary>
+public sealed record ErrorFrame([property: JsonIgnore(Condition = JsonIgnoreCondition.Never)] string? Id, string Code, string Message, long? RetryAfterMs = null) : ServerFrame;
 
 public sealed record PongFrame([property: JsonIgnore(Condition = JsonIgnoreCondition.Never)] string? Id) : ServerFrame;
 

@@ -137,12 +137,12 @@ public static class AuthExtensions
             return Problems.Of(StatusCodes.Status400BadRequest, Problems.BadRequest, "the body is not a JSON {userId, deviceId}: " + ex.Message);
         }
 
-        if (body is null || !Ids.IsValidUserId(body.UserId) || !Ids.IsValidDeviceId(body.DeviceId))
+        if (body is not { UserId: { } userId, DeviceId: { } deviceId } || !Ids.IsValidUserId(userId) || !Ids.IsValidDeviceId(deviceId))
         {
-            return Problems.Of(StatusCodes.Status400BadRequest, Problems.BadRequest, $"'userId' and 'deviceId' must be 1-{Ids.MaxLength} characters of the id sets (docs/protocol.md)");
+            return Problems.Of(StatusCodes.Status400BadRequest, Problems.BadRequest, "'userId' and 'deviceId' must be valid ids (docs/protocol.md, Ids)");
         }
 
-        var token = tokens.Issue(body.UserId!, body.DeviceId!);
+        var token = tokens.Issue(userId, deviceId);
         return Results.Json(new DevTokenResponse(token, clock.GetUtcNow() + tokens.DefaultLifetime), EdgeJsonContext.Default.DevTokenResponse);
     }
 }

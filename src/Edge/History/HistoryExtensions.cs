@@ -1,3 +1,4 @@
+using Messaging.Contracts;
 using Messaging.Contracts.Protocol;
 using Messaging.Contracts.Serialization;
 using Messaging.Edge.Auth;
@@ -40,9 +41,9 @@ public static class HistoryExtensions
     private static async Task<IResult> PageAsync(HttpContext context, string chatId, long? beforeSeq, int? limit, HistoryReader reader, IOptions<EdgeOptions> options, CancellationToken cancellationToken)
     {
         var edge = options.Value;
-        if (chatId.Length > edge.MaxIdLength || beforeSeq is < 1 || limit is < 1 || limit > edge.HistoryMaxPageSize)
+        if (!Ids.IsValidChatId(chatId) || beforeSeq is < 1 || limit is < 1 || limit > edge.HistoryMaxPageSize)
         {
-            return Problems.Of(StatusCodes.Status400BadRequest, Problems.BadRequest, $"'beforeSeq' must be at least 1 and 'limit' 1-{edge.HistoryMaxPageSize}");
+            return Problems.Of(StatusCodes.Status400BadRequest, Problems.BadRequest, $"'chatId' must be a valid chat id, 'beforeSeq' at least 1 and 'limit' 1-{edge.HistoryMaxPageSize}");
         }
 
         var page = await reader.PageAsync(context.User.Device().UserId, chatId, beforeSeq, limit ?? edge.HistoryPageSize, null, cancellationToken);

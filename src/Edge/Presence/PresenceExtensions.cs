@@ -1,3 +1,4 @@
+using Messaging.Contracts;
 using Messaging.Contracts.Protocol;
 using Messaging.Contracts.Serialization;
 using Messaging.Edge.Auth;
@@ -30,9 +31,9 @@ public static class PresenceExtensions
     {
         var edge = options.Value;
         var ids = (userIds ?? "").Split(',', StringSplitOptions.TrimEntries);
-        if (ids.Any(id => id.Length == 0 || id.Length > edge.MaxIdLength))
+        if (ids.Length > edge.MaxPresenceWatches || ids.Any(id => !Ids.IsValidUserId(id)))
         {
-            return Problems.Of(StatusCodes.Status400BadRequest, Problems.BadRequest, $"'userIds' must be a comma-separated list of 1-{edge.MaxIdLength} character ids");
+            return Problems.Of(StatusCodes.Status400BadRequest, Problems.BadRequest, $"'userIds' must be a comma-separated list of at most {edge.MaxPresenceWatches} user ids");
         }
 
         var reply = await presence.GetAsync(context.User.Device().UserId, ids, null, cancellationToken);

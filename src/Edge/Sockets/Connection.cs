@@ -1,6 +1,7 @@
 using System.Net.WebSockets;
 using Messaging.Contracts;
 using Messaging.Contracts.Protocol;
+using Messaging.Edge.RateLimits;
 
 namespace Messaging.Edge.Sockets;
 
@@ -17,7 +18,7 @@ internal sealed class Connection : IDisposable
     private int _closeCode;
     private string _closeReason = "";
 
-    public Connection(WebSocket socket, DeviceRef device, EdgeOptions options, ILogger logger)
+    public Connection(WebSocket socket, DeviceRef device, EdgeOptions options, RateLimitOptions rateLimits, ILogger logger)
     {
         _socket = socket;
         _logger = logger;
@@ -26,9 +27,14 @@ internal sealed class Connection : IDisposable
         SessionId = Guid.CreateVersion7().ToString();
         _closeTimeout = options.CloseTimeout;
         // Sync pages are paced by the client: one page of room is enough to keep the socket busy.
-        Queue = new SendQueue(options.SendQueueCapacity, Math.Max(1, Math.Min(options.SyncPageSize, options.SendQueueCapacity)));
+        Queue = new SendQueue(
+            options.SendQueueCapacity,
+            Math.Max(1, Math.Min(options.SyncPageSize, options.SendQueueCapacity)),
+            options.MaxQueuedBytesPerConnection,
+            options.SyncQueueBytes);
         Inflight = new SemaphoreSlim(options.MaxInflightRequests, options.MaxInflightRequests);
         Ackable = new AckableSeqs(options.AckableChatsPerConnection);
+        RateLimits = new FrameRateLimiter(rateLimits);
     }
 
     public DeviceRef Device { get; }
@@ -47,6 +53,8 @@ internal sealed class Connection : IDisposable
 
     /// <summary>Chat seqs this device may ack without a read-model lookup (pushed to it, or checked before).</summary>
     public AckableSeqs Ackable { get; }
+    /// <summary>This device's request budgets (<c>RateLimits:*</c>).</summary>
+    public FrameRateLimiter RateLimits { get; }
 
     /// <summary>Bounds the requests of this connection processed at once.</summary>
     public SemaphoreSlim Inflight { get; }
@@ -79,6 +87,7 @@ internal sealed class Connection : IDisposable
 
                 return true;
             case EnqueueResult.Full:
+                EdgeLog.SlowConsumer(_logger, Address, Queue.Count, Queue.QueuedBytes, Queue.PeakQueuedBytes);
                 Close(CloseCodes.SlowConsumer, "send queue full");
                 return false;
             default:
@@ -178,5 +187,9 @@ internal sealed class Connection : IDisposable
 
     // Inflight is not disposed: request tasks may still release it after the socket ended, and
     // a SemaphoreSlim whose wait handle was never used holds no unmanaged resource.
-    public void Dispose() => _closeDeadline.Dispose();
+    public void Dispose()
+    {
+        _closeDeadline.Dispose();
+        RateLimits.Dispose();
+    }
 }

@@ -1,5 +1,6 @@
 using System.Text;
 using System.Text.Json;
+using Messaging.Contracts;
 using Messaging.Contracts.Commands;
 using Messaging.Contracts.Protocol;
 using Messaging.Contracts.Serialization;
@@ -50,9 +51,9 @@ internal static class FrameValidator
         }
 
         var frame = decoded.Value!;
-        if (frame.Id is { } id && (id.Length == 0 || id.Length > limits.MaxIdLength))
+        if (frame.Id is { } id && (id.Length == 0 || id.Length > limits.MaxIdLength || !TextRules.IsStorable(id)))
         {
-            return FrameCheck.Invalid(null, ErrorCodes.BadFrame, $"'id' must be 1-{limits.MaxIdLength} characters");
+            return FrameCheck.Invalid(null, ErrorCodes.BadFrame, $"'id' must be 1-{limits.MaxIdLength} characters of storable text");
         }
 
         var error = Check(frame, userId, limits);
@@ -100,19 +101,18 @@ internal static class FrameValidator
 
     private static (string Code, string Message)? Check(ClientFrame frame, string userId, FrameLimits limits) => frame switch
     {
-        CreateChatFrame f => CheckUserIds(f.Members, "members", limits, allowEmpty: true)
-            ?? CheckOptionalText(f.Title, "title", limits.MaxBodyBytes),
+        CreateChatFrame f => CheckUserIds(f.Members, "members", limits, allowEmpty: true) ?? CheckTitle(f.Title),
         SendMessageFrame f => CheckSend(f, userId, limits),
-        AckFrame f => CheckId(f.ChatId, "chatId", limits) ?? (f.Seq < 1 ? Bad("'seq' must be at least 1") : null),
+        AckFrame f => CheckChatId(f.ChatId) ?? (f.Seq < 1 ? Bad("'seq' must be at least 1") : null),
         SyncFrame f => f.Limit is < 1 ? Bad("'limit' must be at least 1") : null,
-        HistoryFrame f => CheckId(f.ChatId, "chatId", limits)
+        HistoryFrame f => CheckChatId(f.ChatId)
             ?? (f.BeforeSeq is < 1 ? Bad("'beforeSeq' must be at least 1") : null)
             ?? (f.Limit is { } l && (l < 1 || l > limits.HistoryMaxPageSize) ? Bad($"'limit' must be 1-{limits.HistoryMaxPageSize}") : null),
-        AddMembersFrame f => CheckId(f.ChatId, "chatId", limits) ?? CheckUserIds(f.UserIds, "userIds", limits, allowEmpty: false),
-        RemoveMemberFrame f => CheckId(f.ChatId, "chatId", limits) ?? CheckId(f.UserId, "userId", limits),
-        LeaveChatFrame f => CheckId(f.ChatId, "chatId", limits),
-        GrantAdminFrame f => CheckId(f.ChatId, "chatId", limits) ?? CheckId(f.UserId, "userId", limits),
-        RemoveDeviceFrame f => CheckId(f.DeviceId, "deviceId", limits),
+        AddMembersFrame f => CheckChatId(f.ChatId) ?? CheckUserIds(f.UserIds, "userIds", limits, allowEmpty: false),
+        RemoveMemberFrame f => CheckChatId(f.ChatId) ?? CheckUserId(f.UserId, "userId", limits),
+        LeaveChatFrame f => CheckChatId(f.ChatId),
+        GrantAdminFrame f => CheckChatId(f.ChatId) ?? CheckUserId(f.UserId, "userId", limits),
+        RemoveDeviceFrame f => Ids.IsValidDeviceId(f.DeviceId) && f.DeviceId.Length <= limits.MaxIdLength ? null : Bad(IdRule("deviceId")),
         UploadMediaFrame f => CheckUpload(f, limits),
         PingFrame => null,
         GetPresenceFrame f => CheckPresenceUsers(f.UserIds, limits),
@@ -128,14 +128,14 @@ internal static class FrameValidator
             return Bad("exactly one of 'chatId' and 'toUserId' is required");
         }
 
-        if (f.ChatId is not null && CheckId(f.ChatId, "chatId", limits) is { } chatError)
+        if (f.ChatId is not null && CheckChatId(f.ChatId) is { } chatError)
         {
             return chatError;
         }
 
         if (f.ToUserId is not null)
         {
-            if (CheckId(f.ToUserId, "toUserId", limits) is { } peerError)
+            if (CheckUserId(f.ToUserId, "toUserId", limits) is { } peerError)
             {
                 return peerError;
             }
@@ -146,14 +146,19 @@ internal static class FrameValidator
             }
         }
 
-        if (CheckId(f.ClientMsgId, "clientMsgId", limits) is { } idError)
+        if (!Ids.IsValidClientMsgId(f.ClientMsgId) || f.ClientMsgId.Length > limits.MaxIdLength)
         {
-            return idError;
+            return Bad(IdRule("clientMsgId"));
         }
 
         if (Encoding.UTF8.GetByteCount(f.Body) > limits.MaxBodyBytes)
         {
             return (ErrorCodes.TooLarge, $"'body' exceeds {limits.MaxBodyBytes} bytes");
+        }
+
+        if (!TextRules.IsStorable(f.Body))
+        {
+            return Bad(Unstorable("body"));
         }
 
         if (f.Attachments is { } attachments)
@@ -182,14 +187,19 @@ internal static class FrameValidator
             return Bad("an attachment is null");
         }
 
-        if (string.IsNullOrEmpty(attachment.Key) || attachment.Key.Length > limits.MaxIdLength * 4)
+        if (string.IsNullOrEmpty(attachment.Key) || attachment.Key.Length > limits.MaxIdLength * 4 || !TextRules.IsStorable(attachment.Key))
         {
-            return Bad("an attachment 'key' is empty or too long");
+            return Bad("an attachment 'key' is empty, too long or not storable text");
         }
 
-        if (string.IsNullOrEmpty(attachment.ContentType) || attachment.ContentType.Length > limits.MaxIdLength)
+        if (string.IsNullOrEmpty(attachment.ContentType) || attachment.ContentType.Length > limits.MaxIdLength || !TextRules.IsStorable(attachment.ContentType))
         {
-            return Bad("an attachment 'contentType' is empty or too long");
+            return Bad("an attachment 'contentType' is empty, too long or not storable text");
+        }
+
+        if (!TextRules.IsStorable(attachment.FileName))
+        {
+            return Bad(Unstorable("fileName"));
         }
 
         if (attachment.Size < 0)
@@ -204,14 +214,19 @@ internal static class FrameValidator
 
     private static (string, string)? CheckUpload(UploadMediaFrame f, FrameLimits limits)
     {
-        if (string.IsNullOrWhiteSpace(f.ContentType) || f.ContentType.Length > limits.MaxIdLength)
+        if (string.IsNullOrWhiteSpace(f.ContentType) || f.ContentType.Length > limits.MaxIdLength || !TextRules.IsStorable(f.ContentType))
         {
-            return Bad($"'contentType' must be 1-{limits.MaxIdLength} characters");
+            return Bad($"'contentType' must be 1-{limits.MaxIdLength} characters of storable text");
         }
 
         if (f.FileName is { Length: 0 } || f.FileName?.Length > limits.MaxIdLength * 2)
         {
             return Bad("'fileName' is empty or too long");
+        }
+
+        if (!TextRules.IsStorable(f.FileName))
+        {
+            return Bad(Unstorable("fileName"));
         }
 
         if (f.Size < 1)
@@ -238,7 +253,7 @@ internal static class FrameValidator
 
         foreach (var id in ids)
         {
-            if (CheckId(id, field, limits) is { } error)
+            if (CheckUserId(id, field, limits) is { } error)
             {
                 return error;
             }
@@ -261,7 +276,7 @@ internal static class FrameValidator
 
         foreach (var id in ids)
         {
-            if (CheckId(id, "userIds", limits) is { } error)
+            if (CheckUserId(id, "userIds", limits) is { } error)
             {
                 return error;
             }
@@ -270,13 +285,30 @@ internal static class FrameValidator
         return null;
     }
 
-    private static (string, string)? CheckOptionalText(string? text, string field, int maxBytes) =>
-        text is not null && Encoding.UTF8.GetByteCount(text) > maxBytes ? (ErrorCodes.TooLarge, $"'{field}' exceeds {maxBytes} bytes") : null;
+    private static (string, string)? CheckTitle(string? title)
+    {
+        if (title is null)
+        {
+            return null;
+        }
 
-    private static (string, string)? CheckId(string? value, string field, FrameLimits limits) =>
-        string.IsNullOrEmpty(value) || value.Length > limits.MaxIdLength
-            ? Bad($"'{field}' must be 1-{limits.MaxIdLength} characters")
-            : null;
+        if (title.Length > TextRules.MaxTitleLength)
+        {
+            return (ErrorCodes.TooLarge, $"'title' exceeds {TextRules.MaxTitleLength} characters");
+        }
+
+        return TextRules.IsStorable(title) ? null : Bad(Unstorable("title"));
+    }
+
+    private static (string, string)? CheckChatId(string? value) => Ids.IsValidChatId(value) ? null : Bad(IdRule("chatId"));
+
+    /// <summary><c>Edge:MaxIdLength</c> may only tighten <see cref="Ids.MaxLength"/>.</summary>
+    private static (string, string)? CheckUserId(string? value, string field, FrameLimits limits) =>
+        Ids.IsValidUserId(value) && value!.Length <= limits.MaxIdLength ? null : Bad(IdRule(field));
+
+    private static string IdRule(string field) => $"'{field}' is not a valid id (docs/protocol.md, Ids)";
+
+    private static string Unstorable(string field) => $"'{field}' contains NUL or an unpaired surrogate";
 
     private static (string Code, string Message)? Bad(string message) => (ErrorCodes.BadFrame, message);
 }

@@ -4,6 +4,7 @@ using Messaging.Contracts.Protocol;
 using Messaging.Edge.Auth;
 using Messaging.Edge.Devices;
 using Messaging.Edge.Presence;
+using Messaging.Edge.RateLimits;
 using Microsoft.Extensions.Options;
 using Npgsql;
 
@@ -23,6 +24,7 @@ internal sealed class SocketEndpoint(
     IOptions<Media.S3Options> s3,
     IOptions<AuthOptions> auth,
     TimeProvider clock,
+    IOptions<RateLimitOptions> rateLimits,
     ILogger<SocketEndpoint> logger)
 {
     /// <summary>Most frames are small: start with this and grow up to Edge:MaxFrameBytes for the rare big one.</summary>
@@ -46,7 +48,7 @@ internal sealed class SocketEndpoint(
         var expiresAt = context.User.ExpiresAt() ?? clock.GetUtcNow();
         var aborted = context.RequestAborted;
         using var socket = await context.WebSockets.AcceptWebSocketAsync();
-        using var connection = new Connection(socket, device, _options, logger);
+        using var connection = new Connection(socket, device, _options, rateLimits.Value, logger);
         using var expiry = new TokenExpiry(expiresAt + _clockSkew, clock, () =>
         {
             connection.TryPush(new ErrorFrame(null, ErrorCodes.TokenExpired, "the token expired; reconnect with a new one"));
@@ -157,14 +159,21 @@ internal sealed class SocketEndpoint(
                 else
                 {
                     var check = FrameValidator.Validate(buffer.AsSpan(0, length), connection.Device.UserId, _limits);
-                    if (check.Frame is { } frame)
+                    if (check.Frame is not { } frame)
                     {
-                        await connection.Inflight.WaitAsync(token);
-                        _ = RunAsync(connection, frame, token);
+                        connection.TryPush(new ErrorFrame(check.Id, check.ErrorCode!, check.ErrorMessage!));
+                    }
+                    else if (!connection.RateLimits.TryAcquire(frame, out var retryAfter))
+                    {
+                        // Refused without closing: the client backs off and later requests work.
+                        var retryAfterMs = (long)Math.Ceiling(retryAfter.TotalMilliseconds);
+                        EdgeLog.RateLimited(logger, connection.Address, frame.GetType().Name, retryAfterMs);
+                        connection.TryPush(new ErrorFrame(frame.Id, ErrorCodes.RateLimited, "too many requests; retry after retryAfterMs", retryAfterMs));
                     }
                     else
                     {
-                        connection.TryPush(new ErrorFrame(check.Id, check.ErrorCode!, check.ErrorMessage!));
+                        await connection.Inflight.WaitAsync(token);
+                        _ = RunAsync(connection, frame, token);
                     }
                 }
 

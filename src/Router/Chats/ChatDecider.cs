@@ -444,38 +444,78 @@ public static class ChatDecider
         return body.Length * 3L > maxBytes && Encoding.UTF8.GetByteCount(body) > maxBytes;
     }
 
+    /// <summary>
+    /// The Router never trusts a command: it refuses what Edge would (ids outside <see cref="Ids"/>,
+    /// text <see cref="TextRules"/> cannot store, a title over its length), so a command from a
+    /// buggy or older Edge, or written to the topic by anyone else, can neither poison the read
+    /// models nor grow the chat's state record past its bound (<see cref="ChatStateBounds"/>).
+    /// </summary>
     private static bool IsWellFormed(ChatCommand command, out string problem)
     {
-        problem = "";
-        if (string.IsNullOrEmpty(command.ChatId) || string.IsNullOrEmpty(command.CommandId))
+        problem = command switch
         {
-            problem = "chatId and commandId are required";
-        }
-        else if (command.Origin is null || string.IsNullOrEmpty(command.Origin.UserId) || string.IsNullOrEmpty(command.Origin.DeviceId))
+            _ when !Ids.IsValidChatId(command.ChatId) || string.IsNullOrEmpty(command.CommandId) => "a valid chatId and a commandId are required",
+            _ when !TextRules.IsStorable(command.CommandId) || !TextRules.IsStorable(command.RequestId) => "commandId and id must be storable text",
+            _ when command.Origin is null || !Ids.IsValidUserId(command.Origin.UserId) || !Ids.IsValidDeviceId(command.Origin.DeviceId) => "a valid origin user and device are required",
+            SendMessage send => SendProblem(send),
+            CreateChat create => create.Members is null ? "user ids are required"
+                : create.Title is { } title && (title.Length > TextRules.MaxTitleLength || !TextRules.IsStorable(title)) ? $"a title is at most {TextRules.MaxTitleLength} characters of storable text"
+                : UserIdsProblem(create.Members),
+            AddMembers add => add.UserIds is null or { Count: 0 } ? "user ids are required" : UserIdsProblem(add.UserIds),
+            RemoveMember remove => Ids.IsValidUserId(remove.UserId) ? "" : "a valid userId is required",
+            GrantAdmin grant => Ids.IsValidUserId(grant.UserId) ? "" : "a valid userId is required",
+            _ => "",
+        };
+        return problem.Length == 0;
+    }
+
+    private static string SendProblem(SendMessage send)
+    {
+        if (!Ids.IsValidClientMsgId(send.ClientMsgId) || !Ids.IsValidClientMsgId(send.MessageId))
         {
-            problem = "origin user and device are required";
-        }
-        else if (command is SendMessage send)
-        {
-            if (string.IsNullOrEmpty(send.ClientMsgId) || string.IsNullOrEmpty(send.MessageId))
-            {
-                problem = "clientMsgId and messageId are required";
-            }
-            else if (send.Body is null || (send.Body.Length == 0 && (send.Attachments is null || send.Attachments.Count == 0)))
-            {
-                problem = "a message needs a body or an attachment";
-            }
-        }
-        else if (command is CreateChat { Members: null } or AddMembers { UserIds: null } or AddMembers { UserIds.Count: 0 })
-        {
-            problem = "user ids are required";
-        }
-        else if (command is RemoveMember { UserId: null or "" } or GrantAdmin { UserId: null or "" })
-        {
-            problem = "userId is required";
+            return "valid clientMsgId and messageId are required";
         }
 
-        return problem.Length == 0;
+        if (send.PeerUserId is not null && !Ids.IsValidUserId(send.PeerUserId))
+        {
+            return "invalid peer user id";
+        }
+
+        if (send.Body is null || (send.Body.Length == 0 && (send.Attachments is null || send.Attachments.Count == 0)))
+        {
+            return "a message needs a body or an attachment";
+        }
+
+        if (!TextRules.IsStorable(send.Body))
+        {
+            return "the body contains NUL or an unpaired surrogate";
+        }
+
+        if (send.Attachments is { } attachments)
+        {
+            foreach (var attachment in attachments)
+            {
+                if (attachment is null || !TextRules.IsStorable(attachment.Key) || !TextRules.IsStorable(attachment.ContentType) || !TextRules.IsStorable(attachment.FileName))
+                {
+                    return "an attachment is missing or not storable text";
+                }
+            }
+        }
+
+        return "";
+    }
+
+    private static string UserIdsProblem(IReadOnlyList<string> userIds)
+    {
+        foreach (var userId in userIds)
+        {
+            if (!Ids.IsValidUserId(userId))
+            {
+                return "invalid user id";
+            }
+        }
+
+        return "";
     }
 
     private static Decision Reject(ChatState? state, ChatCommand command, string code, string message)

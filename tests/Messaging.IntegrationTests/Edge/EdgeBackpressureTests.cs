@@ -98,7 +98,8 @@ public sealed class EdgeBackpressureTests(TinyQueueEdgeHost edge) : IClassFixtur
     private static bool Closing(ConnectionRegistry registry, string address) =>
         !registry.TryGet(address, out var connection) || connection.CloseCode == CloseCodes.SlowConsumer;
 
-    private static EventRouted Routed(string chatId, long seq, string body, params string[] devices) => new()
+    /// <summary>A routed message as the Router would put it on a node's delivery topic (also used by EdgeAbuseTests).</summary>
+    internal static EventRouted Routed(string chatId, long seq, string body, params string[] devices) => new()
     {
         Devices = devices,
         Event = new MessageSent

@@ -45,7 +45,22 @@ public static class TestStack
         settings["Auth:SigningKey"] = "integration-tests-signing-key-0123456789abcdef";
         settings["Auth:DevTokens"] = "true";
         settings["Logging:LogLevel:Default"] = "Warning";
+        Unthrottled(settings);
         return settings;
+    }
+
+    /// <summary>
+    /// Rate limits out of the way: every test connects from 127.0.0.1 and many send as fast as
+    /// they can, which is what the limits refuse. The abuse tests (EdgeAbuseTests) set the limits
+    /// they exercise explicitly on top of this.
+    /// </summary>
+    public static void Unthrottled(Dictionary<string, string?> settings)
+    {
+        foreach (var bucket in (string[])["Sends", "ChatCreates", "Membership", "Reads", "Acks", "ConnectionsPerUser", "UpgradesPerIp", "TokensPerIp"])
+        {
+            settings[$"RateLimits:{bucket}:Burst"] = "1000000";
+            settings[$"RateLimits:{bucket}:PerSecond"] = "1000000";
+        }
     }
 
     private static string Env(string name, string fallback) =>

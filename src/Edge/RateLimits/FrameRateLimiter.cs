@@ -1,0 +1,84 @@
+using System.Threading.RateLimiting;
+using Messaging.Contracts.Protocol;
+
+namespace Messaging.Edge.RateLimits;
+
+/// <summary>Which per-device bucket a client frame spends a token from.</summary>
+public enum FrameBucket
+{
+    /// <summary>Not limited: <c>ping</c> costs no I/O.</summary>
+    None,
+    Sends,
+    ChatCreates,
+    Membership,
+    Reads,
+    Acks,
+}
+
+/// <summary>The pure mapping of frame types to buckets (docs/protocol.md "Rate limits").</summary>
+internal static class FrameBuckets
+{
+    public const int Count = (int)FrameBucket.Acks;
+
+    public static FrameBucket Of(ClientFrame frame) => frame switch
+    {
+        SendMessageFrame => FrameBucket.Sends,
+        CreateChatFrame => FrameBucket.ChatCreates,
+        AddMembersFrame or RemoveMemberFrame or LeaveChatFrame or GrantAdminFrame or RemoveDeviceFrame => FrameBucket.Membership,
+        HistoryFrame or SyncFrame or GetPresenceFrame or WatchPresenceFrame or UnwatchPresenceFrame => FrameBucket.Reads,
+        AckFrame or UploadMediaFrame => FrameBucket.Acks,
+        _ => FrameBucket.None,
+    };
+}
+
+/// <summary>
+/// The per-device token buckets of one connection (it lives on the connection: no shared lookup,
+/// no lock shared between sockets). Buckets replenish on use rather than by timer, so ten
+/// thousand idle sockets cost no timers; a granted request allocates nothing (the framework
+/// returns a cached successful lease). A reconnect starts with full buckets, which is why new
+/// connections per user are limited too (<c>RateLimits:ConnectionsPerUser</c>).
+/// </summary>
+internal sealed class FrameRateLimiter : IDisposable
+{
+    private readonly TokenBucketRateLimiter[] _buckets = new TokenBucketRateLimiter[FrameBuckets.Count];
+
+    public FrameRateLimiter(RateLimitOptions options)
+    {
+        _buckets[(int)FrameBucket.Sends - 1] = new(options.Sends.ToLimiterOptions());
+        _buckets[(int)FrameBucket.ChatCreates - 1] = new(options.ChatCreates.ToLimiterOptions());
+        _buckets[(int)FrameBucket.Membership - 1] = new(options.Membership.ToLimiterOptions());
+        _buckets[(int)FrameBucket.Reads - 1] = new(options.Reads.ToLimiterOptions());
+        _buckets[(int)FrameBucket.Acks - 1] = new(options.Acks.ToLimiterOptions());
+    }
+
+    /// <summary>Spends a token for <paramref name="frame"/>; false with the wait until the next token when the bucket is empty.</summary>
+    public bool TryAcquire(ClientFrame frame, out TimeSpan retryAfter)
+    {
+        retryAfter = TimeSpan.Zero;
+        var bucket = FrameBuckets.Of(frame);
+        if (bucket == FrameBucket.None)
+        {
+            return true;
+        }
+
+        var limiter = _buckets[(int)bucket - 1];
+        limiter.TryReplenish();
+        using var lease = limiter.AttemptAcquire();
+        if (lease.IsAcquired)
+        {
+            return true;
+        }
+
+        // The framework rounds up to whole replenishment periods: waiting this long is enough.
+        retryAfter = lease.TryGetMetadata(MetadataName.RetryAfter, out var wait) ? wait : limiter.ReplenishmentPeriod;
+        return false;
+    }
+
+    public void Dispose()
+    {
+        foreach (var bucket in _buckets)
+        {
+            bucket.Dispose();
+        }
+    }
+}
