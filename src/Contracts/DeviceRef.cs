@@ -1,3 +1,5 @@
+using System.Text.Json.Serialization;
+
 namespace Messaging.Contracts;
 
 /// <summary>
@@ -12,7 +14,8 @@ public sealed record DeviceRef(string UserId, string DeviceId)
 {
     public const char Separator = '/';
 
-    /// <summary><c>userId/deviceId</c>: the one string form of a device.</summary>
+    /// <summary><c>userId/deviceId</c>: the one string form of a device (derived, so not on the wire).</summary>
+    [JsonIgnore]
     public string Address => AddressOf(UserId, DeviceId);
 
     public static string AddressOf(string userId, string deviceId) => string.Concat(userId, "/", deviceId);

@@ -16,6 +16,7 @@ public static class ContractSchemas
     {
         ["chat-commands"] = ContractsJsonContext.Default.ChatCommand,
         ["chat-events"] = ContractsJsonContext.Default.ChatEvent,
+        ["device-commands"] = ContractsJsonContext.Default.DeviceCommand,
         ["device-records"] = ContractsJsonContext.Default.DeviceRecord,
         ["node-deliveries"] = ContractsJsonContext.Default.NodeDelivery,
         ["parked-record"] = ContractsJsonContext.Default.ParkedRecord,

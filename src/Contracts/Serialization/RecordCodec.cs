@@ -166,7 +166,10 @@ public static class Codecs
 
     public static RecordCodec<Events.ChatEvent> Events { get; } = new(ContractsJsonContext.Default.ChatEvent);
 
-    public static RecordCodec<Devices.DeviceRecord> Devices { get; } = new(ContractsJsonContext.Default.DeviceRecord);
+    /// <summary>Reads <c>UserDevicesChanged</c> v2 (removed devices, per-user version) and v1.</summary>
+    public static RecordCodec<Devices.DeviceRecord> Devices { get; } = new(ContractsJsonContext.Default.DeviceRecord, maxVersion: Contracts.Devices.UserDevicesChanged.CurrentVersion);
+
+    public static RecordCodec<Devices.DeviceCommand> DeviceCommands { get; } = new(ContractsJsonContext.Default.DeviceCommand);
 
     public static RecordCodec<Delivery.NodeDelivery> Deliveries { get; } = new(ContractsJsonContext.Default.NodeDelivery);
 

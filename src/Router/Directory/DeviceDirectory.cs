@@ -27,7 +27,9 @@ public sealed class DeviceDirectory : IDeviceDirectory, IAsyncDisposable
     private readonly CompactedTopicTable<UserDevicesChanged> _devices;
     private readonly CompactedTopicTable<DeviceSessionChanged> _sessions;
     private readonly int _edgeNodes;
+    private readonly object _startLock = new();
     private volatile bool _caughtUp;
+    private Task? _started;
     private int _disposed;
 
     public DeviceDirectory(KafkaClientFactory clients, TopicNames topics, IOptions<ClusterOptions> cluster, ILoggerFactory loggers)
@@ -41,17 +43,36 @@ public sealed class DeviceDirectory : IDeviceDirectory, IAsyncDisposable
     /// <summary>Both tables have read their topics up to the end as of start-up.</summary>
     public bool IsCaughtUp => _caughtUp;
 
-    /// <summary>Starts tailing both topics and completes once both caught up.</summary>
-    public async Task StartAsync(CancellationToken cancellationToken)
+    /// <summary>
+    /// Starts tailing both topics (once, whoever asks first: the chat loop and the device loop both
+    /// need it) and completes once both caught up.
+    /// </summary>
+    public Task StartAsync(CancellationToken cancellationToken)
+    {
+        lock (_startLock)
+        {
+            _started ??= StartOnceAsync();
+        }
+
+        return _started.WaitAsync(cancellationToken);
+    }
+
+    private async Task StartOnceAsync()
     {
         _devices.Start();
         _sessions.Start();
-        await Task.WhenAll(_devices.WaitCaughtUpAsync(cancellationToken), _sessions.WaitCaughtUpAsync(cancellationToken));
+        await Task.WhenAll(_devices.WaitCaughtUpAsync(CancellationToken.None), _sessions.WaitCaughtUpAsync(CancellationToken.None));
         _caughtUp = true;
     }
 
     public bool CatchUp(TimeSpan timeout, CancellationToken cancellationToken) =>
         _devices.CatchUp(timeout, cancellationToken) & _sessions.CatchUp(timeout, cancellationToken);
+
+    /// <summary>Reads <c>user.devices</c> up to its current end (the device loop decides on it); false on timeout.</summary>
+    public bool CatchUpDevices(TimeSpan timeout, CancellationToken cancellationToken) => _devices.CatchUp(timeout, cancellationToken);
+
+    /// <summary>The user's latest <c>user.devices</c> record (registered and removed devices), or null.</summary>
+    public UserDevicesChanged? DeviceListOf(string userId) => _devices.TryGet(userId, out var row) ? row : null;
 
     public IReadOnlyList<string> DevicesOf(string userId) =>
         _devices.TryGet(userId, out var row) ? row.DeviceIds : [];
