@@ -44,6 +44,7 @@ public static class EdgeExtensions
         app.UseStatusCodePages();
         app.UseWebSockets();
         app.UseAuthentication();
+        app.UseRemovedDeviceRefusal();
         app.UseAuthorization();
         app.MapDevTokens();
         app.MapEdgeSockets();

@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Security.Claims;
 using System.Text.Encodings.Web;
 using Messaging.Contracts;
@@ -48,7 +49,11 @@ internal sealed class BearerTokenHandler(
         }
 
         var principal = new ClaimsPrincipal(new ClaimsIdentity(
-            [new Claim("sub", identity.UserId), new Claim(TokenService.DeviceIdClaim, identity.DeviceId)],
+            [
+                new Claim("sub", identity.UserId),
+                new Claim(TokenService.DeviceIdClaim, identity.DeviceId),
+                new Claim(TokenService.IssuedAtClaim, identity.IssuedAt.ToUnixTimeSeconds().ToString(CultureInfo.InvariantCulture), ClaimValueTypes.Integer64),
+            ],
             SchemeName,
             "sub",
             null));
@@ -97,4 +102,15 @@ internal static class ClaimsPrincipalExtensions
     public static DeviceRef Device(this ClaimsPrincipal user) =>
         new(user.FindFirstValue("sub") ?? throw new InvalidOperationException("no 'sub' claim"),
             user.FindFirstValue(TokenService.DeviceIdClaim) ?? throw new InvalidOperationException("no 'device_id' claim"));
+
+    /// <summary>
+    /// When the token was issued (claim <c>iat</c>, Unix seconds; the claim name is the JWT's own,
+    /// as JwtBearer with <c>MapInboundClaims = false</c> also presents it). A token without it
+    /// counts as issued at the dawn of time, so it never re-registers a removed device.
+    /// </summary>
+    public static DateTimeOffset TokenIssuedAt(this ClaimsPrincipal user) =>
+        long.TryParse(user.FindFirstValue(TokenService.IssuedAtClaim), NumberStyles.Integer, CultureInfo.InvariantCulture, out var seconds)
+            && seconds >= 0 && seconds <= DateTimeOffset.MaxValue.ToUnixTimeSeconds()
+            ? DateTimeOffset.FromUnixTimeSeconds(seconds)
+            : DateTimeOffset.MinValue;
 }

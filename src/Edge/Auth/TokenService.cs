@@ -8,7 +8,7 @@ using Microsoft.Extensions.Options;
 namespace Messaging.Edge.Auth;
 
 /// <summary>The identity a valid token carries.</summary>
-public readonly record struct TokenIdentity(string UserId, string DeviceId, DateTimeOffset ExpiresAt);
+public readonly record struct TokenIdentity(string UserId, string DeviceId, DateTimeOffset ExpiresAt, DateTimeOffset IssuedAt);
 
 /// <summary>Outcome of <see cref="TokenService.Validate"/>: an identity, or why the token is refused.</summary>
 public readonly record struct TokenValidation(TokenIdentity? Identity, string? Error)
@@ -32,6 +32,8 @@ public sealed class TokenService
     public const int MaxTokenLength = 8192;
 
     public const string DeviceIdClaim = "device_id";
+
+    public const string IssuedAtClaim = "iat";
 
     private static readonly byte[] Header = Encoding.UTF8.GetBytes(Base64Url.EncodeToString("""{"alg":"HS256","typ":"JWT"}"""u8));
 
@@ -167,7 +169,7 @@ public sealed class TokenService
     private TokenValidation ValidateClaims(ReadOnlySpan<byte> payload)
     {
         string? sub = null, device = null, iss = null;
-        long? exp = null, nbf = null;
+        long? exp = null, nbf = null, iat = null;
         var audienceOk = false;
         var reader = new Utf8JsonReader(payload);
         if (!reader.Read() || reader.TokenType != JsonTokenType.StartObject)
@@ -200,6 +202,10 @@ public sealed class TokenService
             else if (reader.ValueTextEquals("nbf"u8))
             {
                 nbf = ReadTime(ref reader);
+            }
+            else if (reader.ValueTextEquals("iat"u8))
+            {
+                iat = ReadTime(ref reader);
             }
             else
             {
@@ -240,7 +246,9 @@ public sealed class TokenService
             return TokenValidation.Fail("not yet valid");
         }
 
-        return new TokenValidation(new TokenIdentity(sub, device, DateTimeOffset.FromUnixTimeSeconds(exp.Value)), null);
+        // No (or a nonsensical) iat: issued at the dawn of time, so it never re-registers a removed device.
+        var issuedAt = iat is { } at && at >= 0 && at <= exp.Value ? DateTimeOffset.FromUnixTimeSeconds(at) : DateTimeOffset.MinValue;
+        return new TokenValidation(new TokenIdentity(sub, device, DateTimeOffset.FromUnixTimeSeconds(exp.Value), issuedAt), null);
     }
 
     private static string? ReadString(ref Utf8JsonReader reader)

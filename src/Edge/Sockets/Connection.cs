@@ -31,6 +31,9 @@ internal sealed class Connection : IDisposable
 
     public DeviceRef Device { get; }
 
+    /// <summary>When the socket's token was issued (<c>iat</c>): a removal after it closes the socket, one before it does not.</summary>
+    public DateTimeOffset TokenIssuedAt { get; init; }
+
     public string DeviceId => Device.DeviceId;
 
     /// <summary>Unique per socket: the Router routes to the latest session of a device.</summary>

@@ -40,21 +40,18 @@ internal sealed class SocketEndpoint(
         }
 
         var device = context.User.Device();
+        var tokenIssuedAt = context.User.TokenIssuedAt();
         var aborted = context.RequestAborted;
         using var socket = await context.WebSockets.AcceptWebSocketAsync();
-        using var connection = new Connection(socket, device, _options, logger);
+        using var connection = new Connection(socket, device, _options, logger) { TokenIssuedAt = tokenIssuedAt };
         var sendLoop = connection.RunSendLoopAsync(aborted);
         try
         {
-            switch (await devices.EnsureRegisteredAsync(device, aborted))
+            var registration = await devices.EnsureRegisteredAsync(device, tokenIssuedAt, aborted);
+            if (!registration.IsAccepted)
             {
-                case RegistrationResult.TooManyDevices:
-                    connection.TryPush(new ErrorFrame(null, ErrorCodes.TooManyDevices, $"at most {_options.MaxDevicesPerUser} devices per user; remove one first"));
-                    connection.Close(CloseCodes.TooManyDevices, "too many devices");
-                    return Results.Empty;
-                case RegistrationResult.Unavailable:
-                    Unavailable(connection);
-                    return Results.Empty;
+                Refuse(connection, registration);
+                return Results.Empty;
             }
 
             if (!await sessions.OnlineAsync(connection, aborted))
@@ -196,6 +193,31 @@ internal sealed class SocketEndpoint(
         finally
         {
             connection.Inflight.Release();
+        }
+    }
+
+    /// <summary>The socket was upgraded so the client can read why: an error frame, then the close code of the refusal.</summary>
+    private void Refuse(Connection connection, DeviceCommandOutcome refusal)
+    {
+        EdgeLog.DeviceRefused(logger, connection.Device.UserId, connection.DeviceId, refusal.Code!);
+        switch (refusal.Code)
+        {
+            case ErrorCodes.TooManyDevices:
+                connection.TryPush(new ErrorFrame(null, ErrorCodes.TooManyDevices, refusal.Message ?? "too many devices; remove one first"));
+                connection.Close(CloseCodes.TooManyDevices, "too many devices");
+                break;
+            case ErrorCodes.DeviceRemoved:
+                connection.TryPush(new ErrorFrame(null, ErrorCodes.DeviceRemoved, refusal.Message ?? "this device was removed"));
+                connection.Close(CloseCodes.DeviceRemoved, "device removed");
+                break;
+            case ErrorCodes.Unavailable:
+                Unavailable(connection);
+                break;
+            default:
+                // bad_frame: ids in the token the Router does not accept.
+                connection.TryPush(new ErrorFrame(null, refusal.Code!, refusal.Message ?? "the device cannot be registered"));
+                connection.Close(CloseCodes.Unauthorized, "device refused");
+                break;
         }
     }
 
