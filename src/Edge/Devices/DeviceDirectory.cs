@@ -72,25 +72,7 @@ internal sealed class DeviceDirectory : IHostedService, IAsyncDisposable
     /// Whether the device is removed for a token issued at <paramref name="tokenIssuedAt"/>: it is
     /// in the removed list and the token is not newer than the removal (the Router's rule).
     /// </summary>
-    public bool IsRemoved(DeviceRef device, DateTimeOffset tokenIssuedAt) => IsRemoved(ListOf(device.UserId), device.DeviceId, tokenIssuedAt);
-
-    public static bool IsRemoved(UserDevicesChanged? list, string deviceId, DateTimeOffset tokenIssuedAt)
-    {
-        if (list is null)
-        {
-            return false;
-        }
-
-        foreach (var removed in list.Removed)
-        {
-            if (string.Equals(removed.DeviceId, deviceId, StringComparison.Ordinal))
-            {
-                return tokenIssuedAt <= removed.RemovedAt;
-            }
-        }
-
-        return false;
-    }
+    public bool IsRemoved(DeviceRef device, DateTimeOffset tokenIssuedAt) => DeviceListRules.IsRemoved(ListOf(device.UserId), device.DeviceId, tokenIssuedAt);
 
     /// <summary>
     /// Makes sure the device is registered before its socket is served: a device in the list
@@ -100,12 +82,12 @@ internal sealed class DeviceDirectory : IHostedService, IAsyncDisposable
     public Task<DeviceCommandOutcome> EnsureRegisteredAsync(DeviceRef device, DateTimeOffset tokenIssuedAt, CancellationToken cancellationToken)
     {
         var list = ListOf(device.UserId);
-        if (list is not null && list.DeviceIds.Contains(device.DeviceId, StringComparer.Ordinal))
+        if (DeviceListRules.IsRegistered(list, device.DeviceId))
         {
             return Task.FromResult(DeviceCommandOutcome.Accepted);
         }
 
-        if (IsRemoved(list, device.DeviceId, tokenIssuedAt))
+        if (DeviceListRules.IsRemoved(list, device.DeviceId, tokenIssuedAt))
         {
             return Task.FromResult(new DeviceCommandOutcome(ErrorCodes.DeviceRemoved, "this device was removed; sign in again to register it"));
         }

@@ -30,7 +30,7 @@ internal sealed class RemovedDeviceEviction(DeviceDirectory devices, ConnectionR
         {
             if (registry.TryGet(removed.DeviceId, out var connection)
                 && string.Equals(connection.Device.UserId, list.UserId, StringComparison.Ordinal)
-                && DeviceDirectory.IsRemoved(list, removed.DeviceId, connection.TokenIssuedAt))
+                && DeviceListRules.IsRemoved(list, removed.DeviceId, connection.TokenIssuedAt))
             {
                 connection.Close(CloseCodes.DeviceRemoved, "device removed");
                 EdgeLog.RemovedDeviceClosed(logger, list.UserId, removed.DeviceId);

@@ -60,6 +60,14 @@ internal sealed class SocketEndpoint(
                 return Results.Empty;
             }
 
+            // A removal read between the registration and the socket joining the registry found no
+            // socket to close: look once more now that it is there.
+            if (devices.IsRemoved(device, tokenIssuedAt))
+            {
+                Refuse(connection, new DeviceCommandOutcome(ErrorCodes.DeviceRemoved, "this device was removed"));
+                return Results.Empty;
+            }
+
             EdgeLog.Connected(logger, device.UserId, device.DeviceId, connection.SessionId);
             await ReceiveLoopAsync(socket, connection, aborted);
             return Results.Empty;

@@ -32,26 +32,8 @@ public sealed partial class DeviceCommandLoop(
     public string GroupId => topics.Prefix + _options.DevicesGroupId;
 
     /// <summary>Runs until cancelled; a failed consumer/producer pair is rebuilt from the committed offsets.</summary>
-    public void Run(CancellationToken cancellationToken)
-    {
-        while (!cancellationToken.IsCancellationRequested)
-        {
-            try
-            {
-                RunOnce(cancellationToken);
-            }
-            catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
-            {
-                return;
-            }
-            catch (Exception ex)
-            {
-                // Nothing of the failed batch was committed: the next round re-decides it against the table.
-                LogLoopFailed(logger, ex);
-                cancellationToken.WaitHandle.WaitOne(TimeSpan.FromSeconds(2));
-            }
-        }
-    }
+    public void Run(CancellationToken cancellationToken) =>
+        ConsumerLoops.RunRestarting(RunOnce, ex => LogLoopFailed(logger, ex), TimeSpan.FromSeconds(2), cancellationToken);
 
     private void RunOnce(CancellationToken cancellationToken)
     {
@@ -61,12 +43,7 @@ public sealed partial class DeviceCommandLoop(
         var processor = new DeviceCommandProcessor(topics, _options.DeviceLimits(), cluster.Value.EdgeNodes, logger);
         var batch = new List<ConsumeResult<string, byte[]>>(_options.MaxBatch);
 
-        var config = clients.ConsumerConfig(GroupId, clientId);
-        // A new group must see every command ever appended, not only those after it joined.
-        config.AutoOffsetReset = AutoOffsetReset.Earliest;
-        config.EnablePartitionEof = false;
-
-        using var consumer = new ConsumerBuilder<string, byte[]>(config)
+        using var consumer = new ConsumerBuilder<string, byte[]>(ConsumerLoops.GroupConfig(clients, GroupId, clientId))
             .SetPartitionsRevokedHandler((c, partitions) =>
             {
                 // Finish and commit what was drained, so the next owner does not decide it again.
@@ -94,14 +71,7 @@ public sealed partial class DeviceCommandLoop(
         finally
         {
             batch.Clear();
-            try
-            {
-                consumer.Close();
-            }
-            catch (KafkaException ex)
-            {
-                LogCloseFailed(logger, ex);
-            }
+            ConsumerLoops.Close(consumer, ex => LogCloseFailed(logger, ex));
         }
     }
 

@@ -2,6 +2,7 @@ using Messaging.Contracts.Topics;
 using Messaging.Hosting;
 using Messaging.Hosting.Kafka;
 using Messaging.Router.Directory;
+using Messaging.Router.Routing;
 using Microsoft.Extensions.Options;
 
 namespace Messaging.Router.Devices;
@@ -21,11 +22,7 @@ public sealed partial class DeviceCommandWorker(
     {
         try
         {
-            if (topics.Prefix.Length > 0 || options.Value.EnsureTopics)
-            {
-                await provisioner.EnsureAsync(TopicProvisioner.AllTopics(topics, clients.Options.ChatPartitions, cluster.Value.EdgeNodes), stoppingToken);
-            }
-
+            await RouterWorker.EnsureTopicsAsync(provisioner, clients, topics, options.Value, cluster.Value, stoppingToken);
             await directory.StartAsync(stoppingToken);
             LogStarting(logger, loop.GroupId, topics.UserCommands);
 

@@ -53,41 +53,15 @@ public static class DeviceDecider
         };
     }
 
-    /// <summary>
-    /// Whether a device is refused as removed: it is in the removed list and its token was not
-    /// issued after the removal. Edge applies the same rule on its fast path.
-    /// </summary>
-    public static bool IsRemoved(UserDevicesChanged? state, string deviceId, DateTimeOffset tokenIssuedAt) =>
-        RemovedAt(state, deviceId) is { } removedAt && tokenIssuedAt <= removedAt;
-
-    /// <summary>When the device was removed, or null if it is not in the removed list.</summary>
-    public static DateTimeOffset? RemovedAt(UserDevicesChanged? state, string deviceId)
-    {
-        if (state is null)
-        {
-            return null;
-        }
-
-        foreach (var removed in state.Removed)
-        {
-            if (string.Equals(removed.DeviceId, deviceId, StringComparison.Ordinal))
-            {
-                return removed.RemovedAt;
-            }
-        }
-
-        return null;
-    }
-
     private static DeviceDecision Register(UserDevicesChanged? state, RegisterDevice command, DeviceLimits limits, DateTimeOffset now)
     {
         var devices = state?.DeviceIds ?? [];
-        if (Contains(devices, command.DeviceId))
+        if (DeviceListRules.IsRegistered(state, command.DeviceId))
         {
             return Accept(null, command);
         }
 
-        if (IsRemoved(state, command.DeviceId, command.TokenIssuedAt))
+        if (DeviceListRules.IsRemoved(state, command.DeviceId, command.TokenIssuedAt))
         {
             return Refuse(command, ErrorCodes.DeviceRemoved, "this device was removed; sign in again to register it");
         }
@@ -111,12 +85,12 @@ public static class DeviceDecider
         }
 
         var devices = state?.DeviceIds ?? [];
-        if (!Contains(devices, command.Origin.DeviceId) && RemovedAt(state, command.Origin.DeviceId) is not null)
+        if (!DeviceListRules.IsRegistered(state, command.Origin.DeviceId) && DeviceListRules.RemovedAt(state, command.Origin.DeviceId) is not null)
         {
             return Refuse(command, ErrorCodes.DeviceRemoved, "the device asking for the removal was removed itself");
         }
 
-        if (RemovedAt(state, command.DeviceId) is not null)
+        if (DeviceListRules.RemovedAt(state, command.DeviceId) is not null)
         {
             return Accept(null, command);
         }
@@ -162,17 +136,4 @@ public static class DeviceDecider
 
     private static List<RemovedDevice> Without(IReadOnlyList<RemovedDevice> removed, string deviceId) =>
         removed.Where(r => !string.Equals(r.DeviceId, deviceId, StringComparison.Ordinal)).ToList();
-
-    private static bool Contains(IReadOnlyList<string> ids, string id)
-    {
-        for (var i = 0; i < ids.Count; i++)
-        {
-            if (string.Equals(ids[i], id, StringComparison.Ordinal))
-            {
-                return true;
-            }
-        }
-
-        return false;
-    }
 }

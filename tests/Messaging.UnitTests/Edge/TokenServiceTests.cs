@@ -23,6 +23,7 @@ public sealed class TokenServiceTests
         result.Identity!.Value.UserId.Should().Be("ana");
         result.Identity.Value.DeviceId.Should().Be("ana-phone");
         result.Identity.Value.ExpiresAt.Should().Be(Now.AddMinutes(60));
+        result.Identity.Value.IssuedAt.Should().Be(Now, "iat decides whether a removed device is let back in");
     }
 
     [Fact]

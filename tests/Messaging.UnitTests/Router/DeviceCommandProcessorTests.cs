@@ -5,7 +5,6 @@ using Messaging.Contracts.Protocol;
 using Messaging.Contracts.Serialization;
 using Messaging.Contracts.Topics;
 using Messaging.Router.Devices;
-using Messaging.Router.Routing;
 using Microsoft.Extensions.Logging.Abstractions;
 using static Messaging.UnitTests.Router.DeviceDeciderTests;
 
@@ -16,7 +15,7 @@ public sealed class DeviceCommandProcessorTests
     private static readonly DateTimeOffset Now = new(2026, 1, 1, 12, 0, 0, TimeSpan.Zero);
     private readonly TopicNames _topics = new("p.");
     private readonly Dictionary<string, UserDevicesChanged> _table = new(StringComparer.Ordinal);
-    private readonly PhasedSink _sink = new();
+    private readonly RecordingSink _sink = new();
     private readonly DeviceCommandProcessor _processor;
 
     public DeviceCommandProcessorTests()
@@ -114,31 +113,5 @@ public sealed class DeviceCommandProcessorTests
 
         act.Should().Throw<KafkaException>();
         _sink.Records.Should().NotContain(r => r.Topic == _topics.DeliveryNode(2));
-    }
-
-    private sealed class PhasedSink : IRecordSink
-    {
-        public List<(string Topic, string Key, byte[] Value, int Phase)> Records { get; } = [];
-
-        public List<(ConsumeResult<string, byte[]> Record, string Reason)> Parked { get; } = [];
-
-        public int AckWaits { get; private set; }
-
-        public bool FailNextWait { get; set; }
-
-        public void Produce(TopicPartition target, string key, byte[] value) => Records.Add((target.Topic, key, value, AckWaits));
-
-        public void Park(ConsumeResult<string, byte[]> record, string reason) => Parked.Add((record, reason));
-
-        public void WaitForAcks(CancellationToken cancellationToken)
-        {
-            if (FailNextWait)
-            {
-                FailNextWait = false;
-                throw new KafkaException(ErrorCode.Local_MsgTimedOut);
-            }
-
-            AckWaits++;
-        }
     }
 }

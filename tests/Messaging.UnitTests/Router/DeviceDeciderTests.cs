@@ -216,15 +216,15 @@ public sealed class DeviceDeciderTests
     }
 
     [Fact]
-    public void IsRemoved_holds_only_for_a_token_not_issued_after_the_removal()
+    public void A_device_is_removed_only_for_a_token_not_issued_after_the_removal()
     {
         var state = Devices("ana", "phone") with { Removed = [new RemovedDevice("web", T0)] };
 
-        DeviceDecider.IsRemoved(state, "web", T0.AddSeconds(-1)).Should().BeTrue();
-        DeviceDecider.IsRemoved(state, "web", T0).Should().BeTrue();
-        DeviceDecider.IsRemoved(state, "web", T0.AddSeconds(1)).Should().BeFalse();
-        DeviceDecider.IsRemoved(state, "phone", T0).Should().BeFalse();
-        DeviceDecider.IsRemoved(null, "web", T0).Should().BeFalse();
+        DeviceListRules.IsRemoved(state, "web", T0.AddSeconds(-1)).Should().BeTrue();
+        DeviceListRules.IsRemoved(state, "web", T0).Should().BeTrue();
+        DeviceListRules.IsRemoved(state, "web", T0.AddSeconds(1)).Should().BeFalse();
+        DeviceListRules.IsRemoved(state, "phone", T0).Should().BeFalse();
+        DeviceListRules.IsRemoved(null, "web", T0).Should().BeFalse();
     }
 
     [Fact]
@@ -245,19 +245,8 @@ public sealed class DeviceDeciderPropertyTests
 {
     private static readonly DateTimeOffset T0 = new(2026, 1, 1, 12, 0, 0, TimeSpan.Zero);
 
-    public static TheoryData<int> Seeds()
-    {
-        var data = new TheoryData<int>();
-        for (var seed = 1; seed <= 200; seed++)
-        {
-            data.Add(seed);
-        }
-
-        return data;
-    }
-
     [Theory]
-    [MemberData(nameof(Seeds))]
+    [MemberData(nameof(ChatDeciderPropertyTests.Seeds), MemberType = typeof(ChatDeciderPropertyTests))]
     public void Random_register_and_remove_sequences_keep_the_device_list_invariant(int seed)
     {
         var random = new Random(seed);
@@ -283,7 +272,7 @@ public sealed class DeviceDeciderPropertyTests
             if (command is RegisterDevice register)
             {
                 var expected = devices.Contains(register.DeviceId) ? null
-                    : DeviceDecider.IsRemoved(before, register.DeviceId, register.TokenIssuedAt) ? ErrorCodes.DeviceRemoved
+                    : DeviceListRules.IsRemoved(before, register.DeviceId, register.TokenIssuedAt) ? ErrorCodes.DeviceRemoved
                     : devices.Count >= limits.MaxDevicesPerUser ? ErrorCodes.TooManyDevices
                     : null;
                 decision.Code.Should().Be(expected, why);
