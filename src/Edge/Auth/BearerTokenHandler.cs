@@ -103,6 +103,15 @@ internal static class ClaimsPrincipalExtensions
         new(user.FindFirstValue("sub") ?? throw new InvalidOperationException("no 'sub' claim"),
             user.FindFirstValue(TokenService.DeviceIdClaim) ?? throw new InvalidOperationException("no 'device_id' claim"));
 
+    /// <summary>The caller's device, false when the principal does not name one.</summary>
+    public static bool TryGetDevice(this ClaimsPrincipal user, out DeviceRef device)
+    {
+        var userId = user.FindFirstValue("sub");
+        var deviceId = user.FindFirstValue(TokenService.DeviceIdClaim);
+        device = userId is null || deviceId is null ? null! : new DeviceRef(userId, deviceId);
+        return device is not null;
+    }
+
     /// <summary>
     /// When the token was issued (claim <c>iat</c>, Unix seconds; the claim name is the JWT's own,
     /// as JwtBearer with <c>MapInboundClaims = false</c> also presents it). A token without it

@@ -16,7 +16,8 @@ internal static class RemovedDeviceRefusal
         {
             if (context.User.Identity?.IsAuthenticated == true
                 && !context.Request.Path.StartsWithSegments("/ws")
-                && context.RequestServices.GetRequiredService<DeviceDirectory>().IsRemoved(context.User.Device(), context.User.TokenIssuedAt()))
+                && context.User.TryGetDevice(out var device)
+                && context.RequestServices.GetRequiredService<DeviceDirectory>().IsRemoved(device, context.User.TokenIssuedAt()))
             {
                 await Problems.Of(StatusCodes.Status401Unauthorized, ErrorCodes.DeviceRemoved, "this device was removed; sign in again to register it").ExecuteAsync(context);
                 return;
