@@ -90,15 +90,17 @@ public static class DeviceDecider
             return Refuse(command, ErrorCodes.DeviceRemoved, "the device asking for the removal was removed itself");
         }
 
-        if (DeviceListRules.RemovedAt(state, command.DeviceId) is not null)
+        if (DeviceListRules.RemovedAt(state, command.DeviceId) is { } removedAt && removedAt >= command.IssuedAt)
         {
+            // Already removed when this command was issued (a retry, or a second click): nothing to do.
             return Accept(null, command);
         }
 
         // A device never registered is remembered as removed too: removing a lost phone before it
-        // ever connected must keep its old token out.
-        var removed = new List<RemovedDevice>((state?.Removed.Count ?? 0) + 1);
-        removed.AddRange(state?.Removed ?? []);
+        // ever connected must keep its old token out. A device removed before and removed again
+        // (its user may have signed it in again since) gets the new time, so tokens issued in
+        // between are refused too.
+        var removed = Without(state?.Removed ?? [], command.DeviceId);
         removed.Add(new RemovedDevice(command.DeviceId, now));
         if (removed.Count > limits.MaxRemovedDevicesPerUser)
         {

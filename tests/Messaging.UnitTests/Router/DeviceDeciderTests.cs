@@ -22,14 +22,14 @@ public sealed class DeviceDeciderTests
         TokenIssuedAt = tokenIssuedAt ?? T0,
     };
 
-    internal static RemoveDevice Remove(string user, string device, string byDevice, string? byUser = null) => new()
+    internal static RemoveDevice Remove(string user, string device, string byDevice, string? byUser = null, DateTimeOffset? issuedAt = null) => new()
     {
         CommandId = "c" + Interlocked.Increment(ref _ids),
         UserId = user,
         DeviceId = device,
         Origin = new DeviceRef(byUser ?? user, byDevice),
         OriginNode = 1,
-        IssuedAt = T0,
+        IssuedAt = issuedAt ?? T0,
     };
 
     private static UserDevicesChanged Devices(string user, params string[] devices) =>
@@ -138,7 +138,22 @@ public sealed class DeviceDeciderTests
         var again = DeviceDecider.Decide(state, Remove("ana", "web", "phone"), Limits, T0.AddHours(1));
 
         again.Code.Should().BeNull();
-        again.Changed.Should().BeNull();
+        again.Changed.Should().BeNull("a retried removal (issued before the removal it finds) changes nothing");
+    }
+
+    [Fact]
+    public void Removing_a_removed_device_again_later_moves_the_removal_so_tokens_issued_in_between_are_refused()
+    {
+        var first = T0.AddMinutes(1);
+        var state = DeviceDecider.Decide(Devices("ana", "phone", "web"), Remove("ana", "web", "phone", issuedAt: first), Limits, first).Changed;
+        var signedInAgain = first.AddMinutes(1);
+        var second = first.AddMinutes(2);
+
+        var again = DeviceDecider.Decide(state, Remove("ana", "web", "phone", issuedAt: second), Limits, second);
+
+        again.Code.Should().BeNull();
+        again.Changed!.Removed.Should().Equal(new RemovedDevice("web", second));
+        DeviceDecider.Decide(again.Changed, Register("ana", "web", tokenIssuedAt: signedInAgain), Limits, second.AddMinutes(1)).Code.Should().Be(ErrorCodes.DeviceRemoved);
     }
 
     [Fact]
@@ -260,7 +275,7 @@ public sealed class DeviceDeciderPropertyTests
             var device = "d" + random.Next(8);
             DeviceCommand command = random.Next(3) switch
             {
-                0 => DeviceDeciderTests.Remove("ana", device, byDevice: state is { DeviceIds.Count: > 0 } s ? s.DeviceIds[random.Next(s.DeviceIds.Count)] : "d0"),
+                0 => DeviceDeciderTests.Remove("ana", device, byDevice: state is { DeviceIds.Count: > 0 } s ? s.DeviceIds[random.Next(s.DeviceIds.Count)] : "d0", issuedAt: now),
                 _ => DeviceDeciderTests.Register("ana", device, tokenIssuedAt: now.AddSeconds(-random.Next(0, 6))),
             };
             var before = state;
