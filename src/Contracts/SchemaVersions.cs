@@ -11,12 +11,16 @@ public static class SchemaVersions
     /// <summary>2: recipients are device addresses <c>userId/deviceId</c> (v1: bare device ids).</summary>
     public const int ChatEvents = 2;
 
-    /// <summary>2: <c>device.sessions</c> and <c>device.acks</c> are keyed by the device address (v1: by the bare device id).</summary>
+    /// <summary>
+    /// 2: <c>device.sessions</c> and <c>device.acks</c> are keyed by the device address (v1: by the
+    /// bare device id); <c>UserDevicesChanged</c> adds removed devices and a per-user version (a v1
+    /// record reads as version 0 with nothing removed).
+    /// </summary>
     public const int DeviceRecords = 2;
 
     /// <summary>2: <c>devices</c> (addresses) replaced v1's <c>deviceIds</c>.</summary>
     public const int NodeDeliveries = 2;
 
-    /// <summary>Chat commands, parked records and client/server frames: unchanged since v1.</summary>
+    /// <summary>Chat and device commands, parked records and client/server frames: unchanged since v1.</summary>
     public const int Initial = 1;
 }

@@ -47,6 +47,7 @@ public static class EdgeExtensions
         app.UseStatusCodePages();
         app.UseWebSockets();
         app.UseAuthentication();
+        app.UseRemovedDeviceRefusal();
         app.UseRateLimiter();
         app.UseAuthorization();
         app.MapDevTokens();

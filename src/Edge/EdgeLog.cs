@@ -33,8 +33,15 @@ internal static partial class EdgeLog
     [LoggerMessage(EventId = 10, Level = LogLevel.Information, Message = "Topics ensured under prefix '{Prefix}'")]
     public static partial void TopicsEnsured(ILogger logger, string prefix);
 
-    [LoggerMessage(EventId = 11, Level = LogLevel.Warning, Message = "Refused device {UserId}/{DeviceId}: {Count} devices already registered")]
-    public static partial void TooManyDevices(ILogger logger, string userId, string deviceId, int count);
+    [LoggerMessage(EventId = 11, Level = LogLevel.Warning, Message = "Refused device {UserId}/{DeviceId}: {Code}")]
+    public static partial void DeviceRefused(ILogger logger, string userId, string deviceId, string code);
+
+    [LoggerMessage(EventId = 61, Level = LogLevel.Warning, Message = "{Command} of device {UserId}/{DeviceId}: no decision from the Router within {TimeoutMs} ms")]
+    public static partial void DeviceCommandTimedOut(ILogger logger, string command, string userId, string deviceId, int timeoutMs);
+
+    [LoggerMessage(EventId = 62, Level = LogLevel.Information, Message = "Closed the socket of {UserId}/{DeviceId}: the device was removed")]
+    public static partial void RemovedDeviceClosed(ILogger logger, string userId, string deviceId);
+
 
     [LoggerMessage(EventId = 12, Level = LogLevel.Debug, Message = "Socket of {UserId}/{DeviceId} ended abnormally")]
     public static partial void SocketFailed(ILogger logger, Exception exception, string userId, string deviceId);

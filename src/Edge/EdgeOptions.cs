@@ -67,8 +67,12 @@ public sealed class EdgeOptions
     [Range(3, 3600)]
     public int SessionLeaseSeconds { get; set; } = 30;
 
-    [Range(1, 1000)]
-    public int MaxDevicesPerUser { get; set; } = 6;
+    /// <summary>
+    /// How long a connecting device (or a <c>device.remove</c>) waits for the Router's decision on
+    /// its <c>user.commands</c> command before the client gets <c>unavailable</c>.
+    /// </summary>
+    [Range(100, 600_000)]
+    public int DeviceCommandTimeoutMs { get; set; } = 10_000;
 
     /// <summary>
     /// Users one connection may watch at once (and ask about in one <c>presence.get</c>): each

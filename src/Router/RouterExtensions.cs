@@ -6,9 +6,25 @@ namespace Messaging.Router;
 
 public static class RouterExtensions
 {
-    /// <summary>The Router: device directory, the command consumer loop and its readiness check.</summary>
+    /// <summary>The Router's chat side: device directory, the chat command consumer loop and its readiness check.</summary>
     public static IHostApplicationBuilder AddRouter(this IHostApplicationBuilder builder)
     {
+        builder.AddRouterDirectory();
+        builder.Services.AddSingleton<RouterMetrics>();
+        builder.Services.AddSingleton<RouterLoop>();
+        builder.Services.AddHostedService<RouterWorker>();
+        builder.Services.AddHealthChecks().AddCheck<DirectoryHealthCheck>("router-directory", tags: ["ready"]);
+        return builder;
+    }
+
+    /// <summary>The Router's options and device directory, shared by the chat loop and the device loop (registered once).</summary>
+    internal static IHostApplicationBuilder AddRouterDirectory(this IHostApplicationBuilder builder)
+    {
+        if (builder.Services.Any(s => s.ServiceType == typeof(DeviceDirectory)))
+        {
+            return builder;
+        }
+
         builder.Services.AddOptions<RouterOptions>()
             .Bind(builder.Configuration.GetSection(RouterOptions.Section))
             .ValidateDataAnnotations()
@@ -16,10 +32,6 @@ public static class RouterExtensions
         builder.Services.AddSingleton<IValidateOptions<RouterOptions>, RouterOptionsValidator>();
         builder.Services.AddSingleton<DeviceDirectory>();
         builder.Services.AddSingleton<IDeviceDirectory>(sp => sp.GetRequiredService<DeviceDirectory>());
-        builder.Services.AddSingleton<RouterMetrics>();
-        builder.Services.AddSingleton<RouterLoop>();
-        builder.Services.AddHostedService<RouterWorker>();
-        builder.Services.AddHealthChecks().AddCheck<DirectoryHealthCheck>("router-directory", tags: ["ready"]);
         return builder;
     }
 }

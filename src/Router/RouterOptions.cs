@@ -1,5 +1,6 @@
 using System.ComponentModel.DataAnnotations;
 using Messaging.Router.Chats;
+using Messaging.Router.Devices;
 using Microsoft.Extensions.Options;
 
 namespace Messaging.Router;
@@ -36,6 +37,20 @@ public sealed class RouterOptions
     /// </summary>
     [Range(10_000, 100_000_000)]
     public int MaxStateRecordBytes { get; set; } = 1_000_000;
+    /// <summary>Consumer group over <c>user.commands</c> (device registrations and removals), prefixed like <see cref="GroupId"/>.</summary>
+    [Required]
+    public string DevicesGroupId { get; set; } = "router-devices";
+
+    /// <summary>Registered devices per user; registering one more is refused with <c>too_many_devices</c>.</summary>
+    [Range(1, 1000)]
+    public int MaxDevicesPerUser { get; set; } = 5;
+
+    /// <summary>
+    /// Removed devices remembered per user (each stays refused until signed in again); the oldest
+    /// is forgotten first, so a user's <c>user.devices</c> record stays small.
+    /// </summary>
+    [Range(1, 10_000)]
+    public int MaxRemovedDevicesPerUser { get; set; } = 100;
 
     /// <summary>Create missing topics at start (always done when <c>Kafka:TopicPrefix</c> is set).</summary>
     public bool EnsureTopics { get; set; }
@@ -54,6 +69,8 @@ public sealed class RouterOptions
     public int DirectoryCatchUpMs { get; set; } = 2000;
 
     public ChatLimits Limits() => new(MaxGroupMembers, MaxBodyBytes, RecentClientMsgIds);
+
+    public DeviceLimits DeviceLimits() => new(MaxDevicesPerUser, MaxRemovedDevicesPerUser);
 }
 
 /// <summary>Refuses limits under which a chat's state record could outgrow what the broker accepts.</summary>

@@ -12,6 +12,7 @@ namespace Messaging.Contracts.Delivery;
 [JsonDerivedType(typeof(EventRouted), "EventRouted")]
 [JsonDerivedType(typeof(CommandRejected), "CommandRejected")]
 [JsonDerivedType(typeof(DuplicateSendIgnored), "DuplicateSendIgnored")]
+[JsonDerivedType(typeof(DeviceCommandDecided), "DeviceCommandDecided")]
 public abstract record NodeDelivery
 {
     /// <summary>Schema version of this record. 2: <see cref="Devices"/> (addresses) replaced v1's <c>deviceIds</c>.</summary>
@@ -54,4 +55,23 @@ public sealed record DuplicateSendIgnored : NodeDelivery
     public required long Seq { get; init; }
 
     public required string MessageId { get; init; }
+}
+
+/// <summary>
+/// The Router's decision on a <c>user.commands</c> command, for the Edge node that appended it
+/// (matched there by <see cref="CommandId"/>); <see cref="NodeDelivery.Devices"/> holds the
+/// address of the device the command was for (the registering device, or the one asking for a removal).
+/// </summary>
+public sealed record DeviceCommandDecided : NodeDelivery
+{
+    public required string CommandId { get; init; }
+
+    public string? RequestId { get; init; }
+
+    /// <summary>Null when the command was accepted, else a stable code from <see cref="Protocol.ErrorCodes"/>.</summary>
+    public string? Code { get; init; }
+
+    public string? Message { get; init; }
+
+    public bool Accepted => Code is null;
 }

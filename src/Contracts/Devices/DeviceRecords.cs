@@ -39,15 +39,37 @@ public sealed record DeviceSessionChanged : DeviceRecord
     public DateTimeOffset? LeaseUntil { get; init; }
 }
 
-/// <summary><c>user.devices</c> (compacted, key: user id): the user's registered devices.</summary>
+/// <summary>
+/// <c>user.devices</c> (compacted, key: user id): the user's device list as the Router decided it
+/// from <c>user.commands</c>, in order per user. v2 adds <see cref="Removed"/> and
+/// <see cref="Version"/>; a v1 record reads as version 0 with nothing removed.
+/// </summary>
 public sealed record UserDevicesChanged : DeviceRecord
 {
     public required string UserId { get; init; }
 
+    /// <summary>The registered devices: they receive the user's messages.</summary>
     public required IReadOnlyList<string> DeviceIds { get; init; }
+
+    /// <summary>Devices removed with <c>device.remove</c>, refused until their user signs them in again.</summary>
+    public IReadOnlyList<RemovedDevice> Removed
+    {
+        get;
+
+        // The source-generated reader assigns every init-only property, absent ones as null (a v1 record).
+        init => field = value ?? [];
+    }
+
+    = [];
+
+    /// <summary>Per-user version: 1 for the user's first decision, +1 for each change.</summary>
+    public long Version { get; init; }
 
     public required DateTimeOffset ChangedAt { get; init; }
 }
+
+/// <summary>A removed device and when it was removed: only a token issued after that registers it again.</summary>
+public sealed record RemovedDevice(string DeviceId, DateTimeOffset RemovedAt);
 
 /// <summary>
 /// <c>device.acks</c> (key: the device address <c>userId/deviceId</c>): the device holds

@@ -16,6 +16,7 @@ public static class ContractSchemas
     {
         ["chat-commands"] = ContractsJsonContext.Default.ChatCommand,
         ["chat-events"] = ContractsJsonContext.Default.ChatEvent,
+        ["device-commands"] = ContractsJsonContext.Default.DeviceCommand,
         ["device-records"] = ContractsJsonContext.Default.DeviceRecord,
         ["node-deliveries"] = ContractsJsonContext.Default.NodeDelivery,
         ["parked-record"] = ContractsJsonContext.Default.ParkedRecord,
@@ -27,6 +28,7 @@ public static class ContractSchemas
     public static IReadOnlyDictionary<string, int> Versions { get; } = new Dictionary<string, int>(StringComparer.Ordinal)
     {
         ["chat-commands"] = SchemaVersions.Initial,
+        ["device-commands"] = SchemaVersions.Initial,
         ["chat-events"] = SchemaVersions.ChatEvents,
         ["device-records"] = SchemaVersions.DeviceRecords,
         ["node-deliveries"] = SchemaVersions.NodeDeliveries,

@@ -21,6 +21,7 @@ namespace Messaging.Contracts.Serialization;
     RespectNullableAnnotations = true)]
 [JsonSerializable(typeof(ChatCommand))]
 [JsonSerializable(typeof(ChatEvent))]
+[JsonSerializable(typeof(DeviceCommand))]
 [JsonSerializable(typeof(DeviceRecord))]
 [JsonSerializable(typeof(NodeDelivery))]
 [JsonSerializable(typeof(ParkedRecord))]

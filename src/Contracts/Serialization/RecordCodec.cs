@@ -166,7 +166,10 @@ public static class Codecs
 
     public static RecordCodec<Events.ChatEvent> Events { get; } = new(ContractsJsonContext.Default.ChatEvent, SchemaVersions.ChatEvents);
 
+    /// <summary>Reads v2 (addresses as keys; <c>UserDevicesChanged</c> with removed devices and a per-user version) and v1.</summary>
     public static RecordCodec<Devices.DeviceRecord> Devices { get; } = new(ContractsJsonContext.Default.DeviceRecord, SchemaVersions.DeviceRecords);
+
+    public static RecordCodec<Devices.DeviceCommand> DeviceCommands { get; } = new(ContractsJsonContext.Default.DeviceCommand);
 
     public static RecordCodec<Delivery.NodeDelivery> Deliveries { get; } = new(ContractsJsonContext.Default.NodeDelivery, SchemaVersions.NodeDeliveries);
 

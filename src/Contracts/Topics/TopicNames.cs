@@ -14,6 +14,7 @@ public sealed class TopicNames
         ChatState = prefix + "chat.state";
         DeviceSessions = prefix + "device.sessions";
         UserDevices = prefix + "user.devices";
+        UserCommands = prefix + "user.commands";
         DeviceAcks = prefix + "device.acks";
         DeadLetter = prefix + "deadletter";
     }
@@ -32,8 +33,11 @@ public sealed class TopicNames
     /// <summary>Compacted device → Edge node registry, keyed by device id.</summary>
     public string DeviceSessions { get; }
 
-    /// <summary>Compacted device list per user, keyed by user id.</summary>
+    /// <summary>Compacted device list per user, keyed by user id; written only by the Router.</summary>
     public string UserDevices { get; }
+
+    /// <summary>Device registrations and removals from Edge, keyed by user id; decided in order per user by the Router.</summary>
+    public string UserCommands { get; }
 
     /// <summary>Client acknowledgements, keyed by device id.</summary>
     public string DeviceAcks { get; }

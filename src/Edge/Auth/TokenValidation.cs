@@ -110,10 +110,30 @@ internal static class TokenClaims
     public const string Subject = "sub";
     public const string DeviceId = "device_id";
     public const string Expires = "exp";
+    public const string IssuedAt = "iat";
 
     public static DeviceRef Device(this ClaimsPrincipal user) =>
         new(user.FindFirstValue(Subject) ?? throw new InvalidOperationException("no 'sub' claim"),
             user.FindFirstValue(DeviceId) ?? throw new InvalidOperationException("no 'device_id' claim"));
+
+    /// <summary>The caller's device, false when the principal does not name one.</summary>
+    public static bool TryGetDevice(this ClaimsPrincipal user, out DeviceRef device)
+    {
+        var userId = user.FindFirstValue(Subject);
+        var deviceId = user.FindFirstValue(DeviceId);
+        device = userId is null || deviceId is null ? null! : new DeviceRef(userId, deviceId);
+        return device is not null;
+    }
+
+    /// <summary>
+    /// When the token was issued (<c>iat</c>, Unix seconds). A token without it counts as issued
+    /// at the dawn of time, so it never re-registers a removed device.
+    /// </summary>
+    public static DateTimeOffset TokenIssuedAt(this ClaimsPrincipal user) =>
+        long.TryParse(user.FindFirstValue(IssuedAt), System.Globalization.NumberStyles.Integer, System.Globalization.CultureInfo.InvariantCulture, out var seconds)
+            && seconds >= 0 && seconds <= DateTimeOffset.MaxValue.ToUnixTimeSeconds()
+            ? DateTimeOffset.FromUnixTimeSeconds(seconds)
+            : DateTimeOffset.MinValue;
 
     /// <summary>The token's <c>exp</c> (JwtBearer required it); null if it is missing or not a number.</summary>
     public static DateTimeOffset? ExpiresAt(this ClaimsPrincipal user) =>

@@ -1,6 +1,8 @@
 using Confluent.Kafka;
+using Messaging.Contracts.Delivery;
 using Messaging.Contracts.Serialization;
 using Messaging.Contracts.Topics;
+using Messaging.Edge.Devices;
 using Messaging.Edge.Sockets;
 using Messaging.Hosting.Kafka;
 using Microsoft.Extensions.Options;
@@ -18,6 +20,7 @@ internal sealed class DeliveryConsumer(
     KafkaClientFactory clients,
     TopicNames topics,
     ConnectionRegistry registry,
+    DeviceCommandReplies deviceReplies,
     IOptions<EdgeOptions> options,
     ILogger<DeliveryConsumer> logger) : IHostedService, IDisposable
 {
@@ -108,6 +111,13 @@ internal sealed class DeliveryConsumer(
         }
 
         var delivery = decoded.Value!;
+        if (delivery is DeviceCommandDecided decided)
+        {
+            // A decision this node waits for (the socket may not be served yet): not a frame.
+            deviceReplies.Complete(decided);
+            return;
+        }
+
         var frame = DeliveryFrames.ToFrame(delivery);
         if (frame is null)
         {

@@ -1,6 +1,6 @@
-using System.Collections.Concurrent;
 using Messaging.Contracts;
 using Messaging.Contracts.Devices;
+using Messaging.Contracts.Protocol;
 using Messaging.Contracts.Serialization;
 using Messaging.Contracts.Topics;
 using Messaging.Edge.Commands;
@@ -9,121 +9,156 @@ using Microsoft.Extensions.Options;
 
 namespace Messaging.Edge.Devices;
 
-public enum RegistrationResult
+/// <summary>The Router's answer to a device command (or <c>unavailable</c> when it did not come in time).</summary>
+/// <param name="Code">Null when accepted, else an <see cref="ErrorCodes"/> value.</param>
+/// <param name="Message">Why, for the client.</param>
+internal readonly record struct DeviceCommandOutcome(string? Code, string? Message)
 {
-    Registered,
-    TooManyDevices,
-    Unavailable,
+    public static readonly DeviceCommandOutcome Accepted = new(null, null);
+
+    public bool IsAccepted => Code is null;
+
+    public static DeviceCommandOutcome Unavailable(string message) => new(ErrorCodes.Unavailable, message);
 }
 
 /// <summary>
-/// The registered devices of every user, read from the compacted <c>user.devices</c> topic
-/// (caught up before the node accepts sockets) and written here when a new device connects or
-/// one is removed. Writes for one user are serialized on this node, and each read-modify-write
-/// first reads the topic up to its current end, so a device registered a moment ago through
-/// another node is kept (without that, a user's second device connecting to another node
-/// overwrote the first: found by the end-to-end tests). Two nodes registering two new devices of
-/// one user in the very same instant can still both win (last write wins on the topic); the
-/// losing device is re-registered on its next connect.
+/// The devices of every user as the Router decided them, read from the compacted
+/// <c>user.devices</c> topic (caught up before the node accepts sockets). Edge never writes that
+/// topic: a registration or removal is a command on <c>user.commands</c> that the Router decides
+/// in order per user, and this node waits for the decision on its delivery topic. Two Edge nodes
+/// each doing a read-modify-write of the list used to drop one of two devices registering in the
+/// same instant (issue 8: 10 of 10 messages to one, 0 of 10 to the other).
 /// </summary>
 internal sealed class DeviceDirectory : IHostedService, IAsyncDisposable
 {
-    private const int Stripes = 64;
-
     private readonly CompactedTopicTable<UserDevicesChanged> _table;
-    private readonly ConcurrentDictionary<string, UserDevicesChanged> _written = new(StringComparer.Ordinal);
-    private readonly SemaphoreSlim[] _locks = Enumerable.Range(0, Stripes).Select(_ => new SemaphoreSlim(1, 1)).ToArray();
+    private readonly DeviceCommandReplies _replies;
     private readonly EdgeProducer _producer;
     private readonly TopicNames _topics;
     private readonly TimeProvider _clock;
     private readonly ILogger _logger;
-    private readonly int _maxDevices;
-    private readonly TimeSpan _catchUp;
+    private readonly int _nodeId;
+    private readonly TimeSpan _timeout;
     private int _disposed;
 
-    public DeviceDirectory(KafkaClientFactory clients, EdgeProducer producer, TopicNames topics, IOptions<EdgeOptions> options, TimeProvider clock, ILogger<DeviceDirectory> logger)
+    public DeviceDirectory(KafkaClientFactory clients, EdgeProducer producer, DeviceCommandReplies replies, TopicNames topics, IOptions<EdgeOptions> options, TimeProvider clock, ILogger<DeviceDirectory> logger)
     {
         _producer = producer;
+        _replies = replies;
         _topics = topics;
         _clock = clock;
         _logger = logger;
-        _maxDevices = options.Value.MaxDevicesPerUser;
-        _catchUp = TimeSpan.FromMilliseconds(options.Value.ProduceTimeoutMs);
+        _nodeId = options.Value.NodeId;
+        _timeout = TimeSpan.FromMilliseconds(options.Value.DeviceCommandTimeoutMs);
         _table = new CompactedTopicTable<UserDevicesChanged>(clients, topics.UserDevices, bytes => Codecs.Devices.Decode(bytes).Value as UserDevicesChanged, logger);
     }
 
+    /// <summary>Raised on the table's reader thread when a user's list changed.</summary>
+    public event Action<UserDevicesChanged>? ListChanged;
+
     public async Task StartAsync(CancellationToken cancellationToken)
     {
+        _table.Changed += OnChanged;
         _table.Start();
         await _table.WaitCaughtUpAsync(cancellationToken);
     }
 
     public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
 
-    /// <summary>The user's registered device ids as this node knows them (its own writes included).</summary>
-    public IReadOnlyList<string> DevicesOf(string userId) => Latest(userId)?.DeviceIds ?? [];
+    /// <summary>The user's latest list as this node has read it, or null.</summary>
+    public UserDevicesChanged? ListOf(string userId) => _table.TryGet(userId, out var row) ? row : null;
 
     /// <summary>
-    /// Makes sure the device is registered: a known device passes at once; a new one is added
-    /// (durably, before the socket is accepted) unless the user is at <c>Edge:MaxDevicesPerUser</c>.
+    /// Whether the device is removed for a token issued at <paramref name="tokenIssuedAt"/>: it is
+    /// in the removed list and the token is not newer than the removal (the Router's rule).
     /// </summary>
-    public async Task<RegistrationResult> EnsureRegisteredAsync(DeviceRef device, CancellationToken cancellationToken)
+    public bool IsRemoved(DeviceRef device, DateTimeOffset tokenIssuedAt) => DeviceListRules.IsRemoved(ListOf(device.UserId), device.DeviceId, tokenIssuedAt);
+
+    /// <summary>
+    /// Makes sure the device is registered before its socket is served: a device in the list
+    /// passes at once, a removed one whose token predates the removal is refused at once; any
+    /// other asks the Router (<c>RegisterDevice</c>) and waits for its decision.
+    /// </summary>
+    public Task<DeviceCommandOutcome> EnsureRegisteredAsync(DeviceRef device, DateTimeOffset tokenIssuedAt, CancellationToken cancellationToken)
     {
-        if (Contains(DevicesOf(device.UserId), device.DeviceId))
+        var list = ListOf(device.UserId);
+        if (DeviceListRules.IsRegistered(list, device.DeviceId))
         {
-            return RegistrationResult.Registered;
+            return Task.FromResult(DeviceCommandOutcome.Accepted);
         }
 
-        var gate = LockFor(device.UserId);
-        await gate.WaitAsync(cancellationToken);
+        if (DeviceListRules.IsRemoved(list, device.DeviceId, tokenIssuedAt))
+        {
+            return Task.FromResult(new DeviceCommandOutcome(ErrorCodes.DeviceRemoved, "this device was removed; sign in again to register it"));
+        }
+
+        var command = new RegisterDevice
+        {
+            CommandId = Guid.CreateVersion7().ToString(),
+            UserId = device.UserId,
+            DeviceId = device.DeviceId,
+            OriginNode = _nodeId,
+            IssuedAt = _clock.GetUtcNow(),
+            TokenIssuedAt = tokenIssuedAt,
+        };
+        return DecideAsync(command, cancellationToken);
+    }
+
+    /// <summary>Asks the Router to remove <paramref name="deviceId"/> of <paramref name="origin"/>'s user, and waits for its decision.</summary>
+    public Task<DeviceCommandOutcome> RemoveAsync(DeviceRef origin, string deviceId, string? requestId, CancellationToken cancellationToken)
+    {
+        var command = new RemoveDevice
+        {
+            CommandId = Guid.CreateVersion7().ToString(),
+            UserId = origin.UserId,
+            DeviceId = deviceId,
+            Origin = origin,
+            OriginNode = _nodeId,
+            RequestId = requestId,
+            IssuedAt = _clock.GetUtcNow(),
+        };
+        return DecideAsync(command, cancellationToken);
+    }
+
+    private async Task<DeviceCommandOutcome> DecideAsync(DeviceCommand command, CancellationToken cancellationToken)
+    {
+        var reply = _replies.Expect(command.CommandId);
         try
         {
-            if (!await _table.CatchUpAsync(_catchUp, cancellationToken))
+            try
             {
-                return RegistrationResult.Unavailable;
+                await _producer.ProduceAsync(_topics.UserCommands, command.UserId, Codecs.DeviceCommands.Encode(command), cancellationToken);
+            }
+            catch (Exception ex) when (EdgeProducer.IsUnavailable(ex))
+            {
+                EdgeLog.ProduceFailed(_logger, ex, _topics.UserCommands);
+                return DeviceCommandOutcome.Unavailable("the device list could not be changed; retry");
             }
 
-            var current = DevicesOf(device.UserId);
-            if (Contains(current, device.DeviceId))
+            try
             {
-                return RegistrationResult.Registered;
+                var decided = await reply.WaitAsync(_timeout, _clock, cancellationToken);
+                return new DeviceCommandOutcome(decided.Code, decided.Message);
             }
-
-            if (current.Count >= _maxDevices)
+            catch (TimeoutException)
             {
-                EdgeLog.TooManyDevices(_logger, device.UserId, device.DeviceId, current.Count);
-                return RegistrationResult.TooManyDevices;
+                // The command is durable and will still be decided; the client retries (registering
+                // a known device and removing a removed one are accepted without change).
+                EdgeLog.DeviceCommandTimedOut(_logger, command.GetType().Name, command.UserId, command.DeviceId, (int)_timeout.TotalMilliseconds);
+                return DeviceCommandOutcome.Unavailable("the device list did not answer in time; retry");
             }
-
-            return await WriteAsync(device.UserId, [.. current, device.DeviceId], cancellationToken)
-                ? RegistrationResult.Registered
-                : RegistrationResult.Unavailable;
         }
         finally
         {
-            gate.Release();
+            _replies.Forget(command.CommandId);
         }
     }
 
-    /// <summary>Removes a device from the user's list (idempotent); false if the log is unavailable.</summary>
-    public async Task<bool> RemoveAsync(string userId, string deviceId, CancellationToken cancellationToken)
+    private void OnChanged(string userId, UserDevicesChanged? list)
     {
-        var gate = LockFor(userId);
-        await gate.WaitAsync(cancellationToken);
-        try
+        if (list is not null)
         {
-            if (!await _table.CatchUpAsync(_catchUp, cancellationToken))
-            {
-                return false;
-            }
-
-            var current = DevicesOf(userId);
-            return !Contains(current, deviceId)
-                || await WriteAsync(userId, current.Where(d => !string.Equals(d, deviceId, StringComparison.Ordinal)).ToList(), cancellationToken);
-        }
-        finally
-        {
-            gate.Release();
+            ListChanged?.Invoke(list);
         }
     }
 
@@ -136,55 +171,7 @@ internal sealed class DeviceDirectory : IHostedService, IAsyncDisposable
             return;
         }
 
+        _table.Changed -= OnChanged;
         await _table.DisposeAsync();
-        foreach (var gate in _locks)
-        {
-            gate.Dispose();
-        }
-    }
-
-    private async Task<bool> WriteAsync(string userId, IReadOnlyList<string> deviceIds, CancellationToken cancellationToken)
-    {
-        var record = new UserDevicesChanged { UserId = userId, DeviceIds = deviceIds, ChangedAt = _clock.GetUtcNow() };
-        try
-        {
-            await _producer.ProduceAsync(_topics.UserDevices, userId, Codecs.Devices.Encode(record), cancellationToken);
-        }
-        catch (Exception ex) when (EdgeProducer.IsUnavailable(ex))
-        {
-            EdgeLog.ProduceFailed(_logger, ex, _topics.UserDevices);
-            return false;
-        }
-
-        // The table reads our own write back a little later; until then this copy answers.
-        _written[userId] = record;
-        return true;
-    }
-
-    private UserDevicesChanged? Latest(string userId)
-    {
-        _table.TryGet(userId, out var fromTopic);
-        _written.TryGetValue(userId, out var local);
-        if (fromTopic is null)
-        {
-            return local;
-        }
-
-        return local is not null && local.ChangedAt > fromTopic.ChangedAt ? local : fromTopic;
-    }
-
-    private SemaphoreSlim LockFor(string userId) => _locks[(int)((uint)StringComparer.Ordinal.GetHashCode(userId) % Stripes)];
-
-    private static bool Contains(IReadOnlyList<string> ids, string id)
-    {
-        for (var i = 0; i < ids.Count; i++)
-        {
-            if (string.Equals(ids[i], id, StringComparison.Ordinal))
-            {
-                return true;
-            }
-        }
-
-        return false;
     }
 }

@@ -46,6 +46,9 @@ internal sealed class Connection : IDisposable
     /// </summary>
     public string Address { get; }
 
+    /// <summary>When the socket's token was issued (<c>iat</c>): a removal after it closes the socket, one before it does not.</summary>
+    public DateTimeOffset TokenIssuedAt { get; init; }
+
     /// <summary>Unique per socket: the Router routes to the latest session of a device.</summary>
     public string SessionId { get; }
 

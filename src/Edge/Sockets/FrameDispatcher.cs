@@ -59,13 +59,17 @@ internal sealed class FrameDispatcher(
 
     private async Task RemoveDeviceAsync(Connection connection, RemoveDeviceFrame frame, CancellationToken cancellationToken)
     {
-        if (!await devices.RemoveAsync(connection.Device.UserId, frame.DeviceId, cancellationToken))
+        var outcome = await devices.RemoveAsync(connection.Device, frame.DeviceId, frame.Id, cancellationToken);
+        if (!outcome.IsAccepted)
         {
-            connection.TryPush(new ErrorFrame(frame.Id, ErrorCodes.Unavailable, "the device list could not be written; retry"));
+            connection.TryPush(new ErrorFrame(frame.Id, outcome.Code!, outcome.Message ?? "the device could not be removed"));
             return;
         }
 
         connection.TryPush(new AcceptedFrame(frame.Id));
+
+        // Every node (this one included) closes the removed device's socket when it reads the new
+        // list; closing a local one now saves that round trip.
         if (registry.TryGet(DeviceRef.AddressOf(connection.Device.UserId, frame.DeviceId), out var removed))
         {
             removed.Close(CloseCodes.DeviceRemoved, "device removed");

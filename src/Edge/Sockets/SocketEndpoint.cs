@@ -45,10 +45,11 @@ internal sealed class SocketEndpoint(
         }
 
         var device = context.User.Device();
+        var tokenIssuedAt = context.User.TokenIssuedAt();
         var expiresAt = context.User.ExpiresAt() ?? clock.GetUtcNow();
         var aborted = context.RequestAborted;
         using var socket = await context.WebSockets.AcceptWebSocketAsync();
-        using var connection = new Connection(socket, device, _options, rateLimits.Value, logger);
+        using var connection = new Connection(socket, device, _options, rateLimits.Value, logger) { TokenIssuedAt = tokenIssuedAt };
         using var expiry = new TokenExpiry(expiresAt + _clockSkew, clock, () =>
         {
             connection.TryPush(new ErrorFrame(null, ErrorCodes.TokenExpired, "the token expired; reconnect with a new one"));
@@ -57,20 +58,24 @@ internal sealed class SocketEndpoint(
         var sendLoop = connection.RunSendLoopAsync(aborted);
         try
         {
-            switch (await devices.EnsureRegisteredAsync(device, aborted))
+            var registration = await devices.EnsureRegisteredAsync(device, tokenIssuedAt, aborted);
+            if (!registration.IsAccepted)
             {
-                case RegistrationResult.TooManyDevices:
-                    connection.TryPush(new ErrorFrame(null, ErrorCodes.TooManyDevices, $"at most {_options.MaxDevicesPerUser} devices per user; remove one first"));
-                    connection.Close(CloseCodes.TooManyDevices, "too many devices");
-                    return Results.Empty;
-                case RegistrationResult.Unavailable:
-                    Unavailable(connection);
-                    return Results.Empty;
+                Refuse(connection, registration);
+                return Results.Empty;
             }
 
             if (!await sessions.OnlineAsync(connection, aborted))
             {
                 Unavailable(connection);
+                return Results.Empty;
+            }
+
+            // A removal read between the registration and the socket joining the registry found no
+            // socket to close: look once more now that it is there.
+            if (devices.IsRemoved(device, tokenIssuedAt))
+            {
+                Refuse(connection, new DeviceCommandOutcome(ErrorCodes.DeviceRemoved, "this device was removed"));
                 return Results.Empty;
             }
 
@@ -214,6 +219,31 @@ internal sealed class SocketEndpoint(
         finally
         {
             connection.Inflight.Release();
+        }
+    }
+
+    /// <summary>The socket was upgraded so the client can read why: an error frame, then the close code of the refusal.</summary>
+    private void Refuse(Connection connection, DeviceCommandOutcome refusal)
+    {
+        EdgeLog.DeviceRefused(logger, connection.Device.UserId, connection.Device.DeviceId, refusal.Code!);
+        switch (refusal.Code)
+        {
+            case ErrorCodes.TooManyDevices:
+                connection.TryPush(new ErrorFrame(null, ErrorCodes.TooManyDevices, refusal.Message ?? "too many devices; remove one first"));
+                connection.Close(CloseCodes.TooManyDevices, "too many devices");
+                break;
+            case ErrorCodes.DeviceRemoved:
+                connection.TryPush(new ErrorFrame(null, ErrorCodes.DeviceRemoved, refusal.Message ?? "this device was removed"));
+                connection.Close(CloseCodes.DeviceRemoved, "device removed");
+                break;
+            case ErrorCodes.Unavailable:
+                Unavailable(connection);
+                break;
+            default:
+                // bad_frame: ids in the token the Router does not accept.
+                connection.TryPush(new ErrorFrame(null, refusal.Code!, refusal.Message ?? "the device cannot be registered"));
+                connection.Close(CloseCodes.Unauthorized, "device refused");
+                break;
         }
     }
 

@@ -67,6 +67,7 @@ public sealed class TopicProvisioner(KafkaClientFactory clients)
             new(names.ChatState, chatPartitions, true),
             new(names.DeviceSessions, 4, true),
             new(names.UserDevices, 4, true),
+            new(names.UserCommands, 4, false),
             new(names.DeviceAcks, 4, false),
             new(names.DeadLetter, 1, false),
         };

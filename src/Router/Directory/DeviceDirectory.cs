@@ -26,29 +26,44 @@ public interface IDeviceDirectory : IDeviceLookup
 /// </summary>
 public sealed class DeviceDirectory : IDeviceDirectory, IAsyncDisposable
 {
-    private readonly CompactedTopicTable<string[]> _devices;
+    private readonly CompactedTopicTable<UserDeviceRow> _devices;
     private readonly CompactedTopicTable<DeviceSessionChanged> _sessions;
     private readonly int _edgeNodes;
+    private readonly object _startLock = new();
     private volatile bool _caughtUp;
+    private Task? _started;
     private int _disposed;
 
     public DeviceDirectory(KafkaClientFactory clients, TopicNames topics, IOptions<ClusterOptions> cluster, ILoggerFactory loggers)
     {
         var logger = loggers.CreateLogger<DeviceDirectory>();
         _edgeNodes = cluster.Value.EdgeNodes;
-        _devices = new CompactedTopicTable<string[]>(clients, topics.UserDevices, bytes => Codecs.Devices.Decode(bytes).Value is UserDevicesChanged row ? Addresses(row) : null, logger);
+        _devices = new CompactedTopicTable<UserDeviceRow>(clients, topics.UserDevices, bytes => Codecs.Devices.Decode(bytes).Value is UserDevicesChanged row ? new UserDeviceRow(row, Addresses(row)) : null, logger);
         _sessions = new CompactedTopicTable<DeviceSessionChanged>(clients, topics.DeviceSessions, bytes => Codecs.Devices.Decode(bytes).Value as DeviceSessionChanged, logger);
     }
 
     /// <summary>Both tables have read their topics up to the end as of start-up.</summary>
     public bool IsCaughtUp => _caughtUp;
 
-    /// <summary>Starts tailing both topics and completes once both caught up.</summary>
-    public async Task StartAsync(CancellationToken cancellationToken)
+    /// <summary>
+    /// Starts tailing both topics (once, whoever asks first: the chat loop and the device loop both
+    /// need it) and completes once both caught up.
+    /// </summary>
+    public Task StartAsync(CancellationToken cancellationToken)
+    {
+        lock (_startLock)
+        {
+            _started ??= StartOnceAsync();
+        }
+
+        return _started.WaitAsync(cancellationToken);
+    }
+
+    private async Task StartOnceAsync()
     {
         _devices.Start();
         _sessions.Start();
-        await Task.WhenAll(_devices.WaitCaughtUpAsync(cancellationToken), _sessions.WaitCaughtUpAsync(cancellationToken));
+        await Task.WhenAll(_devices.WaitCaughtUpAsync(CancellationToken.None), _sessions.WaitCaughtUpAsync(CancellationToken.None));
         _caughtUp = true;
     }
 
@@ -56,7 +71,13 @@ public sealed class DeviceDirectory : IDeviceDirectory, IAsyncDisposable
         _devices.CatchUp(timeout, cancellationToken) & _sessions.CatchUp(timeout, cancellationToken);
 
     public IReadOnlyList<string> AddressesOf(string userId) =>
-        _devices.TryGet(userId, out var addresses) ? addresses : [];
+        _devices.TryGet(userId, out var row) ? row.Addresses : [];
+
+    /// <summary>Reads <c>user.devices</c> up to its current end (the device loop decides on it); false on timeout.</summary>
+    public bool CatchUpDevices(TimeSpan timeout, CancellationToken cancellationToken) => _devices.CatchUp(timeout, cancellationToken);
+
+    /// <summary>The user's latest <c>user.devices</c> record (registered and removed devices), or null.</summary>
+    public UserDevicesChanged? DeviceListOf(string userId) => _devices.TryGet(userId, out var row) ? row.Record : null;
 
     public int NodeOf(string address, DateTimeOffset now) =>
         _sessions.TryGet(address, out var session) ? SessionRules.NodeOf(session, now, _edgeNodes) : -1;
@@ -84,3 +105,6 @@ public sealed class DeviceDirectory : IDeviceDirectory, IAsyncDisposable
         await _sessions.DisposeAsync();
     }
 }
+
+/// <summary>A user's device list as decided (for the device loop) and as addresses built once (for fan-out).</summary>
+internal sealed record UserDeviceRow(UserDevicesChanged Record, string[] Addresses);

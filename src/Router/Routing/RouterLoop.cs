@@ -35,27 +35,9 @@ public sealed partial class RouterLoop(
     public string GroupId => topics.Prefix + _options.GroupId;
 
     /// <summary>Runs until cancelled; a failed consumer/producer pair is rebuilt from the committed offsets and <c>chat.state</c>.</summary>
-    public void Run(CancellationToken cancellationToken)
-    {
-        while (!cancellationToken.IsCancellationRequested)
-        {
-            try
-            {
-                RunOnce(cancellationToken);
-            }
-            catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
-            {
-                return;
-            }
-            catch (Exception ex)
-            {
-                // Nothing of the failed batch was committed: the next round re-reads it with states reloaded
-                // from chat.state, so in-memory state that may be ahead of the log is never reused.
-                LogLoopFailed(logger, ex);
-                cancellationToken.WaitHandle.WaitOne(TimeSpan.FromSeconds(2));
-            }
-        }
-    }
+    // Each round reloads states from chat.state, so in-memory state that may be ahead of the log is never reused.
+    public void Run(CancellationToken cancellationToken) =>
+        ConsumerLoops.RunRestarting(RunOnce, ex => LogLoopFailed(logger, ex), TimeSpan.FromSeconds(2), cancellationToken);
 
     private void RunOnce(CancellationToken cancellationToken)
     {
@@ -67,12 +49,7 @@ public sealed partial class RouterLoop(
         var states = new ChatStateStore();
         var batch = new List<ConsumeResult<string, byte[]>>(_options.MaxBatch);
 
-        var config = clients.ConsumerConfig(GroupId, clientId);
-        // A new group must see every command ever appended, not only those after it joined.
-        config.AutoOffsetReset = AutoOffsetReset.Earliest;
-        config.EnablePartitionEof = false;
-
-        using var consumer = new ConsumerBuilder<string, byte[]>(config)
+        using var consumer = new ConsumerBuilder<string, byte[]>(ConsumerLoops.GroupConfig(clients, GroupId, clientId))
             .SetPartitionsAssignedHandler((_, partitions) =>
             {
                 var numbers = new List<int>(partitions.Count);
@@ -133,15 +110,7 @@ public sealed partial class RouterLoop(
         {
             // An unfinished batch is never committed: whoever owns the partitions next redoes it.
             batch.Clear();
-            try
-            {
-                // Leave the group now, so the partitions move at once instead of after the session timeout.
-                consumer.Close();
-            }
-            catch (KafkaException ex)
-            {
-                LogCloseFailed(logger, ex);
-            }
+            ConsumerLoops.Close(consumer, ex => LogCloseFailed(logger, ex));
 
             states.Clear();
             _assigned = [];

@@ -25,11 +25,7 @@ public sealed partial class RouterWorker(
     {
         try
         {
-            if (topics.Prefix.Length > 0 || options.Value.EnsureTopics)
-            {
-                await provisioner.EnsureAsync(TopicProvisioner.AllTopics(topics, clients.Options.ChatPartitions, cluster.Value.EdgeNodes), stoppingToken);
-            }
-
+            await EnsureTopicsAsync(provisioner, clients, topics, options.Value, cluster.Value, stoppingToken);
             CheckCoPartitioned();
             await directory.StartAsync(stoppingToken);
             LogStarting(logger, loop.GroupId, topics.ChatCommands);
@@ -39,6 +35,15 @@ public sealed partial class RouterWorker(
         }
         catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
         {
+        }
+    }
+
+    /// <summary>Creates missing topics for a prefixed namespace or with <c>Router:EnsureTopics</c> (both Router loops call it; it is idempotent).</summary>
+    internal static async Task EnsureTopicsAsync(TopicProvisioner provisioner, KafkaClientFactory clients, TopicNames topics, RouterOptions options, ClusterOptions cluster, CancellationToken cancellationToken)
+    {
+        if (topics.Prefix.Length > 0 || options.EnsureTopics)
+        {
+            await provisioner.EnsureAsync(TopicProvisioner.AllTopics(topics, clients.Options.ChatPartitions, cluster.EdgeNodes), cancellationToken);
         }
     }
 

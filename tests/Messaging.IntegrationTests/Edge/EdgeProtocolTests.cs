@@ -286,6 +286,8 @@ public sealed class EdgeProtocolTests(EdgeHost edge) : IClassFixture<EdgeHost>
         (await replacement.PingAsync()).Should().NotBeNull();
         var lists = await edge.Probe(edge.Topics.UserDevices).ReadAsync(user, b => Codecs.Devices.Decode(b).Value as UserDevicesChanged);
         lists[^1].DeviceIds.Should().BeEquivalentTo([.. devices.Take(5), user + "-d7"]);
+        lists[^1].Removed.Select(r => r.DeviceId).Should().Equal(devices[5]);
+        lists.Select(l => l.Version).Should().BeInAscendingOrder().And.OnlyHaveUniqueItems();
     }
 
     private static EventRouted Routed(string chatId, long seq, string body, params string[] devices) => new()

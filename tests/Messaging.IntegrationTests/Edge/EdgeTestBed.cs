@@ -11,6 +11,7 @@ using Messaging.Hosting.Kafka;
 using Messaging.Hosting.Postgres;
 using Messaging.IntegrationTests.Harness;
 using Messaging.Projections.Migrations;
+using Messaging.Router.Devices;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
@@ -20,8 +21,9 @@ namespace Messaging.IntegrationTests.Edge;
 
 /// <summary>
 /// One Edge node on real Kestrel, Kafka, PostgreSQL (read-model schema from the Projections
-/// migrations) and s3rver, in its own namespace (topic prefix + schema). Tests of a class share
-/// it and keep apart by using their own user and device ids (<see cref="NextId"/>).
+/// migrations) and s3rver, in its own namespace (topic prefix + schema), with the Router's device
+/// loop (<c>AddRouterDevices</c>, no chat loop) that decides its device registrations. Tests of a
+/// class share it and keep apart by using their own user and device ids (<see cref="NextId"/>).
 /// </summary>
 public class EdgeHost : IAsyncLifetime
 {
@@ -36,6 +38,9 @@ public class EdgeHost : IAsyncLifetime
     private IProducer<string, byte[]>? _producer;
 
     public ServiceHost Host { get; private set; } = null!;
+
+    /// <summary>The Router's device loop: without it no new device could register.</summary>
+    public ServiceHost Registrar { get; private set; } = null!;
 
     public TopicNames Topics => Host.Services.GetRequiredService<TopicNames>();
 
@@ -57,6 +62,7 @@ public class EdgeHost : IAsyncLifetime
         var settings = TestStack.Settings(_ns);
         settings["Edge:NodeId"] = NodeId.ToString(System.Globalization.CultureInfo.InvariantCulture);
         settings["Edge:SessionLeaseSeconds"] = "30";
+        settings["Router:MaxDevicesPerUser"] = "6";
         Configure(settings);
         Host = await ServiceHost.StartAsync(
             settings,
@@ -72,6 +78,14 @@ public class EdgeHost : IAsyncLifetime
                 app.MapServiceDefaults();
                 app.MapEdge();
             });
+        Registrar = await ServiceHost.StartAsync(
+            settings,
+            b =>
+            {
+                b.AddServiceDefaults();
+                b.AddRouterDevices();
+            },
+            app => app.MapServiceDefaults());
         var runner = new MigrationRunner(Db, Options.Create(new PostgresOptions { Schema = _ns.Schema }), NullLogger<MigrationRunner>.Instance);
         await runner.MigrateAsync(CancellationToken.None);
         _producer = Host.Services.GetRequiredService<KafkaClientFactory>().CreateProducer("edge-tests");
@@ -87,6 +101,7 @@ public class EdgeHost : IAsyncLifetime
         _producer?.Dispose();
         HttpClient.Dispose();
         await Host.DisposeAsync();
+        await Registrar.DisposeAsync();
         await _ns.DisposeAsync();
     }
 

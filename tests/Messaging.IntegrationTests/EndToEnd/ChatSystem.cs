@@ -5,6 +5,7 @@ using Messaging.Hosting.Postgres;
 using Messaging.IntegrationTests.Harness;
 using Messaging.Projections;
 using Messaging.Router;
+using Messaging.Router.Devices;
 using Npgsql;
 
 namespace Messaging.IntegrationTests.EndToEnd;
@@ -94,6 +95,7 @@ public sealed class ChatSystem : IAsyncDisposable
             {
                 b.AddServiceDefaults();
                 b.AddRouter();
+                b.AddRouterDevices();
             },
             app => app.MapServiceDefaults());
 

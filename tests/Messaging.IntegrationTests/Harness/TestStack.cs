@@ -46,6 +46,10 @@ public static class TestStack
         settings["Auth:DevTokens"] = "true";
         settings["Logging:LogLevel:Default"] = "Warning";
         Unthrottled(settings);
+
+        // A new consumer group over user.commands takes seconds to join on a loaded test machine;
+        // the first registration of a test waits for it.
+        settings["Edge:DeviceCommandTimeoutMs"] = "30000";
         return settings;
     }
 

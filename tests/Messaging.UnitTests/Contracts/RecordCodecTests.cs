@@ -112,6 +112,47 @@ public sealed class RecordCodecTests
     }
 
     [Fact]
+    public void A_v1_user_devices_record_reads_as_version_0_with_nothing_removed()
+    {
+        var decoded = Codecs.Devices.Decode("""{"type":"UserDevicesChanged","v":1,"userId":"u","deviceIds":["a"],"changedAt":"2026-01-01T00:00:00Z"}"""u8);
+
+        var list = decoded.Value.Should().BeOfType<Messaging.Contracts.Devices.UserDevicesChanged>().Subject;
+        list.DeviceIds.Should().Equal("a");
+        list.Removed.Should().BeEmpty();
+        list.Version.Should().Be(0);
+    }
+
+    [Fact]
+    public void Device_commands_and_v2_device_lists_round_trip()
+    {
+        var remove = new Messaging.Contracts.Devices.RemoveDevice
+        {
+            CommandId = "c1",
+            UserId = "u",
+            DeviceId = "web",
+            Origin = new Messaging.Contracts.DeviceRef("u", "phone"),
+            OriginNode = 1,
+            IssuedAt = DateTimeOffset.UnixEpoch,
+        };
+        var json = System.Text.Encoding.UTF8.GetString(Codecs.DeviceCommands.Encode(remove));
+        json.Should().Contain("\"type\":\"RemoveDevice\"").And.Contain("\"origin\":{\"userId\":\"u\",\"deviceId\":\"phone\"}");
+        Codecs.DeviceCommands.Decode(Codecs.DeviceCommands.Encode(remove)).Value.Should().Be(remove);
+
+        var list = new Messaging.Contracts.Devices.UserDevicesChanged
+        {
+            UserId = "u",
+            DeviceIds = ["phone"],
+            Removed = [new("web", DateTimeOffset.UnixEpoch)],
+            Version = 3,
+            ChangedAt = DateTimeOffset.UnixEpoch,
+        };
+        var back = (Messaging.Contracts.Devices.UserDevicesChanged)Codecs.Devices.Decode(Codecs.Devices.Encode(list)).Value!;
+        back.V.Should().Be(2);
+        back.Removed.Should().Equal(list.Removed);
+        back.Version.Should().Be(3);
+    }
+
+    [Fact]
     public void Type_written_after_the_payload_still_decodes()
     {
         var json = """{"deviceId":"d","userId":"u","chatId":"c","seq":5,"ackedAt":"2026-11-22T10:00:00+00:00","v":1,"type":"DeliveryAcked"}""";
