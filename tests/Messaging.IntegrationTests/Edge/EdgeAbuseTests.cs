@@ -171,9 +171,11 @@ public sealed class EdgeAbuseTests(LimitedEdgeHost edge, ITestOutputHelper outpu
     [Fact]
     public async Task A_client_that_never_reads_is_closed_with_4003_before_the_node_holds_more_than_the_byte_budget()
     {
-        var device = NextId("slow");
+        var user = NextId("u");
+        var deviceId = NextId("slow");
+        var device = DeviceRef.AddressOf(user, deviceId);
         using var slow = new ClientWebSocket();
-        slow.Options.SetRequestHeader("Authorization", "Bearer " + edge.Token(NextId("u"), device));
+        slow.Options.SetRequestHeader("Authorization", "Bearer " + edge.Token(user, deviceId));
         await slow.ConnectAsync(edge.Ws, CancellationToken.None);
         var registry = edge.Host.Services.GetRequiredService<ConnectionRegistry>();
         var connection = await Eventually.ReturnsAsync(
