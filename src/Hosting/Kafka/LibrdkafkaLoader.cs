@@ -12,8 +12,8 @@ namespace Messaging.Hosting.Kafka;
 /// <c>libsasl2.so.2</c>), so <c>ldd</c> reports it "not found" and it cannot load here;
 /// <c>centos8-librdkafka.so</c> has SASL built in and needs nothing but glibc. Left to itself,
 /// Confluent.Kafka tries the default build, then any <c>librdkafka.so</c> on the system library
-/// path, and only then the centos8 build (seen with <c>LD_DEBUG=files</c>): on a machine with
-/// Debian's <c>librdkafka-dev</c> it would take Debian's librdkafka 2.0.2, whose consumers fail with
+/// path, and only then the centos8 build (the order seen with <c>LD_DEBUG=files</c>): on a machine
+/// with Debian's <c>librdkafka-dev</c> that search would find Debian's librdkafka 2.0.2, whose consumers fail with
 /// EntryPointNotFoundException (<c>rd_kafka_topic_partition_get_leader_epoch</c>). So the chosen file
 /// is loaded here and handed to Confluent.Kafka's <c>DllImport("librdkafka")</c> through a resolver.
 /// Not through <c>Confluent.Kafka.Library.Load(path)</c>: it calls <c>dlopen</c> from <c>libdl</c>,
