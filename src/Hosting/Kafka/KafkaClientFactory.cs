@@ -3,10 +3,19 @@ using Microsoft.Extensions.Options;
 
 namespace Messaging.Hosting.Kafka;
 
-/// <summary>Builds producer and consumer configurations from <see cref="KafkaOptions"/>.</summary>
-public sealed class KafkaClientFactory(IOptions<KafkaOptions> options)
+/// <summary>
+/// Builds producer and consumer configurations from <see cref="KafkaOptions"/>. Every Kafka client
+/// of every process is built from one of these, so constructing it is where librdkafka is loaded.
+/// </summary>
+public sealed class KafkaClientFactory
 {
-    public KafkaOptions Options { get; } = options.Value;
+    public KafkaClientFactory(IOptions<KafkaOptions> options)
+    {
+        Options = options.Value;
+        LibrdkafkaLoader.EnsureLoaded(Options.LibraryPath);
+    }
+
+    public KafkaOptions Options { get; }
 
     public ProducerConfig ProducerConfig(string clientId)
     {

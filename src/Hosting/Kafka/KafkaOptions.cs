@@ -29,6 +29,12 @@ public sealed class KafkaOptions
     [Range(1, 1024)]
     public int ChatPartitions { get; set; } = 8;
 
+    /// <summary>
+    /// The native librdkafka file to load (absolute, or relative to the application directory);
+    /// empty: the package's <c>centos8-librdkafka.so</c> on linux-x64 (see <see cref="LibrdkafkaLoader"/>).
+    /// </summary>
+    public string LibraryPath { get; set; } = "";
+
     /// <summary>librdkafka settings for every client.</summary>
     public Dictionary<string, string> Client { get; set; } = [];
 

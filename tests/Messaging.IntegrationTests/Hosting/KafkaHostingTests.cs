@@ -46,6 +46,16 @@ public sealed class KafkaHostingTests : IAsyncLifetime
     }
 
     [Fact]
+    public void Kafka_clients_run_on_the_official_centos8_librdkafka_build_because_the_default_one_needs_libsasl2_so_3()
+    {
+        var chosen = LibrdkafkaLoader.Choose("", AppContext.BaseDirectory, linuxX64: true, File.Exists);
+
+        chosen.Should().NotBeNull("the official librdkafka.redist package carries centos8-librdkafka.so (a locally built package would not)");
+        Library.IsLoaded.Should().BeTrue("building a KafkaClientFactory loads librdkafka");
+        File.ReadAllText("/proc/self/maps").Should().Contain(chosen!, "the process mapped the file the loader chose");
+    }
+
+    [Fact]
     public async Task Compacted_table_holds_the_latest_value_per_key_and_keeps_tailing()
     {
         using var producer = _clients.CreateProducer("test");
