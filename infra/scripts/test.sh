@@ -2,9 +2,10 @@
 # `make test`: bring the local stack up, build, check formatting, run every test assembly with
 # the stack's environment, tear the stack down, and print "N passed, N failed" as the last line.
 # Exit status: non-zero when the build/format check fails, any test fails, or no test ran.
-# Teardown: the stack is stopped at the end (also on failure or Ctrl-C) when this run started
-# it. A stack that was already fully up beforehand (other engineers may be using it) is left
-# running. MESSAGING_TEST_KEEP_STACK=1 never stops it.
+# Teardown: a stack this run started runs on its own data (.local/data-test and its own
+# PostgreSQL directory) and is stopped and deleted at the end (also on failure or Ctrl-C), so
+# make run never inherits test topics. A stack that was already fully up beforehand (make run,
+# other engineers) is used as it is and left running. MESSAGING_TEST_KEEP_STACK=1 never stops it.
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 cd "$ROOT"
@@ -21,7 +22,8 @@ finish() {
   if [[ "${MESSAGING_TEST_KEEP_STACK:-}" == 1 ]]; then
     say "test: MESSAGING_TEST_KEEP_STACK=1, leaving the stack up"
   elif ((stack_started)); then
-    "$STACK" down || say "test: warning: stack.sh down failed"
+    # The stack this run started holds only test data: delete it with the stack.
+    "$STACK" purge || say "test: warning: stack.sh purge failed"
   else
     say "test: the stack was already up before this run; leaving it up (make infra-down stops it)"
   fi
@@ -33,6 +35,12 @@ trap 'exit 130' INT TERM
 
 mkdir -p "$LOG_DIR"
 "$STACK" status >/dev/null 2>&1 || stack_started=1
+if ((stack_started)); then
+  # A stack of our own runs on its own data (Kafka, ZooKeeper, S3 under .local/data-test,
+  # PostgreSQL in its own directory), never on make run's: test topics never reach make run.
+  export MESSAGING_DATA_DIR="$LOCAL/data-test"
+  export PG_DATA_DIR="${PG_DATA_DIR_TEST:-/tmp/messaging-pg-test-$(printf '%s' "$ROOT" | sha256sum | cut -c1-8)}"
+fi
 "$STACK" up
 eval "$("$STACK" env)"
 
