@@ -61,8 +61,15 @@ public sealed record LoadOptions
 
     public string ResultsDirectory { get; init; } = Path.Combine("bench", "results");
 
-    /// <summary>Where the chart of a rate sweep goes; empty for none.</summary>
-    public string ChartPath { get; init; } = Path.Combine("docs", "bench-chart.svg");
+    /// <summary>
+    /// Where the chart of a rate sweep goes: by default (<see cref="ChartNextToResults"/>) beside the
+    /// run's results file, so a run never rewrites the committed docs/bench-chart.svg (that one is
+    /// updated on purpose, with <c>chart --input</c>); empty for none.
+    /// </summary>
+    public string ChartPath { get; init; } = ChartNextToResults;
+
+    /// <summary>The default <see cref="ChartPath"/>: <c>{ResultsDirectory}/{runId}.svg</c>.</summary>
+    public const string ChartNextToResults = "results";
 
     /// <summary>Prefix of the user ids of this run, so runs never share users or chats.</summary>
     public string UserPrefix { get; init; } = "bench";

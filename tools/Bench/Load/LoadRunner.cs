@@ -478,15 +478,18 @@ public sealed class LoadRunner
             return;
         }
 
-        var directory = Path.GetDirectoryName(_options.ChartPath);
+        var path = _options.ChartPath == LoadOptions.ChartNextToResults
+            ? Path.Combine(_options.ResultsDirectory, RunId + ".svg")
+            : _options.ChartPath;
+        var directory = Path.GetDirectoryName(path);
         if (!string.IsNullOrEmpty(directory))
         {
             Directory.CreateDirectory(directory);
         }
 
         var svg = BenchChart.Render(steps, $"Messaging {ScenarioName(_options.Scenario)}: latency and throughput vs offered load");
-        await File.WriteAllBytesAsync(_options.ChartPath, svg, cancellationToken);
-        _console.MarkupLineInterpolated($"chart: [blue]{_options.ChartPath}[/]");
+        await File.WriteAllBytesAsync(path, svg, cancellationToken);
+        _console.MarkupLineInterpolated($"chart: [blue]{path}[/]");
     }
 
     private void PrintStep(StepResult result)

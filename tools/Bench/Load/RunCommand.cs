@@ -44,7 +44,7 @@ public static class RunCommand
         var maxP99 = CommonOptions.Seconds("--max-p99", Defaults.MaxP99.TotalSeconds, "stop stepping once a step's p99 exceeds this");
         var offlineMessages = CommonOptions.Positive("--offline-messages", Defaults.OfflineMessages, "offline-catchup: messages sent to each group while its members are offline");
         var resultsDirectory = new Option<string>("--results") { Description = "directory for the JSON-lines results", DefaultValueFactory = _ => Defaults.ResultsDirectory };
-        var chart = new Option<string>("--chart") { Description = "SVG chart of the sweep (empty: none)", DefaultValueFactory = _ => Defaults.ChartPath };
+        var chart = new Option<string>("--chart") { Description = "SVG chart of the sweep: 'results' = beside the results file (bench/results/<runId>.svg), a path, or empty for none", DefaultValueFactory = _ => Defaults.ChartPath };
         var command = new Command("run", "Open-loop load through the real Edge nodes: one JSON line per step, a chart of the sweep")
         {
             edges, scenario, rates, users, groupSize, warmup, duration, drain, settle, setupTimeout, bodyBytes, concurrency, ackInterval, maxP99, offlineMessages, resultsDirectory, chart,
