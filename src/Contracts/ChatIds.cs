@@ -15,7 +15,4 @@ public static class ChatIds
             : string.Concat(DirectPrefix, userB, ":", userA);
 
     public static bool IsDirect(string chatId) => chatId.StartsWith(DirectPrefix, StringComparison.Ordinal);
-
-    /// <summary>A ':' inside a user id would make <c>d:a:b:c</c> ambiguous, letting one pair claim another pair's chat.</summary>
-    public static bool IsValidDirectUser(string userId) => userId.Length > 0 && !userId.Contains(':', StringComparison.Ordinal);
 }

@@ -113,8 +113,7 @@ internal static class TokenClaims
     public const string IssuedAt = "iat";
 
     public static DeviceRef Device(this ClaimsPrincipal user) =>
-        new(user.FindFirstValue(Subject) ?? throw new InvalidOperationException("no 'sub' claim"),
-            user.FindFirstValue(DeviceId) ?? throw new InvalidOperationException("no 'device_id' claim"));
+        user.TryGetDevice(out var device) ? device : throw new InvalidOperationException("no 'sub' or 'device_id' claim");
 
     /// <summary>The caller's device, false when the principal does not name one.</summary>
     public static bool TryGetDevice(this ClaimsPrincipal user, out DeviceRef device)

@@ -46,9 +46,10 @@ public static class ChatDecider
             }
 
             // First message of a direct chat creates it; the id is derived, never chosen by the client.
+            // Both user ids already passed IsWellFormed (Ids: no ':', so d:{a}:{b} is unambiguous).
             var sender = send.Origin.UserId;
             var peer = send.PeerUserId;
-            if (!ChatIds.IsValidDirectUser(sender) || !ChatIds.IsValidDirectUser(peer) || sender == peer)
+            if (sender == peer)
             {
                 return Reject(state, send, ErrorCodes.BadFrame, "invalid peer for a direct chat");
             }
@@ -141,8 +142,7 @@ public static class ChatDecider
         var creator = create.Origin.UserId;
         if (create.Kind == ChatKind.Direct)
         {
-            if (create.Members.Count != 1 || !ChatIds.IsValidDirectUser(creator) || !ChatIds.IsValidDirectUser(create.Members[0])
-                || create.Members[0] == creator || create.ChatId != ChatIds.Direct(creator, create.Members[0]))
+            if (create.Members.Count != 1 || create.Members[0] == creator || create.ChatId != ChatIds.Direct(creator, create.Members[0]))
             {
                 return Reject(state, create, ErrorCodes.BadFrame, "a direct chat has exactly one other member and the id d:{min}:{max}");
             }
