@@ -8,6 +8,7 @@ using Messaging.Edge.Presence;
 using Messaging.Edge.RateLimits;
 using Messaging.Edge.Sockets;
 using Messaging.Edge.Sync;
+using Messaging.ReadModels;
 using Microsoft.Extensions.Options;
 
 namespace Messaging.Edge;
@@ -28,6 +29,7 @@ public static class EdgeExtensions
         // Hosted services start in registration order: topics exist before the device table and
         // the delivery consumer read them.
         builder.Services.AddHostedService<TopicBootstrap>();
+        builder.AddReadModels();
         builder.AddEdgeAuth();
         builder.AddEdgeRateLimits();
         builder.AddEdgeCommands();

@@ -1,14 +1,14 @@
 using Messaging.Hosting;
 using Messaging.Projections.Chats;
-using Messaging.Projections.Checkpoints;
 using Messaging.Projections.DeadLetters;
 using Messaging.Projections.Inbox;
-using Messaging.Projections.Migrations;
+
 using Messaging.Projections.Presence;
 using Messaging.Projections.Rebuild;
 using Messaging.Projections.Retention;
 using Messaging.Projections.Runtime;
 using Messaging.Projections.Status;
+using Messaging.ReadModels;
 
 namespace Messaging.Projections;
 
@@ -50,8 +50,7 @@ public static class ProjectionsExtensions
         builder.Services.AddSingleton<IProjection, ChatProjection>();
         builder.Services.AddSingleton<IProjection, PresenceProjection>();
         builder.Services.AddSingleton<ProjectionMetrics>();
-        builder.Services.AddSingleton<CheckpointStore>();
-        builder.Services.AddSingleton<MigrationRunner>();
+        builder.AddReadModels();
         builder.Services.AddSingleton<DeadLetterStore>();
         builder.Services.AddSingleton<RetentionSweeper>();
         builder.Services.AddSingleton<RebuildRunner>();

@@ -3,9 +3,6 @@ namespace Messaging.Projections;
 /// <summary>Every log line of the Projections service (source-generated, no boxing on the hot path).</summary>
 internal static partial class ProjectionsLog
 {
-    [LoggerMessage(1, LogLevel.Information, "Applied migration {Version} {Name} to schema {Schema}")]
-    public static partial void MigrationApplied(ILogger logger, int version, string name, string schema);
-
     [LoggerMessage(2, LogLevel.Information, "Projection {Projection} started (group {GroupId})")]
     public static partial void RunnerStarted(ILogger logger, string projection, string groupId);
 

@@ -1,4 +1,4 @@
-using Npgsql;
+using Messaging.ReadModels.Chats;
 
 namespace Messaging.Edge.Presence;
 
@@ -10,7 +10,7 @@ namespace Messaging.Edge.Presence;
 /// starts, so a watch outlives a later leave until unwatch or disconnect. The read model trails
 /// the log, so a chat created a moment ago may not count yet (the client retries).
 /// </summary>
-internal sealed class PresenceAccess(NpgsqlDataSource dataSource)
+internal sealed class PresenceAccess(MemberQueries members)
 {
     /// <summary>The requested users the caller shares no current chat with.</summary>
     public async Task<IReadOnlyList<string>> ForbiddenAsync(string userId, IReadOnlyCollection<string> userIds, CancellationToken cancellationToken)
@@ -21,25 +21,7 @@ internal sealed class PresenceAccess(NpgsqlDataSource dataSource)
             return [];
         }
 
-        await using var command = dataSource.CreateCommand(
-            """
-            select distinct other.user_id
-            from chat_members mine
-            join chat_members other on other.chat_id = mine.chat_id
-            where mine.user_id = $1 and mine.left_seq is null
-              and other.user_id = any($2) and other.left_seq is null
-            """);
-        command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = userId });
-        command.Parameters.Add(new NpgsqlParameter<string[]> { TypedValue = others });
-        var allowed = new HashSet<string>(StringComparer.Ordinal);
-        await using (var reader = await command.ExecuteReaderAsync(cancellationToken))
-        {
-            while (await reader.ReadAsync(cancellationToken))
-            {
-                allowed.Add(reader.GetString(0));
-            }
-        }
-
+        var allowed = await members.CurrentCoMembersAsync(userId, others, cancellationToken);
         return others.Where(u => !allowed.Contains(u)).ToList();
     }
 }

@@ -2,6 +2,7 @@ using Confluent.Kafka;
 using Messaging.Contracts;
 using Messaging.Contracts.Topics;
 using Messaging.Hosting.Kafka;
+using Messaging.ReadModels.Checkpoints;
 using Microsoft.Extensions.Options;
 using Npgsql;
 
@@ -26,7 +27,7 @@ namespace Messaging.Edge.Sync;
 internal sealed class InboxCatchUp(
     KafkaClientFactory clients,
     TopicNames topics,
-    NpgsqlDataSource dataSource,
+    CheckpointStore checkpoints,
     IOptions<EdgeOptions> options,
     TimeProvider clock,
     ILogger<InboxCatchUp> logger) : IDisposable
@@ -50,7 +51,7 @@ internal sealed class InboxCatchUp(
             var targets = await Task.Run(() => HighWatermarks(partitions, Remaining(deadline)), cancellationToken);
             while (true)
             {
-                var applied = await AppliedAsync(cancellationToken);
+                var applied = await checkpoints.AppliedAsync(SyncProjections, topics.ChatEvents, cancellationToken);
                 if (CatchUpProgress.PartitionsBehind(targets, applied) == 0)
                 {
                     return true;
@@ -93,26 +94,6 @@ internal sealed class InboxCatchUp(
         }
 
         return highs;
-    }
-
-    private async Task<Dictionary<int, long>> AppliedAsync(CancellationToken cancellationToken)
-    {
-        var applied = new Dictionary<int, long>();
-        // Per partition, the position every projection a sync reads has reached (a missing row is 0).
-        await using var command = dataSource.CreateCommand("""
-            select "partition", case when count(*) = cardinality($1) then min(next_offset) else 0 end
-            from checkpoints where projection = any($1) and topic = $2
-            group by "partition"
-            """);
-        command.Parameters.Add(new NpgsqlParameter<string[]> { TypedValue = SyncProjections });
-        command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = topics.ChatEvents });
-        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
-        while (await reader.ReadAsync(cancellationToken))
-        {
-            applied[reader.GetInt32(0)] = reader.GetInt64(1);
-        }
-
-        return applied;
     }
 
     /// <summary>

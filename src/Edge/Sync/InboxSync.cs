@@ -1,7 +1,7 @@
 using Messaging.Contracts;
 using Messaging.Contracts.Protocol;
-using Messaging.Edge.History;
 using Messaging.Edge.Sockets;
+using Messaging.ReadModels.Chats;
 using Microsoft.Extensions.Options;
 using Npgsql;
 

@@ -3,6 +3,7 @@ using System.Text;
 using System.Text.Json;
 using Messaging.Contracts.Commands;
 using Messaging.Contracts.Events;
+using Messaging.ReadModels.Chats;
 
 namespace Messaging.Projections.Chats;
 
@@ -26,18 +27,18 @@ internal static class ChatRows
 {
     public static MessageRow Message(ChatEvent e) => e switch
     {
-        MessageSent m => Row(e, "message") with
+        MessageSent m => Row(e, ChangeKinds.Message) with
         {
             MessageId = m.MessageId,
             ClientMsgId = m.ClientMsgId,
             Body = m.Body,
             AttachmentsJson = m.Attachments is { Count: > 0 } a ? AttachmentsJson(a) : null,
         },
-        ChatCreated c => Row(e, "created") with { UserIds = MemberIds(c.Members), Title = c.Title },
-        MembersAdded a => Row(e, "members.added") with { UserIds = [.. a.UserIds] },
-        MemberRemoved r => Row(e, "member.removed") with { UserIds = [r.UserId] },
-        MemberLeft l => Row(e, "member.left") with { UserIds = l.PromotedAdmin is null ? [l.UserId] : [l.UserId, l.PromotedAdmin] },
-        AdminGranted g => Row(e, "admin.granted") with { UserIds = [g.UserId] },
+        ChatCreated c => Row(e, ChangeKinds.Created) with { UserIds = MemberIds(c.Members), Title = c.Title },
+        MembersAdded a => Row(e, ChangeKinds.MembersAdded) with { UserIds = [.. a.UserIds] },
+        MemberRemoved r => Row(e, ChangeKinds.MemberRemoved) with { UserIds = [r.UserId] },
+        MemberLeft l => Row(e, ChangeKinds.MemberLeft) with { UserIds = l.PromotedAdmin is null ? [l.UserId] : [l.UserId, l.PromotedAdmin] },
+        AdminGranted g => Row(e, ChangeKinds.AdminGranted) with { UserIds = [g.UserId] },
         _ => throw new ArgumentOutOfRangeException(nameof(e), e.GetType().Name, "no history mapping"),
     };
 

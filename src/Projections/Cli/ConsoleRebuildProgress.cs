@@ -1,8 +1,8 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Globalization;
-using Messaging.Projections.Checkpoints;
 using Messaging.Projections.Rebuild;
+using Messaging.ReadModels.Checkpoints;
 using Spectre.Console;
 using Spectre.Console.Rendering;
 

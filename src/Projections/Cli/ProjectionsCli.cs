@@ -2,8 +2,8 @@ using System.CommandLine;
 using Messaging.Hosting;
 using Messaging.Hosting.Postgres;
 using Messaging.Projections.DeadLetters;
-using Messaging.Projections.Migrations;
 using Messaging.Projections.Rebuild;
+using Messaging.ReadModels.Schema;
 using Spectre.Console;
 
 namespace Messaging.Projections.Cli;

@@ -1,10 +1,11 @@
 using Messaging.Contracts.Topics;
 using Messaging.Hosting.Postgres;
 using Messaging.Projections.Runtime;
+using Messaging.ReadModels.Schema;
 using Microsoft.Extensions.Options;
 using Npgsql;
 using NpgsqlTypes;
-using static Messaging.Projections.Runtime.Sql;
+using static Messaging.ReadModels.Sql;
 
 namespace Messaging.Projections.DeadLetters;
 

@@ -4,7 +4,7 @@ using Messaging.Contracts.Topics;
 using Messaging.Projections.Runtime;
 using Npgsql;
 using NpgsqlTypes;
-using static Messaging.Projections.Runtime.Sql;
+using static Messaging.ReadModels.Sql;
 
 namespace Messaging.Projections.Presence;
 

@@ -1,4 +1,4 @@
-using Messaging.Projections.Checkpoints;
+using Messaging.ReadModels.Checkpoints;
 
 namespace Messaging.Projections.Rebuild;
 

@@ -3,13 +3,14 @@ using Messaging.Contracts.Events;
 using Messaging.Contracts.Topics;
 using Messaging.Hosting.Kafka;
 using Messaging.Hosting.Postgres;
-using Messaging.Projections.Checkpoints;
 using Messaging.Projections.Retention;
 using Messaging.Projections.Runtime;
+using Messaging.ReadModels.Checkpoints;
+using Messaging.ReadModels.Schema;
 using Microsoft.Extensions.Options;
 using Npgsql;
 using NpgsqlTypes;
-using static Messaging.Projections.Runtime.Sql;
+using static Messaging.ReadModels.Sql;
 
 namespace Messaging.Projections.Rebuild;
 

@@ -1,7 +1,7 @@
 using Messaging.Projections.Runtime;
 using Npgsql;
 using NpgsqlTypes;
-using static Messaging.Projections.Runtime.Sql;
+using static Messaging.ReadModels.Sql;
 
 namespace Messaging.Projections.Rebuild;
 

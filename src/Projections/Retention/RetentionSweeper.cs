@@ -2,7 +2,7 @@ using Messaging.Projections.Runtime;
 using Microsoft.Extensions.Options;
 using Npgsql;
 using NpgsqlTypes;
-using static Messaging.Projections.Runtime.Sql;
+using static Messaging.ReadModels.Sql;
 
 namespace Messaging.Projections.Retention;
 

@@ -1,5 +1,5 @@
 using Messaging.Contracts.Topics;
-using Messaging.Projections.Checkpoints;
+using Messaging.ReadModels.Checkpoints;
 
 namespace Messaging.Projections.Runtime;
 

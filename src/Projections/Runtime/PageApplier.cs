@@ -1,7 +1,8 @@
-using Messaging.Projections.Checkpoints;
+using Messaging.ReadModels.Checkpoints;
+using Messaging.ReadModels.Schema;
 using Npgsql;
 using NpgsqlTypes;
-using static Messaging.Projections.Runtime.Sql;
+using static Messaging.ReadModels.Sql;
 
 namespace Messaging.Projections.Runtime;
 

@@ -2,7 +2,7 @@ using Confluent.Kafka;
 using Messaging.Contracts.Topics;
 using Messaging.Hosting.Kafka;
 using Messaging.Hosting.Postgres;
-using Messaging.Projections.Checkpoints;
+using Messaging.ReadModels.Checkpoints;
 using Microsoft.Extensions.Options;
 using Npgsql;
 

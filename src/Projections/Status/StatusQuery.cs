@@ -1,8 +1,8 @@
 using Confluent.Kafka;
 using Messaging.Contracts.Topics;
 using Messaging.Hosting.Kafka;
-using Messaging.Projections.Checkpoints;
 using Messaging.Projections.Runtime;
+using Messaging.ReadModels.Checkpoints;
 using Npgsql;
 
 namespace Messaging.Projections.Status;

@@ -10,7 +10,7 @@ using Messaging.Hosting;
 using Messaging.Hosting.Kafka;
 using Messaging.Hosting.Postgres;
 using Messaging.IntegrationTests.Harness;
-using Messaging.Projections.Migrations;
+using Messaging.ReadModels.Schema;
 using Messaging.Router.Devices;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging.Abstractions;

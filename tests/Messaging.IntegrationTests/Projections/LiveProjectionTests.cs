@@ -135,7 +135,7 @@ public sealed class LiveProjectionTests : IAsyncLifetime
         var ack = new SourceRecord(_ctx.Topics.DeviceAcks, 0, 0, "bob/phone", Messaging.Contracts.Serialization.Codecs.Devices.Encode(
             new Messaging.Contracts.Devices.DeliveryAcked { DeviceId = "phone", UserId = "bob", ChatId = "inflight", Seq = 3, AckedAt = DateTimeOffset.UtcNow }));
         var applier = new PageApplier(_ctx.Db, projection, _ctx.Namespace.Schema);
-        var acking = applier.ApplyAsync(Page.Plan(projection, [ack], _ctx.Topics), new Dictionary<Messaging.Projections.Checkpoints.PartitionKey, long?>(), TableSet.Live, "inbox", takeLock: true, CancellationToken.None);
+        var acking = applier.ApplyAsync(Page.Plan(projection, [ack], _ctx.Topics), new Dictionary<Messaging.ReadModels.Checkpoints.PartitionKey, long?>(), TableSet.Live, "inbox", takeLock: true, CancellationToken.None);
         await _ctx.WaitForAsync(
             """
             select count(*) from pg_locks l, (select hashtextextended('inbox-acks/' || current_schema(), 0) as k) x
@@ -222,7 +222,7 @@ public sealed class LiveProjectionTests : IAsyncLifetime
         var page = Page.Plan(projection, [record], _ctx.Topics);
 
         // This owner last saw 7; someone else has since moved the partition to 10.
-        var outcome = await applier.ApplyAsync(page, new Dictionary<Messaging.Projections.Checkpoints.PartitionKey, long?> { [new(topic, 0)] = 7 }, TableSet.Live, "chat", takeLock: true, CancellationToken.None);
+        var outcome = await applier.ApplyAsync(page, new Dictionary<Messaging.ReadModels.Checkpoints.PartitionKey, long?> { [new(topic, 0)] = 7 }, TableSet.Live, "chat", takeLock: true, CancellationToken.None);
 
         outcome.Committed.Should().BeFalse();
         outcome.Fenced.Should().ContainSingle();
@@ -231,7 +231,7 @@ public sealed class LiveProjectionTests : IAsyncLifetime
 
         // The owner that really stands at 10 writes its next record.
         var next = Page.Plan(projection, [record with { Offset = 10 }], _ctx.Topics);
-        var owner = await applier.ApplyAsync(next, new Dictionary<Messaging.Projections.Checkpoints.PartitionKey, long?> { [new(topic, 0)] = 10 }, TableSet.Live, "chat", takeLock: true, CancellationToken.None);
+        var owner = await applier.ApplyAsync(next, new Dictionary<Messaging.ReadModels.Checkpoints.PartitionKey, long?> { [new(topic, 0)] = 10 }, TableSet.Live, "chat", takeLock: true, CancellationToken.None);
         owner.Committed.Should().BeTrue();
         (await _ctx.CountAsync("select count(*) from chats")).Should().Be(1);
         (await _ctx.CountAsync("select next_offset from checkpoints")).Should().Be(11);

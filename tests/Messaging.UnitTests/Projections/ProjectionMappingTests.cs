@@ -6,10 +6,10 @@ using Messaging.Contracts.Events;
 using Messaging.Contracts.Serialization;
 using Messaging.Contracts.Topics;
 using Messaging.Projections.Chats;
-using Messaging.Projections.Checkpoints;
 using Messaging.Projections.Inbox;
 using Messaging.Projections.Presence;
 using Messaging.Projections.Runtime;
+using Messaging.ReadModels.Checkpoints;
 
 namespace Messaging.UnitTests.Projections;
 

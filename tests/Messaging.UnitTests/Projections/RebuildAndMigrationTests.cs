@@ -1,7 +1,6 @@
-using Messaging.Projections.Checkpoints;
-using Messaging.Projections.Migrations;
 using Messaging.Projections.Rebuild;
-using Messaging.Projections.Runtime;
+using Messaging.ReadModels.Checkpoints;
+using Messaging.ReadModels.Schema;
 
 namespace Messaging.UnitTests.Projections;
 

@@ -1,11 +1,11 @@
 using Npgsql;
 using NpgsqlTypes;
-using static Messaging.Projections.Runtime.Sql;
+using static Messaging.ReadModels.Sql;
 
-namespace Messaging.Projections.Checkpoints;
+namespace Messaging.ReadModels.Checkpoints;
 
 /// <summary>A partition of a topic, as the checkpoint table keys it.</summary>
-internal readonly record struct PartitionKey(string Topic, int Partition)
+public readonly record struct PartitionKey(string Topic, int Partition)
 {
     public override string ToString() => $"{Topic}[{Partition}]";
 }
@@ -14,7 +14,7 @@ internal readonly record struct PartitionKey(string Topic, int Partition)
 /// The <c>checkpoints</c> table: per projection and partition, the next offset to apply. It is the
 /// only position that counts: Kafka's committed group offsets are informational.
 /// </summary>
-internal sealed class CheckpointStore(NpgsqlDataSource dataSource)
+public sealed class CheckpointStore(NpgsqlDataSource dataSource)
 {
     private const string InsertSql = """
         insert into checkpoints (projection, topic, "partition", next_offset) values ($1, $2, $3, $4)
@@ -26,10 +26,22 @@ internal sealed class CheckpointStore(NpgsqlDataSource dataSource)
         where projection = $1 and topic = $2 and "partition" = $3 and next_offset = $5
         """;
 
+    /// <summary>
+    /// Per partition of <c>$2</c>, the position every projection in <c>$1</c> has reached: the
+    /// lowest of their next offsets, 0 while one of them has no row there.
+    /// </summary>
+    private const string AppliedSql = """
+        select "partition", case when count(*) = cardinality($1) then min(next_offset) else 0 end
+        from checkpoints where projection = any($1) and topic = $2
+        group by "partition"
+        """;
+
+    private const string LoadSql = """select topic, "partition", next_offset from checkpoints where projection = $1""";
+
     public async Task<Dictionary<PartitionKey, long>> LoadAsync(string projection, CancellationToken cancellationToken)
     {
         var result = new Dictionary<PartitionKey, long>();
-        await using var command = dataSource.CreateCommand("""select topic, "partition", next_offset from checkpoints where projection = $1""");
+        await using var command = dataSource.CreateCommand(LoadSql);
         command.Parameters.Add(P(projection, NpgsqlDbType.Text));
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
         while (await reader.ReadAsync(cancellationToken))
@@ -38,6 +50,22 @@ internal sealed class CheckpointStore(NpgsqlDataSource dataSource)
         }
 
         return result;
+    }
+
+    /// <summary>Per partition of <paramref name="topic"/>, the next offset all of <paramref name="projections"/> have reached (a partition none has a row for is absent).</summary>
+    public async Task<Dictionary<int, long>> AppliedAsync(string[] projections, string topic, CancellationToken cancellationToken)
+    {
+        var applied = new Dictionary<int, long>();
+        await using var command = dataSource.CreateCommand(AppliedSql);
+        command.Parameters.Add(new NpgsqlParameter<string[]> { TypedValue = projections });
+        command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = topic });
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            applied[reader.GetInt32(0)] = reader.GetInt64(1);
+        }
+
+        return applied;
     }
 
     /// <summary>

@@ -3,7 +3,7 @@ using System.Reflection;
 using System.Security.Cryptography;
 using System.Text;
 
-namespace Messaging.Projections.Migrations;
+namespace Messaging.ReadModels.Schema;
 
 /// <summary>One versioned schema script, <c>NNNN_name.sql</c>, embedded in the assembly.</summary>
 internal sealed record MigrationScript(int Version, string Name, string Sql)

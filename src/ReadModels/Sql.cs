@@ -1,10 +1,10 @@
 using Npgsql;
 using NpgsqlTypes;
 
-namespace Messaging.Projections.Runtime;
+namespace Messaging.ReadModels;
 
 /// <summary>Small helpers for positional batch parameters.</summary>
-internal static class Sql
+public static class Sql
 {
     public static NpgsqlParameter P(object? value, NpgsqlDbType type) =>
         new() { Value = value ?? DBNull.Value, NpgsqlDbType = type };

@@ -1,10 +1,10 @@
-namespace Messaging.Projections.Runtime;
+namespace Messaging.ReadModels.Schema;
 
 /// <summary>
 /// PostgreSQL advisory lock keys. Keys include the schema so that environments and test classes
 /// sharing one database never block each other.
 /// </summary>
-internal static class AdvisoryLocks
+public static class AdvisoryLocks
 {
     /// <summary>Held (session) while migrations run: two processes starting together apply them once.</summary>
     public static long Migrations(string schema) => Key("migrate", schema, "");

@@ -1,15 +1,15 @@
 using Messaging.Hosting.Postgres;
-using Messaging.Projections.Runtime;
+using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Npgsql;
 
-namespace Messaging.Projections.Migrations;
+namespace Messaging.ReadModels.Schema;
 
 /// <summary>
 /// Applies the embedded scripts not yet recorded in <c>schema_migrations</c>, each in its own
 /// transaction, under a session advisory lock so that processes starting together do not race.
 /// </summary>
-internal sealed class MigrationRunner(NpgsqlDataSource dataSource, IOptions<PostgresOptions> postgres, ILogger<MigrationRunner> logger)
+public sealed class MigrationRunner(NpgsqlDataSource dataSource, IOptions<PostgresOptions> postgres, ILogger<MigrationRunner> logger)
 {
     public async Task<int> MigrateAsync(CancellationToken cancellationToken)
     {
@@ -64,7 +64,7 @@ internal sealed class MigrationRunner(NpgsqlDataSource dataSource, IOptions<Post
                 }
 
                 await tx.CommitAsync(cancellationToken);
-                ProjectionsLog.MigrationApplied(logger, script.Version, script.Name, schema);
+                ReadModelsLog.MigrationApplied(logger, script.Version, script.Name, schema);
                 count++;
             }
 
@@ -86,18 +86,4 @@ internal sealed class MigrationRunner(NpgsqlDataSource dataSource, IOptions<Post
 
         await command.ExecuteNonQueryAsync(cancellationToken);
     }
-}
-
-/// <summary>Migrates before any projection runner starts (hosted services start in registration order).</summary>
-internal sealed class MigrationHostedService(MigrationRunner runner, IOptions<ProjectionsOptions> options) : IHostedService
-{
-    public async Task StartAsync(CancellationToken cancellationToken)
-    {
-        if (options.Value.MigrateOnStart)
-        {
-            await runner.MigrateAsync(cancellationToken);
-        }
-    }
-
-    public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
 }

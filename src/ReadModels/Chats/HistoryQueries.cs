@@ -1,0 +1,106 @@
+using System.Text.Json;
+using Messaging.Contracts.Protocol;
+using Npgsql;
+using NpgsqlTypes;
+
+namespace Messaging.ReadModels.Chats;
+
+/// <summary>
+/// Typed queries on <c>messages</c> within a reader's membership (<c>chat_members</c>): a member
+/// sees messages from the seq they joined at; a former member keeps read access to the range
+/// they were a member for (docs/read-models.md).
+/// </summary>
+public sealed class HistoryQueries(NpgsqlDataSource dataSource)
+{
+    private const string MembershipSql = "select joined_seq, left_seq from chat_members where chat_id = $1 and user_id = $2";
+
+    // One row more than asked tells whether an older page exists.
+    private const string PageSql = $"""
+        select {MessageRows.Columns} from messages m
+        where m.chat_id = $1 and m.kind = '{ChangeKinds.Message}' and m.seq >= $2 and m.seq < $3 and m.seq <= $4
+        order by m.seq desc
+        limit $5
+        """;
+
+    /// <summary>
+    /// The GIN index on <c>messages.attachments</c> (migration 0003) finds the few messages with
+    /// the key, then the primary key of <c>chat_members</c> checks the caller's range.
+    /// </summary>
+    private const string AttachmentVisibleSql = $"""
+        select exists (
+            select 1 from messages m
+            join chat_members cm on cm.chat_id = m.chat_id and cm.user_id = $1
+            where m.attachments @> $2 and m.kind = '{ChangeKinds.Message}'
+              and m.seq >= cm.joined_seq and (cm.left_seq is null or m.seq <= cm.left_seq))
+        """;
+
+    /// <summary>A page of messages before <paramref name="beforeSeq"/> (newest page when null), oldest first; null when not a member.</summary>
+    public async Task<HistoryPageFrame?> PageAsync(string userId, string chatId, long? beforeSeq, int limit, string? requestId, CancellationToken cancellationToken)
+    {
+        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
+        long joinedSeq;
+        long? leftSeq;
+        await using (var member = new NpgsqlCommand(MembershipSql, connection))
+        {
+            member.Parameters.Add(new NpgsqlParameter<string> { TypedValue = chatId });
+            member.Parameters.Add(new NpgsqlParameter<string> { TypedValue = userId });
+            await using var reader = await member.ExecuteReaderAsync(cancellationToken);
+            if (!await reader.ReadAsync(cancellationToken))
+            {
+                return null;
+            }
+
+            joinedSeq = reader.GetInt64(0);
+            leftSeq = reader.IsDBNull(1) ? null : reader.GetInt64(1);
+        }
+
+        await using var page = new NpgsqlCommand(PageSql, connection);
+        page.Parameters.Add(new NpgsqlParameter<string> { TypedValue = chatId });
+        page.Parameters.Add(new NpgsqlParameter<long> { TypedValue = joinedSeq });
+        page.Parameters.Add(new NpgsqlParameter<long> { TypedValue = beforeSeq ?? long.MaxValue });
+        page.Parameters.Add(new NpgsqlParameter<long> { TypedValue = leftSeq ?? long.MaxValue });
+        page.Parameters.Add(new NpgsqlParameter<int> { TypedValue = limit + 1 });
+        var messages = new List<MessageFrame>(Math.Min(limit + 1, 256));
+        await using (var reader = await page.ExecuteReaderAsync(cancellationToken))
+        {
+            while (await reader.ReadAsync(cancellationToken))
+            {
+                messages.Add((MessageFrame)MessageRows.Read(reader));
+            }
+        }
+
+        var hasMore = messages.Count > limit;
+        if (hasMore)
+        {
+            messages.RemoveAt(messages.Count - 1);
+        }
+
+        messages.Reverse();
+        return new HistoryPageFrame { Id = requestId, ChatId = chatId, Messages = messages, HasMore = hasMore };
+    }
+
+    /// <summary>True when a message carrying attachment <paramref name="key"/> lies within one of the user's membership ranges.</summary>
+    public async Task<bool> AttachmentVisibleAsync(string userId, string key, CancellationToken cancellationToken)
+    {
+        await using var command = dataSource.CreateCommand(AttachmentVisibleSql);
+        command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = userId });
+        command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = Containing(key), NpgsqlDbType = NpgsqlDbType.Jsonb });
+        return (bool)(await command.ExecuteScalarAsync(cancellationToken))!;
+    }
+
+    /// <summary><c>[{"key": …}]</c>: the jsonb an attachments array containing the key contains.</summary>
+    private static string Containing(string key)
+    {
+        using var buffer = new MemoryStream();
+        using (var writer = new Utf8JsonWriter(buffer))
+        {
+            writer.WriteStartArray();
+            writer.WriteStartObject();
+            writer.WriteString("key"u8, key);
+            writer.WriteEndObject();
+            writer.WriteEndArray();
+        }
+
+        return System.Text.Encoding.UTF8.GetString(buffer.ToArray());
+    }
+}
