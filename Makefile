@@ -14,6 +14,7 @@ EDGE_PORTS       ?= 8080 8081
 ROUTER_PORT      ?= 8090
 PROJECTIONS_PORT ?= 8091
 BENCH_ARGS       ?=
+ARGS             ?=
 export CONFIGURATION ZK_PORT KAFKA_PORT PG_PORT S3_PORT EDGE_PORTS ROUTER_PORT PROJECTIONS_PORT
 
 # Quiet, telemetry-free .NET CLI.
@@ -24,9 +25,10 @@ export DOTNET_SKIP_FIRST_TIME_EXPERIENCE := 1
 SLN       := Messaging.sln
 SCRIPTS   := infra/scripts
 BENCH_DLL := tools/Bench/bin/$(CONFIGURATION)/net10.0/linux-x64/Messaging.Bench.dll
+PROJECTIONS_DLL := src/Projections/bin/$(CONFIGURATION)/net10.0/linux-x64/Messaging.Projections.dll
 EDGE_URLS := $(foreach p,$(EDGE_PORTS),--edge ws://127.0.0.1:$(p))
 
-.PHONY: help deps infra-up infra-down infra-status infra-env build format-check test run stop smoke bench bench-router bench-projections clean
+.PHONY: help deps infra-up infra-down infra-status infra-env build format-check test run stop smoke bench bench-router bench-projections projections-cli rebuild clean
 
 help:
 	@echo "make deps          install Debian/npm dependencies (Kafka jars, s3rver)"
@@ -39,6 +41,8 @@ help:
 	@echo "make smoke         Bench smoke test against the running Edge nodes"
 	@echo "make bench         Bench run \$$(BENCH_ARGS)"
 	@echo "make bench-router / bench-projections   component benchmarks (stack only)"
+	@echo "make rebuild ARGS='--projection chat [--dry-run] [--chat ID]'   rebuild read models from the log (docs/operations.md)"
+	@echo "make projections-cli ARGS='migrate|deadletters list|...'       any Projections operator command against the stack"
 	@echo "make clean         dotnet clean, stop the stack, delete its data and logs"
 
 deps:
@@ -92,6 +96,15 @@ bench-router:
 bench-projections:
 	@test -f $(BENCH_DLL) || { echo "missing $(BENCH_DLL): run make build"; exit 1; }
 	eval "$$($(SCRIPTS)/stack.sh env)" && dotnet $(BENCH_DLL) projections $(BENCH_ARGS)
+
+# The Projections operator CLI with the stack's settings (stack.sh env), whatever the current
+# directory: without them it read appsettings.json's defaults (127.0.0.1:5432) and crashed.
+projections-cli:
+	@test -f $(PROJECTIONS_DLL) || { echo "missing $(PROJECTIONS_DLL): run make build"; exit 1; }
+	@eval "$$($(SCRIPTS)/stack.sh env)" && dotnet $(PROJECTIONS_DLL) $(ARGS)
+
+rebuild:
+	@$(MAKE) projections-cli ARGS="rebuild $(ARGS)"
 
 clean:
 	-@$(SCRIPTS)/run.sh stop

@@ -24,6 +24,7 @@ internal sealed class ConsoleRebuildProgress(IAnsiConsole console, TimeSpan inte
     private TimeSpan _lastPrint;
     private LiveDisplay? _live;
     private long _remaining;
+    private bool _phased;
 
     public void Planned(string projection, RebuildPlan plan)
     {
@@ -42,6 +43,7 @@ internal sealed class ConsoleRebuildProgress(IAnsiConsole console, TimeSpan inte
     public void Phase(string text)
     {
         // Started by the first phase, not by the plan: a dry run prints the plan and nothing else.
+        _phased = true;
         if (_interactive && _live is null && _remaining > 0)
         {
             _live = LiveDisplay.Start(console, _partitions, _clock);
@@ -93,7 +95,8 @@ internal sealed class ConsoleRebuildProgress(IAnsiConsole console, TimeSpan inte
             return;
         }
 
-        if (_partitions.Count > 0)
+        // A dry run (no phase) did nothing: progress lines of zeros would only suggest it had.
+        if (_phased && _partitions.Count > 0)
         {
             lock (_gate)
             {

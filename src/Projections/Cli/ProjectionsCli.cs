@@ -17,6 +17,9 @@ public static class ProjectionsCli
 {
     private static readonly string[] Commands = ["migrate", "rebuild", "deadletters"];
 
+    /// <summary>What a dry run prints per projection, so nobody has to infer it from the absence of phases.</summary>
+    internal const string DryRunDone = "dry run, nothing changed (no tables, rows or checkpoints written)";
+
     public static bool Handles(string[] args) => args.Length > 0 && Array.IndexOf(Commands, args[0]) >= 0;
 
     public static async Task<int> RunAsync(string[] args, IDictionary<string, string?>? settings = null, IAnsiConsole? console = null)
@@ -70,7 +73,14 @@ public static class ProjectionsCli
             var chatId = parse.GetValue(chat);
             var runner = services.GetRequiredService<RebuildRunner>();
             var rebuildOptions = services.GetRequiredService<Microsoft.Extensions.Options.IOptions<RebuildOptions>>().Value;
-            await services.GetRequiredService<MigrationRunner>().MigrateAsync(ct);
+            var planOnly = parse.GetValue(dryRun);
+            if (!planOnly)
+            {
+                // A dry run writes nothing, not even a pending migration: it reads watermarks and
+                // checkpoints only (and works before the schema exists).
+                await services.GetRequiredService<MigrationRunner>().MigrateAsync(ct);
+            }
+
             foreach (var n in names)
             {
                 var projection = ProjectionsExtensions.Projection(services, n);
@@ -85,16 +95,29 @@ public static class ProjectionsCli
                 {
                     if (chatId is not null)
                     {
-                        var count = await runner.RebuildChatAsync(projection, chatId, parse.GetValue(dryRun), progress, ct);
-                        console.MarkupLineInterpolated($"{n}: chat {chatId} rebuilt from {count} events");
+                        var count = await runner.RebuildChatAsync(projection, chatId, planOnly, progress, ct);
+                        if (planOnly)
+                        {
+                            console.MarkupLineInterpolated($"{n}: {DryRunDone}");
+                        }
+                        else
+                        {
+                            console.MarkupLineInterpolated($"{n}: chat {chatId} rebuilt from {count} events");
+                        }
+
                         continue;
                     }
 
-                    var result = await runner.RunAsync(projection, parse.GetValue(dryRun), progress, ct);
+                    var result = await runner.RunAsync(projection, planOnly, progress, ct);
                     if (result == RebuildResult.AlreadyRunning)
                     {
                         console.MarkupLineInterpolated($"[red]{n}: a rebuild of this projection is already running[/]");
                         return 2;
+                    }
+
+                    if (result == RebuildResult.PlannedOnly)
+                    {
+                        console.MarkupLineInterpolated($"{n}: {DryRunDone}");
                     }
                 }
                 finally

@@ -72,11 +72,21 @@ internal sealed class ServiceProcess : IAsyncDisposable
     }
 
     /// <summary>
-    /// The service build next to this test build: the repository root is found by walking up to
-    /// Messaging.sln (or MESSAGING_REPO_ROOT), the configuration (Debug/Release) is the one this
-    /// test assembly was built in.
+    /// The service build next to this test build: under <see cref="RepoRoot"/>, in the
+    /// <see cref="Configuration"/> this test assembly was built in.
     /// </summary>
     public static string Dll(string project)
+    {
+        var dll = Path.Combine(RepoRoot(), "src", project, "bin", Configuration, "net10.0", "linux-x64", $"Messaging.{project}.dll");
+        return File.Exists(dll) ? dll : throw new FileNotFoundException($"Build {project} first ({Configuration}).", dll);
+    }
+
+    /// <summary>Debug or Release: the configuration this test assembly was built in.</summary>
+    public static string Configuration =>
+        AppContext.BaseDirectory.Contains($"{Path.DirectorySeparatorChar}Release{Path.DirectorySeparatorChar}", StringComparison.Ordinal) ? "Release" : "Debug";
+
+    /// <summary>The repository root: the first directory above this build with Messaging.sln (or MESSAGING_REPO_ROOT).</summary>
+    public static string RepoRoot()
     {
         var baseDirectory = AppContext.BaseDirectory;
         var root = Environment.GetEnvironmentVariable("MESSAGING_REPO_ROOT");
@@ -88,14 +98,7 @@ internal sealed class ServiceProcess : IAsyncDisposable
             }
         }
 
-        if (root is null)
-        {
-            throw new InvalidOperationException($"No Messaging.sln above {baseDirectory} (set MESSAGING_REPO_ROOT).");
-        }
-
-        var configuration = baseDirectory.Contains($"{Path.DirectorySeparatorChar}Release{Path.DirectorySeparatorChar}", StringComparison.Ordinal) ? "Release" : "Debug";
-        var dll = Path.Combine(root, "src", project, "bin", configuration, "net10.0", "linux-x64", $"Messaging.{project}.dll");
-        return File.Exists(dll) ? dll : throw new FileNotFoundException($"Build {project} first ({configuration}).", dll);
+        return root ?? throw new InvalidOperationException($"No Messaging.sln above {baseDirectory} (set MESSAGING_REPO_ROOT).");
     }
 
     private void Append(string? line)
