@@ -1,6 +1,7 @@
 using Messaging.Contracts.Delivery;
 using Messaging.Contracts.Events;
 using Messaging.Contracts.Protocol;
+using Messaging.ReadModels.Chats;
 
 namespace Messaging.Edge.Delivery;
 
@@ -53,18 +54,4 @@ internal static class DeliveryFrames
         Title = title,
         At = e.OccurredAt,
     };
-}
-
-/// <summary>
-/// The <c>change</c> of a <c>chat.updated</c> frame; the same words as the <c>kind</c> column of
-/// the <c>messages</c> read model, so live pushes and sync/history look alike.
-/// </summary>
-internal static class ChangeKinds
-{
-    public const string Message = "message";
-    public const string Created = "created";
-    public const string MembersAdded = "members.added";
-    public const string MemberRemoved = "member.removed";
-    public const string MemberLeft = "member.left";
-    public const string AdminGranted = "admin.granted";
 }

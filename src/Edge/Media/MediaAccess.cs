@@ -1,5 +1,5 @@
 using System.Text.Json;
-using Messaging.Edge.Delivery;
+using Messaging.ReadModels.Chats;
 using Npgsql;
 using NpgsqlTypes;
 

@@ -115,10 +115,10 @@ public sealed class RebuildTests : IAsyncLifetime
             {
                 ChatEvent e = (seq % 10) switch
                 {
-                    3 => new MembersAdded { ChatId = chat, Seq = seq, Actor = Events.Actor("alice"), OccurredAt = Events.Epoch.AddMilliseconds(seq), RecipientDevices = [.. recipients, "dave/phone"], UserIds = ["dave"] },
-                    5 when seq < 10 => new AdminGranted { ChatId = chat, Seq = seq, Actor = Events.Actor("alice"), OccurredAt = Events.Epoch.AddMilliseconds(seq), RecipientDevices = [.. recipients], UserId = "bob" },
-                    7 when seq < 10 => new MemberRemoved { ChatId = chat, Seq = seq, Actor = Events.Actor("alice"), OccurredAt = Events.Epoch.AddMilliseconds(seq), RecipientDevices = [.. recipients], UserId = "dave" },
-                    9 when seq < 20 => new MemberLeft { ChatId = chat, Seq = seq, Actor = Events.Actor("carol"), OccurredAt = Events.Epoch.AddMilliseconds(seq), RecipientDevices = [.. recipients], UserId = "carol", PromotedAdmin = c % 2 == 0 ? "bob" : null },
+                    3 => new MembersAdded { ChatId = chat, Seq = seq, Actor = Events.Actor("alice"), OccurredAt = Events.Epoch.AddMilliseconds(seq), UserIds = ["dave"] },
+                    5 when seq < 10 => new AdminGranted { ChatId = chat, Seq = seq, Actor = Events.Actor("alice"), OccurredAt = Events.Epoch.AddMilliseconds(seq), UserId = "bob" },
+                    7 when seq < 10 => new MemberRemoved { ChatId = chat, Seq = seq, Actor = Events.Actor("alice"), OccurredAt = Events.Epoch.AddMilliseconds(seq), UserId = "dave" },
+                    9 when seq < 20 => new MemberLeft { ChatId = chat, Seq = seq, Actor = Events.Actor("carol"), OccurredAt = Events.Epoch.AddMilliseconds(seq), UserId = "carol", PromotedAdmin = c % 2 == 0 ? "bob" : null },
                     _ => Events.Message(chat, seq, seq % 2 == 0 ? "alice" : "bob", [.. recipients]),
                 };
                 if (e is MemberLeft)

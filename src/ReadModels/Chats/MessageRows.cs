@@ -3,13 +3,12 @@ using Messaging.Contracts;
 using Messaging.Contracts.Commands;
 using Messaging.Contracts.Protocol;
 using Messaging.Contracts.Serialization;
-using Messaging.Edge.Delivery;
 using Npgsql;
 
-namespace Messaging.Edge.History;
+namespace Messaging.ReadModels.Chats;
 
 /// <summary>Reads rows of the <c>messages</c> read model (docs/read-models.md) as the frames a live push would carry.</summary>
-internal static class MessageRows
+public static class MessageRows
 {
     /// <summary>The columns <see cref="Read"/> expects, in order, for a <c>messages</c> alias <c>m</c>.</summary>
     public const string Columns =
