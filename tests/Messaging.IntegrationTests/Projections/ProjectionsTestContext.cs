@@ -215,7 +215,7 @@ public static class Events
 
     public static DeviceRef Actor(string user) => new(user, "phone");
 
-    public static ChatCreated Created(string chat, IReadOnlyList<string> users, params string[] devices) => new()
+    public static ChatCreated Created(string chat, IReadOnlyList<string> users) => new()
     {
         ChatId = chat,
         Seq = 1,
@@ -226,7 +226,7 @@ public static class Events
         Members = [.. users.Select((u, i) => new ChatMember(u, i == 0 ? MemberRole.Admin : MemberRole.Member))],
     };
 
-    public static MessageSent Message(string chat, long seq, string user, params string[] devices) => new()
+    public static MessageSent Message(string chat, long seq, string user) => new()
     {
         ChatId = chat,
         Seq = seq,
