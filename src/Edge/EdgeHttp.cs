@@ -1,5 +1,5 @@
 using System.Text.Json.Serialization;
-using Messaging.Edge.History;
+using Messaging.ReadModels.Inbox;
 
 namespace Messaging.Edge;
 

@@ -33,8 +33,8 @@ internal static partial class ProjectionsLog
     [LoggerMessage(11, LogLevel.Warning, "Projection {Projection}: loading checkpoints failed, retrying in {BackoffMs} ms")]
     public static partial void CheckpointLoadFailed(ILogger logger, Exception exception, string projection, int backoffMs);
 
-    [LoggerMessage(12, LogLevel.Information, "Retention removed {Inbox} inbox rows older than {InboxCutoff:o} and {History} history rows older than {HistoryCutoff:o}")]
-    public static partial void RetentionSwept(ILogger logger, long inbox, DateTime inboxCutoff, long history, DateTime historyCutoff);
+    [LoggerMessage(12, LogLevel.Information, "Retention removed {History} history rows older than {HistoryCutoff:o}")]
+    public static partial void RetentionSwept(ILogger logger, long history, DateTime historyCutoff);
 
     [LoggerMessage(13, LogLevel.Warning, "Retention sweep failed, next attempt in {IntervalSeconds} s")]
     public static partial void RetentionFailed(ILogger logger, Exception exception, int intervalSeconds);

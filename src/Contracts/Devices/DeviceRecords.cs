@@ -62,11 +62,33 @@ public sealed record UserDevicesChanged : DeviceRecord
 
     = [];
 
+    /// <summary>
+    /// When each registered device was registered and whether it was a companion (another device
+    /// of the user was registered then): who gets what (docs/protocol.md). A device of
+    /// <see cref="DeviceIds"/> without an entry was registered before these were recorded and
+    /// counts as a first device. Absent in older records (read as empty).
+    /// </summary>
+    public IReadOnlyList<RegisteredDevice> Registered
+    {
+        get;
+
+        init => field = value ?? [];
+    }
+
+    = [];
+
     /// <summary>Per-user version: 1 for the user's first decision, +1 for each change.</summary>
     public long Version { get; init; }
 
     public required DateTimeOffset ChangedAt { get; init; }
 }
+
+/// <summary>
+/// A registered device, when the Router registered it (kept while the device stays registered;
+/// removed and signed in again, it is registered anew), and whether another device of its user
+/// was registered at that moment.
+/// </summary>
+public sealed record RegisteredDevice(string DeviceId, DateTimeOffset RegisteredAt, bool Companion);
 
 /// <summary>A removed device and when it was removed: only a token issued after that registers it again.</summary>
 public sealed record RemovedDevice(string DeviceId, DateTimeOffset RemovedAt);

@@ -19,8 +19,10 @@ namespace Messaging.Contracts.Events;
 public abstract record ChatEvent
 {
     /// <summary>
-    /// Schema version of this record. 2: <see cref="RecipientDevices"/> holds device addresses
-    /// (<c>userId/deviceId</c>); v1 held bare device ids, which cannot be attributed to a user.
+    /// Schema version of this record. 3: no recipient list (v2 carried <c>recipientDevices</c>,
+    /// every device of every member, ~45 KB per event in a 1,024-member group with 2 devices
+    /// each; a v3 reader ignores that field in older records). Who receives an event follows from
+    /// the chat's membership at its seq and the user's devices (docs/protocol.md, "Who gets what").
     /// </summary>
     public int V { get; init; } = SchemaVersions.ChatEvents;
 
@@ -33,15 +35,6 @@ public abstract record ChatEvent
     public required DeviceRef Actor { get; init; }
 
     public required DateTimeOffset OccurredAt { get; init; }
-
-    /// <summary>
-    /// Every device this event is addressed to (all devices of all members at that moment, the
-    /// actor's devices included), as device addresses <c>userId/deviceId</c> (<see cref="DeviceRef.Address"/>),
-    /// resolved by the Router so that read models rebuilt from the log produce exactly the same
-    /// inbox as the live run. A reader meeting an entry that is not an address (a v1 bare device
-    /// id, <see cref="DeviceRef.TryParse"/> false) ignores that recipient.
-    /// </summary>
-    public required IReadOnlyList<string> RecipientDevices { get; init; }
 }
 
 public enum MemberRole

@@ -2,6 +2,8 @@ using Messaging.Contracts;
 using Messaging.Contracts.Protocol;
 using Messaging.Contracts.Serialization;
 using Messaging.Edge.Auth;
+using Messaging.Edge.Sync;
+using Messaging.ReadModels.Inbox;
 using Microsoft.Extensions.Options;
 
 namespace Messaging.Edge.History;
@@ -25,7 +27,7 @@ public static class HistoryExtensions
         return app;
     }
 
-    private static async Task<IResult> ListChatsAsync(HttpContext context, int? limit, HistoryReader reader, IOptions<EdgeOptions> options, CancellationToken cancellationToken)
+    private static async Task<IResult> ListChatsAsync(HttpContext context, int? limit, InboxQueries inbox, DeviceShares shares, IOptions<EdgeOptions> options, CancellationToken cancellationToken)
     {
         var max = options.Value.HistoryMaxPageSize;
         if (limit is < 1 || limit > max)
@@ -34,7 +36,7 @@ public static class HistoryExtensions
         }
 
         var device = context.User.Device();
-        var chats = await reader.ChatsAsync(device.UserId, device.DeviceId, limit ?? max, cancellationToken);
+        var chats = await inbox.ChatsAsync(device, shares.HistoryFrom(device), limit ?? max, cancellationToken);
         return Results.Json(new ChatListResponse(chats), EdgeJsonContext.Default.ChatListResponse);
     }
 

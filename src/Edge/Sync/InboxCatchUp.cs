@@ -10,19 +10,17 @@ namespace Messaging.Edge.Sync;
 
 /// <summary>
 /// Makes <c>sync</c> causal: before streaming, waits (bounded by <c>Edge:SyncCatchUpMs</c>) until
-/// the read models a sync reads have applied every <c>chat.events</c> record that existed when the
+/// the read model a sync reads has applied every <c>chat.events</c> record that existed when the
 /// sync began. Without it, a device reconnecting right after messages were sent to it while offline
-/// synced before the projection wrote their inbox rows, and got them only on a later sync (the
-/// Router had routed them to no node: the device was offline when it decided).
+/// synced before the projection wrote them, and got them only on a later sync (the Router had
+/// routed them to no node: the device was offline when it decided).
 /// </summary>
 /// <remarks>
-/// A sync joins <c>inbox</c> (projection <c>inbox</c>) with <c>messages</c> (projection
-/// <c>chat</c>), two runners with their own checkpoints: waiting for the inbox alone streamed
-/// nothing for rows whose message the chat projection had not written yet (seen when both
-/// restarted together: the inbox runner finished first). The inbox projection also reads
-/// <c>device.acks</c>, but acks only delete rows: a sync that
-/// streams a row an ack is about to delete costs a duplicate the client drops, never a loss.
-/// One consumer handle (no group, never subscribed) answers the watermark queries of every sync.
+/// A sync reads <c>chat_members</c> and <c>messages</c> (projection <c>chat</c>) and the device's
+/// cursors, <c>device_cursors</c> (projection <c>inbox</c>, from <c>device.acks</c>). Cursors are
+/// not waited for: a cursor behind an ack streams events the device already holds, a duplicate
+/// the client drops, never a loss. One consumer handle (no group, never subscribed) answers the
+/// watermark queries of every sync.
 /// </remarks>
 internal sealed class InboxCatchUp(
     KafkaClientFactory clients,
@@ -32,15 +30,15 @@ internal sealed class InboxCatchUp(
     TimeProvider clock,
     ILogger<InboxCatchUp> logger) : IDisposable
 {
-    /// <summary><c>checkpoints.projection</c> of the runners whose tables a sync reads (docs/read-models.md, the contract Edge reads).</summary>
-    internal static readonly string[] SyncProjections = ["inbox", "chat"];
+    /// <summary><c>checkpoints.projection</c> of the runners that read <c>chat.events</c> into the tables a sync reads (docs/read-models.md).</summary>
+    internal static readonly string[] SyncProjections = ["chat"];
 
     private readonly EdgeOptions _options = options.Value;
     private readonly SemaphoreSlim _openGate = new(1, 1);
     private IConsumer<string, byte[]>? _consumer;
     private TopicPartition[]? _partitions;
 
-    /// <summary>True when the inbox caught up; false on timeout or when Kafka or PostgreSQL did not answer (the caller streams what is there).</summary>
+    /// <summary>True when the chat projection caught up; false on timeout or when Kafka or PostgreSQL did not answer (the caller streams what is there).</summary>
     public async Task<bool> WaitAsync(DeviceRef device, CancellationToken cancellationToken)
     {
         var started = clock.GetTimestamp();

@@ -64,7 +64,7 @@ public static class ProjectionsCli
         var projectionOption = new Option<string>("--projection") { Description = "inbox, chat, presence or all", Required = true };
         projectionOption.AcceptOnlyFromAmong([.. ProjectionsOptions.Known, "all"]);
         var dryRun = new Option<bool>("--dry-run") { Description = "Print the plan (per partition: earliest, end, records) and stop." };
-        var chat = new Option<string?>("--chat") { Description = "Rebuild one chat's rows only (inbox and chat projections)." };
+        var chat = new Option<string?>("--chat") { Description = "Rebuild one chat's rows only (chat projection)." };
         var rebuild = new Command("rebuild", "Replay topics into fresh shadow tables, then swap them in atomically.") { projectionOption, dryRun, chat };
         rebuild.SetAction(async (parse, ct) =>
         {

@@ -100,13 +100,13 @@ internal sealed class RebuildRunner(
     /// <summary>
     /// Rebuilds one chat's rows: reads that chat's events from every partition (the partitioner
     /// of the producer is not assumed), then deletes and re-applies them in one transaction under
-    /// the exclusive projection lock. Ack watermarks are kept: they only ever grow.
+    /// the exclusive projection lock.
     /// </summary>
     public async Task<int> RebuildChatAsync(IProjection projection, string chatId, bool dryRun, IRebuildProgress progress, CancellationToken cancellationToken)
     {
         if (projection.DeleteChatSql is null)
         {
-            throw new InvalidOperationException($"Projection '{projection.Name}' has no per-chat rows; --chat applies to inbox and chat.");
+            throw new InvalidOperationException($"Projection '{projection.Name}' has no per-chat rows; --chat applies to chat.");
         }
 
         var partitions = Watermarks([names.ChatEvents]);

@@ -9,11 +9,10 @@ public sealed class RetentionOptions
 
     public bool Enabled { get; set; } = true;
 
-    /// <summary>Undelivered inbox rows older than this are deleted (the product's 30-day promise).</summary>
-    [Range(1, 36_500)]
-    public int InboxDays { get; set; } = 30;
-
-    /// <summary>History rows (<c>messages</c>) older than this are deleted.</summary>
+    /// <summary>
+    /// History rows (<c>messages</c>) older than this are deleted (the product's 30-day promise):
+    /// undelivered events expire with them, as a device's pending events are the history after its cursor.
+    /// </summary>
     [Range(1, 36_500)]
     public int HistoryDays { get; set; } = 30;
 

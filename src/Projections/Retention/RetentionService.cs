@@ -22,9 +22,9 @@ internal sealed class RetentionService(RetentionSweeper sweeper, IOptions<Retent
                 try
                 {
                     var result = await sweeper.SweepAsync(stoppingToken);
-                    if (result.InboxRows > 0 || result.HistoryRows > 0)
+                    if (result.HistoryRows > 0)
                     {
-                        ProjectionsLog.RetentionSwept(logger, result.InboxRows, result.Cutoffs.Inbox, result.HistoryRows, result.Cutoffs.History);
+                        ProjectionsLog.RetentionSwept(logger, result.HistoryRows, result.Cutoffs.History);
                     }
                 }
                 catch (NpgsqlException ex)

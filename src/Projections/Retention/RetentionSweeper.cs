@@ -6,28 +6,30 @@ using static Messaging.ReadModels.Sql;
 
 namespace Messaging.Projections.Retention;
 
-internal readonly record struct SweepResult(long InboxRows, long HistoryRows, RetentionCutoffs Cutoffs);
+internal readonly record struct SweepResult(long HistoryRows, RetentionCutoffs Cutoffs);
 
-/// <summary>Deletes expired inbox and history rows in small statements (ctid pages), each committed alone.</summary>
+/// <summary>
+/// Deletes expired history rows in small statements (ctid pages), each committed alone. The inbox
+/// has no rows of its own to expire: a device's pending events are the history after its cursor,
+/// so what leaves the history leaves every inbox with it.
+/// </summary>
 internal sealed class RetentionSweeper(NpgsqlDataSource dataSource, IOptions<RetentionOptions> options, TimeProvider clock)
 {
     // `ctid = any(array(...))` runs as a TID scan over exactly the rows the limited subquery found;
     // `ctid in (select ...)` may plan a join over the whole table.
-    private const string DeleteInbox = "delete from inbox where ctid = any(array(select ctid from inbox where created_at < $1 limit $2))";
     private const string DeleteHistory = "delete from messages where ctid = any(array(select ctid from messages where sent_at < $1 limit $2))";
 
     public RetentionCutoffs Cutoffs()
     {
         var now = clock.GetUtcNow().UtcDateTime;
-        return new RetentionCutoffs(now.AddDays(-options.Value.InboxDays), now.AddDays(-options.Value.HistoryDays));
+        return new RetentionCutoffs(now.AddDays(-options.Value.HistoryDays));
     }
 
     public async Task<SweepResult> SweepAsync(CancellationToken cancellationToken)
     {
         var cutoffs = Cutoffs();
-        var inbox = await DeleteAllAsync(DeleteInbox, cutoffs.Inbox, cancellationToken);
         var history = await DeleteAllAsync(DeleteHistory, cutoffs.History, cancellationToken);
-        return new SweepResult(inbox, history, cutoffs);
+        return new SweepResult(history, cutoffs);
     }
 
     private async Task<long> DeleteAllAsync(string sql, DateTime cutoff, CancellationToken cancellationToken)

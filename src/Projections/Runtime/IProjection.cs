@@ -17,7 +17,7 @@ internal enum TableSet
 /// </summary>
 internal interface IProjection
 {
-    /// <summary><c>inbox</c>, <c>chat</c> or <c>presence</c>: consumer group, checkpoint rows, CLI argument.</summary>
+    /// <summary><c>inbox</c> (cursors), <c>chat</c> or <c>presence</c>: consumer group, checkpoint rows, CLI argument.</summary>
     string Name { get; }
 
     IReadOnlyList<string> Topics(TopicNames names);
@@ -52,4 +52,4 @@ internal sealed record ShadowTable(string Name, bool Bulk, string? Key)
 }
 
 /// <summary>Rows older than these are not kept (retention), so a rebuild does not resurrect what retention removed.</summary>
-internal readonly record struct RetentionCutoffs(DateTime Inbox, DateTime History);
+internal readonly record struct RetentionCutoffs(DateTime History);

@@ -97,7 +97,6 @@ public static class ChatDecider
             Seq = seq,
             Actor = send.Origin,
             OccurredAt = ctx.Now,
-            RecipientDevices = Recipients(state, ctx.Devices),
             MessageId = send.MessageId,
             ClientMsgId = send.ClientMsgId,
             Body = send.Body,
@@ -105,9 +104,10 @@ public static class ChatDecider
         };
         state.Remember(send.ClientMsgId, new SentMessage(seq, send.MessageId), ctx.Limits.RecentClientMsgIds);
         state.LastCommandOffset = ctx.CommandOffset;
+        var recipients = Recipients(state, ctx.Devices);
         return created is null
-            ? new Decision(state, [sent], null)
-            : new Decision(state, [created, sent], null);
+            ? new Decision(state, [sent], null, [recipients])
+            : new Decision(state, [created, sent], null, [recipients, recipients]);
     }
 
     private static Decision TooLarge(ChatState? state, SendMessage send, in DecideContext ctx) =>
@@ -126,7 +126,6 @@ public static class ChatDecider
             Seq = seq,
             Actor = command.Origin,
             OccurredAt = ctx.Now,
-            RecipientDevices = Recipients(state, ctx.Devices),
             Kind = ChatKind.Direct,
             Members = MemberList(state),
         };
@@ -148,7 +147,8 @@ public static class ChatDecider
             }
 
             var direct = new ChatState(create.ChatId, ChatKind.Direct, null);
-            return new Decision(direct, [CreatedDirect(direct, create, create.Members[0], ctx)], null);
+            var createdDirect = CreatedDirect(direct, create, create.Members[0], ctx);
+            return new Decision(direct, [createdDirect], null, [Recipients(direct, ctx.Devices)]);
         }
 
         if (ChatIds.IsDirect(create.ChatId))
@@ -197,12 +197,11 @@ public static class ChatDecider
             Seq = seq,
             Actor = create.Origin,
             OccurredAt = ctx.Now,
-            RecipientDevices = Recipients(group, ctx.Devices),
             Kind = ChatKind.Group,
             Title = create.Title,
             Members = MemberList(group),
         };
-        return new Decision(group, [created], null);
+        return new Decision(group, [created], null, [Recipients(group, ctx.Devices)]);
     }
 
     private static Decision Add(ChatState? state, AddMembers add, in DecideContext ctx)
@@ -251,11 +250,10 @@ public static class ChatDecider
             Seq = seq,
             Actor = add.Origin,
             OccurredAt = ctx.Now,
-            // After the change: the new members learn they were added.
-            RecipientDevices = Recipients(state, ctx.Devices),
             UserIds = added,
         };
-        return new Decision(state, [evt], null);
+        // After the change: the new members learn they were added.
+        return new Decision(state, [evt], null, [Recipients(state, ctx.Devices)]);
     }
 
     private static Decision Remove(ChatState? state, RemoveMember remove, in DecideContext ctx)
@@ -286,10 +284,9 @@ public static class ChatDecider
             Seq = seq,
             Actor = remove.Origin,
             OccurredAt = ctx.Now,
-            RecipientDevices = recipients,
             UserId = remove.UserId,
         };
-        return new Decision(state, [evt], null);
+        return new Decision(state, [evt], null, [recipients]);
     }
 
     private static Decision Leave(ChatState? state, LeaveChat leave, in DecideContext ctx)
@@ -328,11 +325,10 @@ public static class ChatDecider
             Seq = seq,
             Actor = leave.Origin,
             OccurredAt = ctx.Now,
-            RecipientDevices = recipients,
             UserId = leaver.UserId,
             PromotedAdmin = promoted,
         };
-        return new Decision(state, [evt], null);
+        return new Decision(state, [evt], null, [recipients]);
     }
 
     private static Decision Grant(ChatState? state, GrantAdmin grant, in DecideContext ctx)
@@ -361,10 +357,9 @@ public static class ChatDecider
             Seq = seq,
             Actor = grant.Origin,
             OccurredAt = ctx.Now,
-            RecipientDevices = Recipients(state, ctx.Devices),
             UserId = grant.UserId,
         };
-        return new Decision(state, [evt], null);
+        return new Decision(state, [evt], null, [Recipients(state, ctx.Devices)]);
     }
 
     /// <summary>Membership administration: the chat exists, is a group, and the actor is one of its admins.</summary>

@@ -73,7 +73,10 @@ public static class DeviceDecider
 
         // A removed device signed in again (token newer than the removal) leaves the removed list.
         var removed = state?.Removed ?? [];
-        var changed = Next(state, command.UserId, [.. devices, command.DeviceId], Without(removed, command.DeviceId), now);
+        // A companion starts at its registration, a first device at the user's joining (docs/protocol.md,
+        // "Who gets what"): the decision is recorded here, where the order of a user's devices is known.
+        var registered = new List<RegisteredDevice>(state?.Registered ?? []) { new(command.DeviceId, now, Companion: devices.Count > 0) };
+        var changed = Next(state, command.UserId, [.. devices, command.DeviceId], registered, Without(removed, command.DeviceId), now);
         return Accept(changed, command);
     }
 
@@ -108,13 +111,15 @@ public static class DeviceDecider
         }
 
         var remaining = devices.Where(d => !string.Equals(d, command.DeviceId, StringComparison.Ordinal)).ToList();
-        return Accept(Next(state, command.UserId, remaining, removed, now), command);
+        var registered = (state?.Registered ?? []).Where(r => !string.Equals(r.DeviceId, command.DeviceId, StringComparison.Ordinal)).ToList();
+        return Accept(Next(state, command.UserId, remaining, registered, removed, now), command);
     }
 
-    private static UserDevicesChanged Next(UserDevicesChanged? state, string userId, IReadOnlyList<string> devices, IReadOnlyList<RemovedDevice> removed, DateTimeOffset now) => new()
+    private static UserDevicesChanged Next(UserDevicesChanged? state, string userId, IReadOnlyList<string> devices, IReadOnlyList<RegisteredDevice> registered, IReadOnlyList<RemovedDevice> removed, DateTimeOffset now) => new()
     {
         UserId = userId,
         DeviceIds = devices,
+        Registered = registered,
         Removed = removed,
         Version = (state?.Version ?? 0) + 1,
         ChangedAt = now,

@@ -119,7 +119,7 @@ public sealed partial class CommandProcessor : IDisposable
                     var json = Codecs.Events.Encode(evt);
                     sink.Produce(EventPartition(partition), evt.ChatId, json);
                     events++;
-                    NodeFanOut.Group(evt.RecipientDevices, _directory, now, _byNode);
+                    NodeFanOut.Group(decision.Recipients[e], _directory, now, _byNode);
                     for (var k = 0; k < _byNode.Length; k++)
                     {
                         if (_byNode[k].Count > 0)

@@ -84,7 +84,7 @@ public sealed class EdgeAuthorizationTests(NoClockSkewEdgeHost edge) : IClassFix
             new EventRouted
             {
                 Devices = [DeviceRef.AddressOf(user, device)],
-                Event = new MessageSent { ChatId = chat, Seq = 2, Actor = new DeviceRef("s", "s-1"), OccurredAt = DateTimeOffset.UtcNow, RecipientDevices = [], MessageId = "m2", ClientMsgId = "c2", Body = "pushed" },
+                Event = new MessageSent { ChatId = chat, Seq = 2, Actor = new DeviceRef("s", "s-1"), OccurredAt = DateTimeOffset.UtcNow, MessageId = "m2", ClientMsgId = "c2", Body = "pushed" },
             },
             chat);
         await client.WaitForAsync<MessageFrame>(m => m.ChatId == chat && m.Seq == 2, Wait);

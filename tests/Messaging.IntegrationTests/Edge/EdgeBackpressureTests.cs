@@ -108,7 +108,6 @@ public sealed class EdgeBackpressureTests(TinyQueueEdgeHost edge) : IClassFixtur
             Seq = seq,
             Actor = new DeviceRef("sender", "sender-phone"),
             OccurredAt = DateTimeOffset.UtcNow,
-            RecipientDevices = devices,
             MessageId = Guid.CreateVersion7().ToString(),
             ClientMsgId = "c" + seq.ToString(System.Globalization.CultureInfo.InvariantCulture),
             Body = body,

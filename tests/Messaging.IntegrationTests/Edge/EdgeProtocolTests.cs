@@ -197,7 +197,7 @@ public sealed class EdgeProtocolTests(EdgeHost edge) : IClassFixture<EdgeHost>
         var membership = new EventRouted
         {
             Devices = [ana + "/" + ana + "-phone"],
-            Event = new MembersAdded { ChatId = chatId, Seq = 4, Actor = new DeviceRef(bo, bo + "-phone"), OccurredAt = DateTimeOffset.UtcNow, RecipientDevices = [], UserIds = ["di"] },
+            Event = new MembersAdded { ChatId = chatId, Seq = 4, Actor = new DeviceRef(bo, bo + "-phone"), OccurredAt = DateTimeOffset.UtcNow, UserIds = ["di"] },
         };
         await edge.DeliverAsync(membership, chatId);
         var update = await anaPhone.WaitForAsync<ChatUpdatedFrame>(u => u.ChatId == chatId, Wait);
@@ -299,7 +299,6 @@ public sealed class EdgeProtocolTests(EdgeHost edge) : IClassFixture<EdgeHost>
             Seq = seq,
             Actor = new DeviceRef("sender", "sender-phone"),
             OccurredAt = DateTimeOffset.UtcNow,
-            RecipientDevices = devices,
             MessageId = Guid.CreateVersion7().ToString(),
             ClientMsgId = "c" + seq.ToString(System.Globalization.CultureInfo.InvariantCulture),
             Body = body,

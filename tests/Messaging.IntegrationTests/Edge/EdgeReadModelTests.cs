@@ -6,7 +6,7 @@ using static Messaging.IntegrationTests.Edge.EdgeHost;
 
 namespace Messaging.IntegrationTests.Edge;
 
-/// <summary>Small sync pages, so that a short inbox already spans several PostgreSQL pages.</summary>
+/// <summary>Small sync pages, so that a short sync already spans several PostgreSQL pages.</summary>
 public sealed class SmallPagesEdgeHost : EdgeHost
 {
     protected override void Configure(Dictionary<string, string?> settings) => settings["Edge:SyncPageSize"] = "2";
@@ -18,31 +18,34 @@ public sealed class EdgeReadModelTests(SmallPagesEdgeHost edge) : IClassFixture<
     private static readonly DateTimeOffset T0 = new(2026, 1, 2, 3, 4, 5, TimeSpan.Zero);
 
     [Fact]
-    public async Task Sync_streams_the_device_inbox_in_chat_and_seq_order_then_sync_done()
+    public async Task Sync_streams_the_devices_pending_events_after_its_cursors_in_chat_and_seq_order_then_sync_done()
     {
         var user = NextId("u");
         var device = NextId("d");
         var chatA = NextId("chat") + "-a";
         var chatB = chatA[..^1] + "b";
+        var notMine = chatA[..^1] + "c";
         await MessageAsync(chatA, 1, "a1");
         await ChangeAsync(chatA, 2, "members.added", ["x"]);
         await MessageAsync(chatA, 3, "a3");
-        await MessageAsync(chatB, 1, "b1");
-        await MessageAsync(chatB, 2, "b2");
-        foreach (var (chat, seq) in new[] { (chatB, 2L), (chatA, 1L), (chatA, 3L), (chatB, 1L), (chatA, 2L) })
+        for (var seq = 1; seq <= 3; seq++)
         {
-            await InboxAsync(user, device, chat, seq);
+            await MessageAsync(chatB, seq, "b" + seq.ToString(System.Globalization.CultureInfo.InvariantCulture));
         }
 
-        await InboxAsync(user, "someone-else", chatA, 1);
-        // Another user's device with the same id: not this device's inbox.
-        await InboxAsync(NextId("u"), device, chatA, 1);
+        await MessageAsync(notMine, 1, "c1");
+        await MemberAsync(chatA, user, joinedSeq: 1);
+        await MemberAsync(chatB, user, joinedSeq: 1);
+        await CursorAsync(user, device, chatB, 1);
+        // Another user's device with the same id, and another device of this user: not this device's cursors.
+        await CursorAsync(NextId("u"), device, chatA, 3);
+        await CursorAsync(user, "someone-else", chatA, 3);
 
         var client = await edge.ConnectAsync(user, device);
         var sync = await client.SyncAsync();
 
         sync.Count.Should().Be(5);
-        sync.Frames.Select(Position).Should().Equal((chatA, 1L), (chatA, 2L), (chatA, 3L), (chatB, 1L), (chatB, 2L));
+        sync.Frames.Select(Position).Should().Equal((chatA, 1L), (chatA, 2L), (chatA, 3L), (chatB, 2L), (chatB, 3L));
         sync.Messages.First().Should().BeEquivalentTo(new { Body = "a1", ClientMsgId = "c1", SentAt = T0 });
         sync.Messages.First().Attachments.Should().ContainSingle().Which.Should().Be(new Messaging.Contracts.Commands.Attachment("m/1", "image/png", 3, "a.png"));
         sync.Frames[1].Should().BeOfType<ChatUpdatedFrame>().Which.Should().BeEquivalentTo(new { Change = "members.added", UserIds = new List<string> { "x" } });
@@ -50,6 +53,23 @@ public sealed class EdgeReadModelTests(SmallPagesEdgeHost edge) : IClassFixture<
         var limited = await client.SyncAsync(limit: 3);
         limited.Count.Should().Be(3);
         limited.Frames.Select(Position).Should().Equal((chatA, 1L), (chatA, 2L), (chatA, 3L));
+    }
+
+    [Fact]
+    public async Task Sync_streams_a_former_member_the_range_up_to_the_removal_and_nothing_after()
+    {
+        var user = NextId("u");
+        var chat = NextId("chat");
+        for (var seq = 1; seq <= 4; seq++)
+        {
+            await MessageAsync(chat, seq, "m" + seq.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        }
+
+        await MemberAsync(chat, user, joinedSeq: 2, leftSeq: 3);
+
+        var sync = await (await edge.ConnectAsync(user, NextId("d"))).SyncAsync();
+
+        sync.Frames.Select(Position).Should().Equal((chat, 2L), (chat, 3L));
     }
 
     [Fact]
@@ -88,28 +108,37 @@ public sealed class EdgeReadModelTests(SmallPagesEdgeHost edge) : IClassFixture<
     }
 
     [Fact]
-    public async Task The_chat_list_shows_the_callers_chats_with_last_message_and_unread_count()
+    public async Task The_chat_list_shows_the_callers_chats_with_last_message_and_other_members_messages_after_the_cursor_as_unread()
     {
         var user = NextId("u");
         var device = NextId("d");
         var chat = NextId("chat");
-        await edge.ExecuteAsync("insert into chats (chat_id, kind, title, created_at, last_seq, last_event_at) values ($1, 'group', 'team', $2, 3, $2)", chat, T0);
+        await edge.ExecuteAsync("insert into chats (chat_id, kind, title, created_at, last_seq, last_event_at) values ($1, 'group', 'team', $2, 5, $2)", chat, T0);
         await MemberAsync(chat, user, joinedSeq: 1);
-        await MessageAsync(chat, 2, "first");
-        await MessageAsync(chat, 3, "last");
-        await InboxAsync(user, device, chat, 2);
-        await InboxAsync(user, device, chat, 3);
-        await InboxAsync(NextId("u"), device, chat, 1);
+        await ChangeAsync(chat, 1, "created", [user, "sender"]);
+        await MessageAsync(chat, 2, "mine", sender: user);
+        await MessageAsync(chat, 3, "first");
+        await ChangeAsync(chat, 4, "members.added", ["x"]);
+        await MessageAsync(chat, 5, "last");
+        await CursorAsync(NextId("u"), device, chat, 5);
 
+        var item = await ChatListItemAsync(user, device);
+        item.GetProperty("chatId").GetString().Should().Be(chat);
+        item.GetProperty("title").GetString().Should().Be("team");
+        item.GetProperty("unread").GetInt64().Should().Be(2, "seq 3 and 5: not the creation, not the user's own message, not the membership change");
+        item.GetProperty("lastMessage").GetProperty("body").GetString().Should().Be("last");
+        item.GetProperty("lastMessage").GetProperty("seq").GetInt64().Should().Be(5);
+
+        await CursorAsync(user, device, chat, 3);
+        (await ChatListItemAsync(user, device)).GetProperty("unread").GetInt64().Should().Be(1);
+    }
+
+    private async Task<JsonElement> ChatListItemAsync(string user, string device)
+    {
         using var response = await edge.HttpClient.SendAsync(edge.Get("/v1/chats", edge.Token(user, device)));
         response.StatusCode.Should().Be(HttpStatusCode.OK);
         using var json = JsonDocument.Parse(await response.Content.ReadAsStringAsync());
-        var item = json.RootElement.GetProperty("chats").EnumerateArray().Should().ContainSingle().Subject;
-        item.GetProperty("chatId").GetString().Should().Be(chat);
-        item.GetProperty("title").GetString().Should().Be("team");
-        item.GetProperty("unread").GetInt64().Should().Be(2);
-        item.GetProperty("lastMessage").GetProperty("body").GetString().Should().Be("last");
-        item.GetProperty("lastMessage").GetProperty("seq").GetInt64().Should().Be(3);
+        return json.RootElement.GetProperty("chats").EnumerateArray().Should().ContainSingle().Subject.Clone();
     }
 
     private static (string, long) Position(ServerFrame frame) => frame switch
@@ -119,20 +148,21 @@ public sealed class EdgeReadModelTests(SmallPagesEdgeHost edge) : IClassFixture<
         _ => ("?", -1),
     };
 
-    private Task MessageAsync(string chat, long seq, string body) => edge.ExecuteAsync(
+    private Task MessageAsync(string chat, long seq, string body, string sender = "sender") => edge.ExecuteAsync(
         """
         insert into messages (chat_id, seq, kind, message_id, client_msg_id, sender_user_id, sender_device_id, body, attachments, sent_at)
-        values ($1, $2, 'message', $3, $4, 'sender', 'sender-phone', $5, '[{"key":"m/1","contentType":"image/png","size":3,"fileName":"a.png"}]'::jsonb, $6)
+        values ($1, $2, 'message', $3, $4, $7, 'sender-phone', $5, '[{"key":"m/1","contentType":"image/png","size":3,"fileName":"a.png"}]'::jsonb, $6)
         """,
-        chat, seq, Guid.CreateVersion7().ToString(), "c" + seq.ToString(System.Globalization.CultureInfo.InvariantCulture), body, T0);
+        chat, seq, Guid.CreateVersion7().ToString(), "c" + seq.ToString(System.Globalization.CultureInfo.InvariantCulture), body, T0, sender);
 
     private Task ChangeAsync(string chat, long seq, string kind, string[] userIds) => edge.ExecuteAsync(
         "insert into messages (chat_id, seq, kind, sender_user_id, sender_device_id, user_ids, sent_at) values ($1, $2, $3, 'sender', 'sender-phone', $4, $5)",
         chat, seq, kind, userIds, T0);
 
-    private Task InboxAsync(string user, string device, string chat, long seq) =>
-        edge.ExecuteAsync("insert into inbox (user_id, device_id, chat_id, seq, created_at) values ($1, $2, $3, $4, $5)", user, device, chat, seq, T0);
+    private Task CursorAsync(string user, string device, string chat, long seq) => edge.ExecuteAsync(
+        "insert into device_cursors (user_id, device_id, chat_id, acked_seq) values ($1, $2, $3, $4) on conflict (user_id, device_id, chat_id) do update set acked_seq = excluded.acked_seq",
+        user, device, chat, seq);
 
-    private Task MemberAsync(string chat, string user, long joinedSeq) =>
-        edge.ExecuteAsync("insert into chat_members (chat_id, user_id, role, joined_seq) values ($1, $2, 'member', $3)", chat, user, joinedSeq);
+    private Task MemberAsync(string chat, string user, long joinedSeq, long? leftSeq = null) =>
+        edge.ExecuteAsync("insert into chat_members (chat_id, user_id, role, joined_seq, left_seq) values ($1, $2, 'member', $3, $4)", chat, user, joinedSeq, leftSeq is { } left ? left : DBNull.Value);
 }

@@ -6,7 +6,7 @@ using Messaging.IntegrationTests.Harness;
 namespace Messaging.IntegrationTests.EndToEnd;
 
 /// <summary>
-/// <c>sync</c> waits for the inbox projection to apply what was in <c>chat.events</c> when it
+/// <c>sync</c> waits for the chat projection to apply what was in <c>chat.events</c> when it
 /// began. Before, a device that reconnected right after messages were sent to it while offline
 /// could sync ahead of the projection and get them only on a later sync.
 /// </summary>
@@ -24,7 +24,7 @@ public sealed class CausalSyncTests
 
         var sent = await SendAndSeeDecidedAsync(anaPhone, chatId, Messages);
 
-        // No wait for inbox rows: the sync itself must wait for the projection.
+        // No wait for the history: the sync itself must wait for the projection.
         var boAgain = await system.ConnectAsync(0, bo, boDevice);
         var synced = await boAgain.SyncAsync();
 
@@ -34,7 +34,7 @@ public sealed class CausalSyncTests
     }
 
     [Fact]
-    public async Task Sync_waits_for_a_stopped_inbox_projection_to_catch_up_and_then_streams_everything_sent_before_it()
+    public async Task Sync_waits_for_a_stopped_chat_projection_to_catch_up_and_then_streams_everything_sent_before_it()
     {
         await using var system = await ChatSystem.StartAsync(edgeNodes: 1, configure: s => s["Edge:SyncCatchUpMs"] = "25000");
         var (ana, bo) = (Unique("ana"), Unique("bo"));
@@ -53,29 +53,29 @@ public sealed class CausalSyncTests
     }
 
     [Fact]
-    public async Task Sync_that_times_out_waiting_for_the_inbox_projection_streams_what_is_there_and_says_partial()
+    public async Task Sync_that_times_out_waiting_for_the_chat_projection_streams_what_is_there_and_says_partial()
     {
         await using var system = await ChatSystem.StartAsync(edgeNodes: 1, configure: s => s["Edge:SyncCatchUpMs"] = "500");
         var (ana, bo) = (Unique("ana"), Unique("bo"));
         var (anaPhone, chatId, boDevice) = await ChatWithOfflineBoAsync(system, ana, bo);
         await Eventually.TrueAsync(
-            async () => await system.CountAsync("select count(*) from inbox where user_id = $1 and device_id = $2", bo, boDevice) == 1,
+            async () => await system.CountAsync("select count(*) from messages where chat_id = $1", chatId) == 1,
             Timeout,
-            "the chat's creation in the offline device's inbox");
+            "the chat's creation in its history");
         await system.StopProjectionsAsync();
 
         var sent = await SendAndSeeDecidedAsync(anaPhone, chatId, Messages);
         var boAgain = await system.ConnectAsync(0, bo, boDevice);
         var partial = await boAgain.RequestAsync<SyncDoneFrame>(new SyncFrame());
 
-        partial.Partial.Should().BeTrue("the projection is stopped, so the inbox cannot reach the log");
+        partial.Partial.Should().BeTrue("the projection is stopped, so the history cannot reach the log");
         partial.Count.Should().Be(1, "only the chat's creation was projected before the projection stopped");
 
         // The short catch-up bound would also cut off a sync racing the restarted projection's
-        // first pages: sync again once the inbox holds everything, as a client would after a back-off.
+        // first pages: sync again once the history holds everything, as a client would after a back-off.
         await system.RestartProjectionsAsync();
         await Eventually.TrueAsync(
-            async () => await system.CountAsync("select count(*) from inbox i join messages m using (chat_id, seq) where i.user_id = $1 and i.device_id = $2", bo, boDevice) == Messages + 1,
+            async () => await system.CountAsync("select count(*) from messages where chat_id = $1", chatId) == Messages + 1,
             Timeout,
             "the restarted projection to write the missed messages");
         var complete = await boAgain.RequestAsync<SyncDoneFrame>(new SyncFrame());

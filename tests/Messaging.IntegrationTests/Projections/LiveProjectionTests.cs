@@ -1,6 +1,12 @@
 using System.Text;
+using Messaging.Contracts;
+using Messaging.Contracts.Devices;
+using Messaging.Contracts.Protocol;
+using Messaging.Contracts.Serialization;
 using Messaging.IntegrationTests.Harness;
+using Messaging.Projections.Inbox;
 using Messaging.Projections.Runtime;
+using Messaging.ReadModels.Inbox;
 using Microsoft.Extensions.DependencyInjection;
 using Npgsql;
 
@@ -25,14 +31,14 @@ public sealed class LiveProjectionTests : IAsyncLifetime
         {
             for (var c = 0; c < chats; c++)
             {
-                await _ctx.ProduceAsync(Events.Created($"c{c}", ["alice", "bob"], "alice/phone", "bob/phone"));
+                await _ctx.ProduceAsync(Events.Created($"c{c}", ["alice", "bob"]));
             }
 
             for (var seq = 2; seq <= perChat; seq++)
             {
                 for (var c = 0; c < chats; c++)
                 {
-                    await _ctx.ProduceAsync(Events.Message($"c{c}", seq, "alice", "alice/phone", "bob/phone"));
+                    await _ctx.ProduceAsync(Events.Message($"c{c}", seq, "alice"));
                 }
             }
         });
@@ -74,98 +80,102 @@ public sealed class LiveProjectionTests : IAsyncLifetime
         // A Router that crashed before committing re-emits the same (chat, seq): at-least-once.
         for (var round = 0; round < 2; round++)
         {
-            await _ctx.ProduceAsync(Events.Created("dup", ["alice", "bob"], "alice/phone", "bob/phone"));
+            await _ctx.ProduceAsync(Events.Created("dup", ["alice", "bob"]));
             for (var seq = 2; seq <= 5; seq++)
             {
-                await _ctx.ProduceAsync(Events.Message("dup", seq, "alice", "alice/phone", "bob/phone"));
+                await _ctx.ProduceAsync(Events.Message("dup", seq, "alice"));
             }
         }
 
         await _ctx.WaitForAsync("select coalesce(sum(next_offset), 0) from checkpoints where projection = 'chat'", 10, "chat checkpoint past both copies");
-        await _ctx.WaitForAsync("select coalesce(sum(next_offset), 0) from checkpoints where projection = 'inbox' and topic like '%chat.events'", 10, "inbox checkpoint past both copies");
         (await _ctx.CountAsync("select count(*) from messages")).Should().Be(5);
-        (await _ctx.CountAsync("select count(*) from inbox")).Should().Be(10);
+        (await PendingAsync("bob", "phone")).Should().Equal(1, 2, 3, 4, 5);
         (await _ctx.CountAsync("select last_seq from chats where chat_id = 'dup'")).Should().Be(5);
         (await _ctx.CountAsync("select count(*) from dead_letters")).Should().Be(0);
     }
 
     [Fact]
-    public async Task Ack_before_inbox_row_prevents_the_late_insert()
+    public async Task Acks_advance_cursors_monotonically_an_older_ack_never_lowers_one_and_an_ack_before_the_events_holds()
     {
         await _ctx.StartAsync();
-        // The live path delivered seq 1..3 to bob's phone and it acked before the projection wrote the rows.
+        // The live path delivered seq 1..3 to bob's phone and it acked before the projection wrote the history.
         await _ctx.AckAsync("bob/phone", "race", 3);
-        await _ctx.WaitForAsync("select count(*) from ack_watermarks where user_id = 'bob' and device_id = 'phone' and acked_seq = 3", 1, "bob's watermark");
+        await _ctx.WaitForAsync("select count(*) from device_cursors where user_id = 'bob' and device_id = 'phone' and acked_seq = 3", 1, "bob's cursor");
 
-        await _ctx.ProduceAsync(Events.Created("race", ["alice", "bob"], "alice/phone", "bob/phone"));
+        await _ctx.ProduceAsync(Events.Created("race", ["alice", "bob"]));
         for (var seq = 2; seq <= 4; seq++)
         {
-            await _ctx.ProduceAsync(Events.Message("race", seq, "alice", "alice/phone", "bob/phone"));
+            await _ctx.ProduceAsync(Events.Message("race", seq, "alice"));
         }
 
         await _ctx.WaitForAsync("select count(*) from messages where chat_id = 'race'", 4, "history");
-        await _ctx.WaitForAsync("select count(*) from inbox where user_id = 'alice' and device_id = 'phone'", 4, "alice's inbox");
-        (await _ctx.DumpAsync("select * from inbox where user_id = 'bob' and device_id = 'phone'")).Should().ContainSingle().Which.Should().Contain(",4,");
+        (await PendingAsync("alice", "phone")).Should().Equal(1, 2, 3, 4);
+        (await PendingAsync("bob", "phone")).Should().Equal(4);
 
-        // An ack after the rows exist deletes them up to its seq and raises the watermark.
+        // A newer ack, then an older one (a retry, a late duplicate), then a marker on the same
+        // partition (one key): once the marker is applied, so are both, and the cursor stayed at 2.
         await _ctx.AckAsync("alice/phone", "race", 2);
-        await _ctx.WaitForAsync("select count(*) from inbox where user_id = 'alice' and device_id = 'phone'", 2, "alice's inbox after her ack");
-        (await _ctx.CountAsync("select min(seq) from inbox where user_id = 'alice' and device_id = 'phone'")).Should().Be(3);
+        await _ctx.AckAsync("alice/phone", "race", 1);
+        await _ctx.AckAsync("alice/phone", "marker", 1);
+        await _ctx.WaitForAsync("select count(*) from device_cursors where user_id = 'alice' and chat_id = 'marker'", 1, "alice's acks applied");
+        (await new InboxQueries(_ctx.Db).CursorAsync(new DeviceRef("alice", "phone"), "race", CancellationToken.None)).Should().Be(2);
+        (await PendingAsync("alice", "phone")).Should().Equal(3, 4);
     }
 
     [Fact]
-    public async Task An_ack_from_another_runner_waits_for_an_inbox_page_in_flight_and_deletes_its_rows()
+    public async Task Two_runners_advancing_one_cursor_at_once_leave_the_higher_seq()
     {
         await _ctx.MigrateAsync();
-        var projection = new Messaging.Projections.Inbox.InboxProjection();
-        // Runner 1 (chat.events) is inside its page: rows for bob's phone inserted, not committed.
+        var projection = new InboxProjection();
+        // Runner 1 is inside its page: bob's cursor advanced to 5, not committed.
         await using var connection = await _ctx.Db.OpenConnectionAsync();
         await using var tx = await connection.BeginTransactionAsync();
         await using (var batch = new NpgsqlBatch(connection, tx))
         {
-            ApplyRecord[] events = [.. Enumerable.Range(1, 3).Select(seq => new ApplyRecord(
-                new SourceRecord(_ctx.Topics.ChatEvents, 0, seq - 1, "inflight", null),
-                seq == 1 ? Events.Created("inflight", ["alice", "bob"], "bob/phone") : Events.Message("inflight", seq, "alice", "bob/phone")))];
-            projection.AppendApply(events, batch, TableSet.Live);
+            projection.AppendApply([new ApplyRecord(Ack(0), new DeliveryAcked { DeviceId = "phone", UserId = "bob", ChatId = "both", Seq = 5, AckedAt = DateTimeOffset.UtcNow })], batch, TableSet.Live);
             await batch.ExecuteNonQueryAsync();
         }
 
-        // Runner 2 (device.acks) applies bob's ack of seq 3 meanwhile: its delete must not run on a
-        // snapshot that misses runner 1's rows, or they would outlive the ack.
-        var ack = new SourceRecord(_ctx.Topics.DeviceAcks, 0, 0, "bob/phone", Messaging.Contracts.Serialization.Codecs.Devices.Encode(
-            new Messaging.Contracts.Devices.DeliveryAcked { DeviceId = "phone", UserId = "bob", ChatId = "inflight", Seq = 3, AckedAt = DateTimeOffset.UtcNow }));
+        // Runner 2 (another process after a rebalance) applies an older ack of the same cursor meanwhile.
+        var older = Ack(1, Codecs.Devices.Encode(new DeliveryAcked { DeviceId = "phone", UserId = "bob", ChatId = "both", Seq = 3, AckedAt = DateTimeOffset.UtcNow }));
         var applier = new PageApplier(_ctx.Db, projection, _ctx.Namespace.Schema);
-        var acking = applier.ApplyAsync(Page.Plan(projection, [ack], _ctx.Topics), new Dictionary<Messaging.ReadModels.Checkpoints.PartitionKey, long?>(), TableSet.Live, "inbox", takeLock: true, CancellationToken.None);
-        await _ctx.WaitForAsync(
-            """
-            select count(*) from pg_locks l, (select hashtextextended('inbox-acks/' || current_schema(), 0) as k) x
-            where l.locktype = 'advisory' and not l.granted and l.classid::bigint = (x.k >> 32) & 4294967295 and l.objid::bigint = x.k & 4294967295
-            """,
-            1,
-            "the ack page waiting for the inbox page");
-        acking.IsCompleted.Should().BeFalse();
-
+        var acking = applier.ApplyAsync(Page.Plan(projection, [older], _ctx.Topics), new Dictionary<Messaging.ReadModels.Checkpoints.PartitionKey, long?>(), TableSet.Live, "inbox", takeLock: true, CancellationToken.None);
         await tx.CommitAsync();
+
         (await acking).Committed.Should().BeTrue();
-        (await _ctx.CountAsync("select count(*) from inbox where user_id = 'bob' and device_id = 'phone'")).Should().Be(0);
-        (await _ctx.CountAsync("select acked_seq from ack_watermarks where user_id = 'bob' and device_id = 'phone'")).Should().Be(3);
+        (await new InboxQueries(_ctx.Db).CursorAsync(new DeviceRef("bob", "phone"), "both", CancellationToken.None)).Should().Be(5);
+    }
+
+    private SourceRecord Ack(long offset, byte[]? value = null) => new(_ctx.Topics.DeviceAcks, 0, offset, "bob/phone", value);
+
+    private async Task<List<long>> PendingAsync(string user, string device)
+    {
+        var page = new List<ServerFrame>();
+        await new InboxQueries(_ctx.Db).ReadSyncPageAsync(new DeviceRef(user, device), null, SyncPosition.Start, 1000, page, CancellationToken.None);
+        return [.. page.Select(f => InboxQueries.PositionOf(f).Seq)];
     }
 
     [Fact]
     public async Task Poison_records_are_dead_lettered_and_the_projection_keeps_up()
     {
         await _ctx.StartAsync();
-        await _ctx.ProduceAsync(Events.Created("poison", ["alice"], "alice/phone"));
+        await _ctx.ProduceAsync(Events.Created("poison", ["alice"]));
         var malformed = await _ctx.ProduceRawAsync(_ctx.Topics.ChatEvents, "poison", Encoding.UTF8.GetBytes("{not json"));
         var future = await _ctx.ProduceRawAsync(_ctx.Topics.ChatEvents, "poison", Encoding.UTF8.GetBytes("""{"type":"MessageSent","v":99,"chatId":"poison"}"""));
         // Decodes fine, but PostgreSQL text cannot hold NUL: the apply fails for this record only.
-        var nul = await _ctx.ProduceAsync(Events.Message("poison", 2, "alice", "alice/phone") with { Body = "bad\0body" });
+        var nul = await _ctx.ProduceAsync(Events.Message("poison", 2, "alice") with { Body = "bad\0body" });
         for (var seq = 3; seq <= 10; seq++)
         {
-            await _ctx.ProduceAsync(Events.Message("poison", seq, "alice", "alice/phone"));
+            await _ctx.ProduceAsync(Events.Message("poison", seq, "alice"));
         }
 
+        // The inbox (cursors) reads device.acks: an undecodable ack is parked there, the next ack applies.
+        await _ctx.ProduceRawAsync(_ctx.Topics.DeviceAcks, "alice/phone", Encoding.UTF8.GetBytes("{not json"));
+        await _ctx.AckAsync("alice/phone", "poison", 10);
+
         await _ctx.WaitForAsync("select count(*) from messages where chat_id = 'poison'", 9, "the good events");
+        await _ctx.WaitForAsync("select count(*) from device_cursors where chat_id = 'poison' and acked_seq = 10", 1, "the good ack");
+        await _ctx.WaitForAsync("select count(*) from dead_letters where projection = 'inbox'", 1, "the parked ack");
         await _ctx.WaitForAsync("select count(*) from dead_letters where projection = 'chat'", 3, "three parked records");
         var parked = await _ctx.DumpAsync("select \"offset\", type, left(error, 40) from dead_letters where projection = 'chat'");
         parked.Should().HaveCount(3);
@@ -178,17 +188,16 @@ public sealed class LiveProjectionTests : IAsyncLifetime
         var (code, output) = await _ctx.CliAsync("deadletters", "retry");
         code.Should().Be(1, output);
         output.Should().Contain("still failing");
-        // The inbox projection parked the two undecodable records as well (the NUL body has no inbox column).
-        (await _ctx.CliAsync("deadletters", "list")).Output.Should().Contain("5 dead letter(s)");
+        (await _ctx.CliAsync("deadletters", "list")).Output.Should().Contain("4 dead letter(s)");
     }
 
     [Fact]
     public async Task Unknown_event_types_are_skipped_and_the_checkpoint_moves_past_them()
     {
         await _ctx.StartAsync(configure: s => s["Projections:Runners"] = "chat");
-        await _ctx.ProduceAsync(Events.Created("fwd", ["alice"], "alice/phone"));
+        await _ctx.ProduceAsync(Events.Created("fwd", ["alice"]));
         await _ctx.ProduceRawAsync(_ctx.Topics.ChatEvents, "fwd", Encoding.UTF8.GetBytes("""{"type":"ChatArchived","v":1,"chatId":"fwd","seq":2}"""));
-        var last = await _ctx.ProduceAsync(Events.Message("fwd", 3, "alice", "alice/phone"));
+        var last = await _ctx.ProduceAsync(Events.Message("fwd", 3, "alice"));
 
         await _ctx.WaitForAsync($"select coalesce(max(next_offset), 0) from checkpoints where projection = 'chat' and \"partition\" = {last.Partition.Value}", last.Offset.Value + 1, "checkpoint past the unknown record");
         (await _ctx.CountAsync("select count(*) from messages")).Should().Be(2);
@@ -198,9 +207,9 @@ public sealed class LiveProjectionTests : IAsyncLifetime
     [Fact]
     public async Task A_runner_resumes_from_the_database_checkpoint_not_the_group_offset()
     {
-        var first = await _ctx.ProduceAsync(Events.Created("resume", ["alice"], "alice/phone"));
-        await _ctx.ProduceAsync(Events.Message("resume", 2, "alice", "alice/phone"));
-        await _ctx.ProduceAsync(Events.Message("resume", 3, "alice", "alice/phone"));
+        var first = await _ctx.ProduceAsync(Events.Created("resume", ["alice"]));
+        await _ctx.ProduceAsync(Events.Message("resume", 2, "alice"));
+        await _ctx.ProduceAsync(Events.Message("resume", 3, "alice"));
         await _ctx.MigrateAsync();
         // As if seq 1 and 2 had been applied by an earlier owner whose rows were since rebuilt away.
         await _ctx.ExecAsync($"insert into checkpoints (projection, topic, \"partition\", next_offset) values ('chat', '{_ctx.Topics.ChatEvents}', {first.Partition.Value}, {first.Offset.Value + 2})");
@@ -218,7 +227,7 @@ public sealed class LiveProjectionTests : IAsyncLifetime
         await _ctx.ExecAsync($"insert into checkpoints (projection, topic, \"partition\", next_offset) values ('chat', '{topic}', 0, 10)");
         var projection = new Messaging.Projections.Chats.ChatProjection();
         var applier = new PageApplier(_ctx.Db, projection, _ctx.Namespace.Schema);
-        var record = new SourceRecord(topic, 0, 7, "stale", Messaging.Contracts.Serialization.Codecs.Events.Encode(Events.Created("stale", ["alice"], "alice/phone")));
+        var record = new SourceRecord(topic, 0, 7, "stale", Messaging.Contracts.Serialization.Codecs.Events.Encode(Events.Created("stale", ["alice"])));
         var page = Page.Plan(projection, [record], _ctx.Topics);
 
         // This owner last saw 7; someone else has since moved the partition to 10.
@@ -247,8 +256,8 @@ public sealed class LiveProjectionTests : IAsyncLifetime
         const int chats = 40;
         for (var c = 0; c < chats; c++)
         {
-            await _ctx.ProduceAsync(Events.Created($"split{c}", ["alice"], "alice/phone"));
-            await _ctx.ProduceAsync(Events.Message($"split{c}", 2, "alice", "alice/phone"));
+            await _ctx.ProduceAsync(Events.Created($"split{c}", ["alice"]));
+            await _ctx.ProduceAsync(Events.Message($"split{c}", 2, "alice"));
         }
 
         await _ctx.WaitForAsync("select count(*) from messages", chats * 2, "every event once", 90);

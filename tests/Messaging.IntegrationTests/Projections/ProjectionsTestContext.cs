@@ -215,25 +215,23 @@ public static class Events
 
     public static DeviceRef Actor(string user) => new(user, "phone");
 
-    public static ChatCreated Created(string chat, IReadOnlyList<string> users, params string[] devices) => new()
+    public static ChatCreated Created(string chat, IReadOnlyList<string> users) => new()
     {
         ChatId = chat,
         Seq = 1,
         Actor = Actor(users[0]),
         OccurredAt = Epoch,
-        RecipientDevices = devices,
         Kind = ChatKind.Group,
         Title = "chat " + chat,
         Members = [.. users.Select((u, i) => new ChatMember(u, i == 0 ? MemberRole.Admin : MemberRole.Member))],
     };
 
-    public static MessageSent Message(string chat, long seq, string user, params string[] devices) => new()
+    public static MessageSent Message(string chat, long seq, string user) => new()
     {
         ChatId = chat,
         Seq = seq,
         Actor = Actor(user),
         OccurredAt = Epoch.AddMilliseconds(seq),
-        RecipientDevices = devices,
         MessageId = $"m-{chat}-{seq}",
         ClientMsgId = $"c-{chat}-{seq}",
         Body = $"hello {seq}",

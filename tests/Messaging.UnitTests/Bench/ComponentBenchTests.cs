@@ -117,9 +117,14 @@ public sealed class ComponentBenchTests
     }
 
     [Fact]
-    public void Every_event_fills_one_inbox_row_per_recipient()
+    public void Group_size_shapes_only_the_membership_rows_never_rows_per_message()
     {
-        new EventBacklogPlan { Events = 1_000_000, RecipientsPerEvent = 10 }.InboxRows.Should().Be(10_000_000);
+        var plan = new EventBacklogPlan { Events = 1_000_000, Chats = 100, Members = 1024, DevicesPerMember = 2 };
+
+        plan.MembershipRows.Should().Be(102_400);
+        plan.RecipientDevices.Should().Be(2048);
+        plan.Validate().Should().BeNull();
+        (plan with { DevicesPerMember = 0 }).Validate().Should().Contain("--devices-per-member");
     }
 
     [Fact]

@@ -49,7 +49,6 @@ public sealed class RecordCodecTests
             Seq = 1,
             Actor = Ana,
             OccurredAt = At,
-            RecipientDevices = ["ana/phone", "bo/laptop"],
             Kind = ChatKind.Group,
             Title = "Trip",
             Members = [new ChatMember("ana", MemberRole.Admin), new ChatMember("bo", MemberRole.Member)],
@@ -61,19 +60,22 @@ public sealed class RecordCodecTests
     }
 
     [Fact]
-    public void Records_whose_device_naming_changed_are_written_as_v2_and_v1_records_still_decode()
+    public void Events_are_written_as_v3_without_recipients_and_v1_and_v2_events_still_decode_ignoring_theirs()
     {
-        var sent = new MessageSent { ChatId = "c", Seq = 1, Actor = Ana, OccurredAt = At, RecipientDevices = ["ana/phone"], MessageId = "m", ClientMsgId = "cm", Body = "hi" };
-        Encoding.UTF8.GetString(Codecs.Events.Encode(sent)).Should().Contain("\"v\":2");
+        var sent = new MessageSent { ChatId = "c", Seq = 1, Actor = Ana, OccurredAt = At, MessageId = "m", ClientMsgId = "cm", Body = "hi" };
+        Encoding.UTF8.GetString(Codecs.Events.Encode(sent)).Should().Contain("\"v\":3").And.NotContain("recipientDevices");
         Encoding.UTF8.GetString(Codecs.Deliveries.Encode(new EventRouted { Devices = ["ana/phone"], Event = sent })).Should().Contain("\"v\":2").And.Contain("\"devices\":[\"ana/phone\"]");
         Encoding.UTF8.GetString(Codecs.Devices.Encode(new DeliveryAcked { DeviceId = "phone", UserId = "ana", ChatId = "c", Seq = 1, AckedAt = At })).Should().Contain("\"v\":2");
 
-        // A v1 event (bare device ids) still decodes: readers skip the recipients they cannot attribute.
-        var v1 = """{"type":"MessageSent","messageId":"m","clientMsgId":"cm","body":"hi","v":1,"chatId":"c","seq":1,"actor":{"userId":"ana","deviceId":"phone"},"occurredAt":"2026-11-22T10:00:00+00:00","recipientDevices":["phone"]}""";
-        var decoded = Codecs.Events.Decode(Encoding.UTF8.GetBytes(v1));
-        decoded.Status.Should().Be(DecodeStatus.Ok, decoded.Error);
-        decoded.Value!.V.Should().Be(1);
-        decoded.Value.RecipientDevices.Should().Equal("phone");
+        // v1 (bare device ids) and v2 (addresses) events still decode; their recipient lists are ignored.
+        foreach (var (v, recipients) in new[] { (1, "\"phone\""), (2, "\"ana/phone\",\"bo/phone\"") })
+        {
+            var old = $$"""{"type":"MessageSent","messageId":"m","clientMsgId":"cm","body":"hi","v":{{v}},"chatId":"c","seq":1,"actor":{"userId":"ana","deviceId":"phone"},"occurredAt":"2026-11-22T10:00:00+00:00","recipientDevices":[{{recipients}}]}""";
+            var decoded = Codecs.Events.Decode(Encoding.UTF8.GetBytes(old));
+            decoded.Status.Should().Be(DecodeStatus.Ok, decoded.Error);
+            decoded.Value!.V.Should().Be(v);
+            decoded.Value.Should().BeOfType<MessageSent>().Which.Body.Should().Be("hi");
+        }
     }
 
     [Fact]
@@ -99,7 +101,6 @@ public sealed class RecordCodecTests
                 Seq = 2,
                 Actor = Ana,
                 OccurredAt = At,
-                RecipientDevices = ["bo/laptop"],
                 MessageId = "id",
                 ClientMsgId = "m",
                 Body = "hello",

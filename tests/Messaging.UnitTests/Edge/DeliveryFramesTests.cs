@@ -18,7 +18,7 @@ public sealed class DeliveryFramesTests
         var frame = DeliveryFrames.ToFrame(new EventRouted
         {
             Devices = ["ana/phone"],
-            Event = new MessageSent { ChatId = "c", Seq = 5, Actor = Ana, OccurredAt = At, RecipientDevices = ["ana/phone"], MessageId = "m", ClientMsgId = "cm", Body = "hi" },
+            Event = new MessageSent { ChatId = "c", Seq = 5, Actor = Ana, OccurredAt = At, MessageId = "m", ClientMsgId = "cm", Body = "hi" },
         });
         frame.Should().BeEquivalentTo(new MessageFrame { ChatId = "c", Seq = 5, MessageId = "m", ClientMsgId = "cm", Sender = Ana, Body = "hi", SentAt = At });
     }
@@ -26,11 +26,11 @@ public sealed class DeliveryFramesTests
     [Fact]
     public void Membership_events_become_chat_updated_frames_named_like_the_read_model_kinds()
     {
-        Update(new ChatCreated { ChatId = "c", Seq = 1, Actor = Ana, OccurredAt = At, RecipientDevices = [], Kind = ChatKind.Group, Title = "t", Members = [new ChatMember("ana", MemberRole.Admin), new ChatMember("bo", MemberRole.Member)] })
+        Update(new ChatCreated { ChatId = "c", Seq = 1, Actor = Ana, OccurredAt = At, Kind = ChatKind.Group, Title = "t", Members = [new ChatMember("ana", MemberRole.Admin), new ChatMember("bo", MemberRole.Member)] })
             .Should().BeEquivalentTo(new { Change = "created", Title = "t", UserIds = new List<string> { "ana", "bo" } });
-        Update(new MemberRemoved { ChatId = "c", Seq = 2, Actor = Ana, OccurredAt = At, RecipientDevices = [], UserId = "bo" }).Change.Should().Be("member.removed");
-        Update(new MemberLeft { ChatId = "c", Seq = 3, Actor = Ana, OccurredAt = At, RecipientDevices = [], UserId = "ana", PromotedAdmin = "cy" }).UserIds.Should().Equal("ana", "cy");
-        Update(new AdminGranted { ChatId = "c", Seq = 4, Actor = Ana, OccurredAt = At, RecipientDevices = [], UserId = "cy" }).Change.Should().Be("admin.granted");
+        Update(new MemberRemoved { ChatId = "c", Seq = 2, Actor = Ana, OccurredAt = At, UserId = "bo" }).Change.Should().Be("member.removed");
+        Update(new MemberLeft { ChatId = "c", Seq = 3, Actor = Ana, OccurredAt = At, UserId = "ana", PromotedAdmin = "cy" }).UserIds.Should().Equal("ana", "cy");
+        Update(new AdminGranted { ChatId = "c", Seq = 4, Actor = Ana, OccurredAt = At, UserId = "cy" }).Change.Should().Be("admin.granted");
     }
 
     [Fact]

@@ -19,59 +19,49 @@ public sealed class ProjectionMappingTests
     private static readonly TopicNames Names = new("x.");
 
     [Fact]
-    public void Every_recipient_device_gets_an_inbox_row_stamped_with_the_event_time()
+    public void A_chat_event_advances_no_cursor_and_writes_nothing_to_the_inbox_whatever_its_group()
     {
-        var page = InboxPage.Plan([Apply(Message("c1", 7, "ana/d1", "ana/d2", "bo/d1"))]);
+        // Issue 10: the inbox wrote one row per recipient device, 2,048 per message in a group of
+        // 1,024 members with 2 devices each; pending events now follow from history and cursors.
+        var page = CursorPage.Plan([Apply(Message("c1", 7)), Apply(Message("c1", 8))]);
 
-        page.RowCount.Should().Be(3);
-        page.RowUsers.Should().Equal("ana", "ana", "bo");
-        page.RowDevices.Should().Equal("d1", "d2", "d1");
-        page.RowSeqs.Should().AllBeEquivalentTo(7L);
-        page.RowCreatedAt.Should().AllBeEquivalentTo(T0.UtcDateTime);
-        page.RowChats.Should().Equal("c1", "c1", "c1");
-        page.AckCount.Should().Be(0);
+        page.Count.Should().Be(0);
     }
 
     [Fact]
-    public void A_bare_v1_recipient_device_id_is_ignored_by_the_inbox_mapping()
+    public void The_inbox_projection_reads_only_acks_never_chat_events()
     {
-        // Issue 8: a v1 event names "phone", which may be anyone's phone: no row rather than a
-        // row every user with a "phone" could read and acknowledge.
-        var page = InboxPage.Plan([Apply(Message("c1", 7, "phone", "ana/phone", "/phone", "bo/", "bo/phone"))]);
+        var projection = new InboxProjection();
 
-        page.RowUsers.Should().Equal("ana", "bo");
-        page.RowDevices.Should().Equal("phone", "phone");
-        page.RowChats.Should().Equal("c1", "c1");
-        page.RowSeqs.Should().Equal(7L, 7L);
-        page.RowCreatedAt.Should().HaveCount(2);
+        projection.Topics(Names).Should().Equal(Names.DeviceAcks);
+        projection.Tables.Select(t => t.Name).Should().Equal("device_cursors");
     }
 
     [Fact]
     public void Acks_for_one_device_and_chat_collapse_to_the_highest_seq()
     {
-        var page = InboxPage.Plan([Apply(Ack("u", "d1", "c1", 5)), Apply(Ack("u", "d1", "c1", 9)), Apply(Ack("u", "d1", "c1", 3)), Apply(Ack("u", "d2", "c1", 1))]);
+        var page = CursorPage.Plan([Apply(Ack("u", "d1", "c1", 5)), Apply(Ack("u", "d1", "c1", 9)), Apply(Ack("u", "d1", "c1", 3)), Apply(Ack("u", "d2", "c1", 1))]);
 
-        page.AckUsers.Should().Equal("u", "u");
-        page.AckDevices.Should().Equal("d1", "d2");
-        page.AckChats.Should().Equal("c1", "c1");
-        page.AckSeqs.Should().Equal(9L, 1L);
-        page.RowCount.Should().Be(0);
+        page.Users.Should().Equal("u", "u");
+        page.Devices.Should().Equal("d1", "d2");
+        page.Chats.Should().Equal("c1", "c1");
+        page.Seqs.Should().Equal(9L, 1L);
     }
 
     [Fact]
-    public void Acks_of_two_users_with_the_same_device_id_are_two_watermarks_in_key_order()
+    public void Acks_of_two_users_with_the_same_device_id_are_two_cursors_in_key_order()
     {
-        var page = InboxPage.Plan([Apply(Ack("bo", "phone", "c1", 2)), Apply(Ack("ana", "phone", "c1", 9)), Apply(Ack("bo", "phone", "c1", 4))]);
+        var page = CursorPage.Plan([Apply(Ack("bo", "phone", "c1", 2)), Apply(Ack("ana", "phone", "c1", 9)), Apply(Ack("bo", "phone", "c1", 4))]);
 
-        page.AckUsers.Should().Equal("ana", "bo");
-        page.AckDevices.Should().Equal("phone", "phone");
-        page.AckSeqs.Should().Equal(9L, 4L);
+        page.Users.Should().Equal("ana", "bo");
+        page.Devices.Should().Equal("phone", "phone");
+        page.Seqs.Should().Equal(9L, 4L);
     }
 
     [Fact]
     public void Message_history_rows_carry_the_wire_fields()
     {
-        var e = Message("c1", 4, "d1") with { Attachments = [new Attachment("k/1", "image/png", 42, null)] };
+        var e = Message("c1", 4) with { Attachments = [new Attachment("k/1", "image/png", 42, null)] };
 
         var row = ChatRows.Message(e);
 
@@ -85,9 +75,9 @@ public sealed class ProjectionMappingTests
     [Fact]
     public void Membership_events_become_history_rows_naming_the_users()
     {
-        ChatRows.Message(new MemberLeft { ChatId = "c", Seq = 3, Actor = new("u", "d"), OccurredAt = T0, RecipientDevices = [], UserId = "carol", PromotedAdmin = "bob" })
+        ChatRows.Message(new MemberLeft { ChatId = "c", Seq = 3, Actor = new("u", "d"), OccurredAt = T0, UserId = "carol", PromotedAdmin = "bob" })
             .Should().Match<MessageRow>(r => r.Kind == "member.left" && r.UserIds!.SequenceEqual(new[] { "carol", "bob" }));
-        ChatRows.Message(new ChatCreated { ChatId = "c", Seq = 1, Actor = new("u", "d"), OccurredAt = T0, RecipientDevices = [], Kind = ChatKind.Direct, Title = "t", Members = [new("a", MemberRole.Admin), new("b", MemberRole.Member)] })
+        ChatRows.Message(new ChatCreated { ChatId = "c", Seq = 1, Actor = new("u", "d"), OccurredAt = T0, Kind = ChatKind.Direct, Title = "t", Members = [new("a", MemberRole.Admin), new("b", MemberRole.Member)] })
             .Should().Match<MessageRow>(r => r.Kind == "created" && r.Title == "t" && r.UserIds!.Length == 2);
     }
 
@@ -121,7 +111,7 @@ public sealed class ProjectionMappingTests
         var topic = Names.ChatEvents;
         SourceRecord[] records =
         [
-            new(topic, 0, 10, "c", Codecs.Events.Encode(Message("c", 1, "u/d"))),
+            new(topic, 0, 10, "c", Codecs.Events.Encode(Message("c", 1))),
             new(topic, 0, 11, "c", Encoding.UTF8.GetBytes("{oops")),
             new(topic, 1, 4, "e", Encoding.UTF8.GetBytes("""{"type":"ChatArchived","chatId":"e"}""")),
             new(topic, 1, 5, "e", Encoding.UTF8.GetBytes("""{"type":"MessageSent","v":3,"chatId":"e"}""")),
@@ -159,13 +149,12 @@ public sealed class ProjectionMappingTests
 
     private static ApplyRecord Apply(object value) => new(new SourceRecord("t", 0, 0, null, null), value);
 
-    private static MessageSent Message(string chat, long seq, params string[] devices) => new()
+    private static MessageSent Message(string chat, long seq) => new()
     {
         ChatId = chat,
         Seq = seq,
         Actor = new DeviceRef("alice", "alice-phone"),
         OccurredAt = T0,
-        RecipientDevices = devices,
         MessageId = "m" + seq,
         ClientMsgId = "c" + seq,
         Body = "hi",

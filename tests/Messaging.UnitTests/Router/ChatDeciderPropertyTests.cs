@@ -68,13 +68,15 @@ public sealed class ChatDeciderPropertyTests
 
             models.TryGetValue(chatId, out var model);
             var expectedSeq = beforeSeq;
-            foreach (var evt in decision.Events)
+            decision.Recipients.Should().HaveSameCount(decision.Events, because);
+            for (var e = 0; e < decision.Events.Count; e++)
             {
                 // Seqs are dense and increasing per chat.
+                var evt = decision.Events[e];
                 evt.Seq.Should().Be(++expectedSeq, because);
                 evt.ChatId.Should().Be(chatId, because);
                 model ??= new Model();
-                model.Apply(evt, devices, because);
+                model.Apply(evt, decision.Recipients[e], devices, because);
             }
 
             if (model is not null)
@@ -163,7 +165,7 @@ public sealed class ChatDeciderPropertyTests
 
         public long LastSeq { get; private set; }
 
-        public void Apply(ChatEvent evt, FakeDirectory devices, string because)
+        public void Apply(ChatEvent evt, string[] recipients, FakeDirectory devices, string because)
         {
             LastSeq = evt.Seq;
             switch (evt)
@@ -175,12 +177,12 @@ public sealed class ChatDeciderPropertyTests
                         Members[m.UserId] = m.Role;
                     }
 
-                    ShouldReachExactlyMembers(evt, devices, because);
+                    ShouldReachExactlyMembers(recipients, devices, because);
                     break;
                 case MessageSent sent:
                     Members.Should().ContainKey(sent.Actor.UserId, because);
                     Sent[sent.ClientMsgId] = (sent.Seq, sent.MessageId);
-                    ShouldReachExactlyMembers(evt, devices, because);
+                    ShouldReachExactlyMembers(recipients, devices, because);
                     break;
                 case MembersAdded added:
                     Members[added.Actor.UserId].Should().Be(MemberRole.Admin, because);
@@ -190,16 +192,16 @@ public sealed class ChatDeciderPropertyTests
                         Members[u] = MemberRole.Member;
                     }
 
-                    ShouldReachExactlyMembers(evt, devices, because);
+                    ShouldReachExactlyMembers(recipients, devices, because);
                     break;
                 case MemberRemoved removed:
                     Members[removed.Actor.UserId].Should().Be(MemberRole.Admin, because);
                     // Addressed to the members before the removal: the removed user learns it, then nothing more.
-                    ShouldReachExactlyMembers(evt, devices, because);
+                    ShouldReachExactlyMembers(recipients, devices, because);
                     Members.Remove(removed.UserId).Should().BeTrue(because);
                     break;
                 case MemberLeft left:
-                    ShouldReachExactlyMembers(evt, devices, because);
+                    ShouldReachExactlyMembers(recipients, devices, because);
                     Members.Remove(left.UserId).Should().BeTrue(because);
                     if (left.PromotedAdmin is { } promoted)
                     {
@@ -212,16 +214,16 @@ public sealed class ChatDeciderPropertyTests
                     Members[granted.Actor.UserId].Should().Be(MemberRole.Admin, because);
                     Members[granted.UserId].Should().Be(MemberRole.Member, because);
                     Members[granted.UserId] = MemberRole.Admin;
-                    ShouldReachExactlyMembers(evt, devices, because);
+                    ShouldReachExactlyMembers(recipients, devices, because);
                     break;
             }
         }
 
-        private void ShouldReachExactlyMembers(ChatEvent evt, FakeDirectory devices, string because)
+        private void ShouldReachExactlyMembers(string[] recipients, FakeDirectory devices, string because)
         {
             var expected = Members.Keys.SelectMany(devices.AddressesOf).ToList();
-            evt.RecipientDevices.Should().BeEquivalentTo(expected, because);
-            evt.RecipientDevices.Should().OnlyHaveUniqueItems(because);
+            recipients.Should().BeEquivalentTo(expected, because);
+            recipients.Should().OnlyHaveUniqueItems(because);
         }
     }
 }

@@ -46,7 +46,7 @@ public sealed class ChatDeciderTests
         created.Kind.Should().Be(ChatKind.Group);
         created.Title.Should().Be("Team");
         created.Members.Should().Equal(new ChatMember("ana", MemberRole.Admin), new ChatMember("bo", MemberRole.Member), new ChatMember("cy", MemberRole.Member));
-        created.RecipientDevices.Should().BeEquivalentTo("ana/phone", "ana/laptop", "bo/phone", "cy/phone", "cy/tablet");
+        decision.Recipients.Should().ContainSingle().Which.Should().BeEquivalentTo("ana/phone", "ana/laptop", "bo/phone", "cy/phone", "cy/tablet");
         decision.Reply.Should().BeNull();
         chat.State!.NextSeq.Should().Be(2);
         chat.State.AdminCount.Should().Be(1);
@@ -59,12 +59,12 @@ public sealed class ChatDeciderTests
         // recipient that either of them could read and acknowledge.
         var chat = new ChatDriver(new FakeDirectory().WithDevices("ana", "phone").WithDevices("bo", "phone").WithDevices("cy", "phone"));
 
-        var created = (ChatCreated)chat.Run(Group("g1", "ana", "Team", "bo")).Events.Single();
-        var sent = (MessageSent)chat.Run(Send("g1", "bo")).Events.Single();
+        var created = chat.Run(Group("g1", "ana", "Team", "bo")).Recipients.Single();
+        var sent = chat.Run(Send("g1", "bo")).Recipients.Single();
 
-        created.RecipientDevices.Should().Equal("ana/phone", "bo/phone");
-        sent.RecipientDevices.Should().Equal("ana/phone", "bo/phone");
-        sent.RecipientDevices.Should().NotContain("cy/phone", "cy is not a member, whatever her device is called");
+        created.Should().Equal("ana/phone", "bo/phone");
+        sent.Should().Equal("ana/phone", "bo/phone");
+        sent.Should().NotContain("cy/phone", "cy is not a member, whatever her device is called");
     }
 
     [Fact]
@@ -129,7 +129,7 @@ public sealed class ChatDeciderTests
         var sent = decision.Events[1].Should().BeOfType<MessageSent>().Subject;
         sent.Seq.Should().Be(2);
         sent.Body.Should().Be("hello");
-        sent.RecipientDevices.Should().BeEquivalentTo("ana/phone", "ana/laptop", "bo/phone");
+        decision.Recipients.Should().HaveCount(2).And.AllSatisfy(r => r.Should().BeEquivalentTo("ana/phone", "ana/laptop", "bo/phone"));
     }
 
     [Fact]
@@ -231,9 +231,10 @@ public sealed class ChatDeciderTests
     {
         var chat = NewGroup("bo", "cy");
 
-        var sent = (MessageSent)chat.Run(Send("g1", "ana", body: "yo")).Events.Single();
+        var decision = chat.Run(Send("g1", "ana", body: "yo"));
+        var sent = (MessageSent)decision.Events.Single();
 
-        sent.RecipientDevices.Should().BeEquivalentTo("ana/phone", "ana/laptop", "bo/phone", "cy/phone", "cy/tablet");
+        decision.Recipients.Single().Should().BeEquivalentTo("ana/phone", "ana/laptop", "bo/phone", "cy/phone", "cy/tablet");
         sent.Actor.Should().Be(Phone("ana"));
         sent.OccurredAt.Should().Be(Now);
     }
@@ -362,11 +363,12 @@ public sealed class ChatDeciderTests
     {
         var chat = NewGroup("bo");
 
-        var added = (MembersAdded)chat.Run(Add("g1", "ana", "cy", "bo", "cy")).Events.Single();
+        var decision = chat.Run(Add("g1", "ana", "cy", "bo", "cy"));
+        var added = (MembersAdded)decision.Events.Single();
 
         added.Seq.Should().Be(2);
         added.UserIds.Should().Equal("cy");
-        added.RecipientDevices.Should().BeEquivalentTo("ana/phone", "ana/laptop", "bo/phone", "cy/phone", "cy/tablet");
+        decision.Recipients.Single().Should().BeEquivalentTo("ana/phone", "ana/laptop", "bo/phone", "cy/phone", "cy/tablet");
         chat.State!.IsMember("cy").Should().BeTrue();
     }
 
@@ -420,10 +422,11 @@ public sealed class ChatDeciderTests
     {
         var chat = NewGroup("bo", "cy");
 
-        var removed = (MemberRemoved)chat.Run(Remove("g1", "ana", "cy")).Events.Single();
+        var decision = chat.Run(Remove("g1", "ana", "cy"));
+        var removed = (MemberRemoved)decision.Events.Single();
 
         removed.UserId.Should().Be("cy");
-        removed.RecipientDevices.Should().Contain(["cy/phone", "cy/tablet"]);
+        decision.Recipients.Single().Should().Contain(["cy/phone", "cy/tablet"]);
         chat.State!.IsMember("cy").Should().BeFalse();
     }
 
@@ -433,9 +436,9 @@ public sealed class ChatDeciderTests
         var chat = NewGroup("bo", "cy");
         chat.Run(Remove("g1", "ana", "cy"));
 
-        var sent = (MessageSent)chat.Run(Send("g1", "bo")).Events.Single();
+        var recipients = chat.Run(Send("g1", "bo")).Recipients.Single();
 
-        sent.RecipientDevices.Should().NotContain(["cy/phone", "cy/tablet"]);
+        recipients.Should().NotContain(["cy/phone", "cy/tablet"]);
         ShouldBeRejected(chat.Run(Send("g1", "cy")), ErrorCodes.NotMember, "cy/phone");
     }
 
@@ -464,11 +467,12 @@ public sealed class ChatDeciderTests
     {
         var chat = NewGroup("bo", "cy");
 
-        var left = (MemberLeft)chat.Run(Leave("g1", "cy")).Events.Single();
+        var decision = chat.Run(Leave("g1", "cy"));
+        var left = (MemberLeft)decision.Events.Single();
 
         left.UserId.Should().Be("cy");
         left.PromotedAdmin.Should().BeNull();
-        left.RecipientDevices.Should().Contain("cy/tablet");
+        decision.Recipients.Single().Should().Contain("cy/tablet");
         chat.State!.IsMember("cy").Should().BeFalse();
         ShouldBeRejected(chat.Run(Leave("g1", "cy")), ErrorCodes.NotMember, "cy/phone");
     }
@@ -535,10 +539,10 @@ public sealed class ChatDeciderTests
         chat.Run(Remove("g1", "ana", "bo"));
         chat.Run(Add("g1", "ana", "bo"));
 
-        var sent = (MessageSent)chat.Run(Send("g1", "bo")).Events.Single();
+        var decision = chat.Run(Send("g1", "bo"));
 
-        sent.Seq.Should().Be(4);
-        sent.RecipientDevices.Should().Contain("bo/phone");
+        decision.Events.Single().Seq.Should().Be(4);
+        decision.Recipients.Single().Should().Contain("bo/phone");
     }
 
     [Fact]
@@ -582,8 +586,8 @@ public sealed class ChatDeciderTests
         var chat = new ChatDriver(_devices);
         chat.Run(Group("g1", "ana", "Team", "ghost"));
 
-        var sent = (MessageSent)chat.Run(Send("g1", "ghost", origin: new("ghost", "ghost-web"))).Events.Single();
+        var recipients = chat.Run(Send("g1", "ghost", origin: new("ghost", "ghost-web"))).Recipients.Single();
 
-        sent.RecipientDevices.Should().BeEquivalentTo("ana/phone", "ana/laptop");
+        recipients.Should().BeEquivalentTo("ana/phone", "ana/laptop");
     }
 }

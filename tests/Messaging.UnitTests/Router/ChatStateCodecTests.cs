@@ -1,6 +1,5 @@
 using System.Text;
 using System.Text.Json;
-using Messaging.Contracts.Events;
 using Messaging.Router.Chats;
 using static Messaging.UnitTests.Router.RouterTestKit;
 
@@ -52,12 +51,12 @@ public sealed class ChatStateCodecTests
 
         var a = ChatDecider.Decide(original, retry, ctx).Reply;
         var b = ChatDecider.Decide(restored, retry, ctx).Reply;
-        var c = ChatDecider.Decide(original, fresh, ctx).Events.Single();
-        var d = ChatDecider.Decide(restored, fresh, ctx).Events.Single();
+        var c = ChatDecider.Decide(original, fresh, ctx);
+        var d = ChatDecider.Decide(restored, fresh, ctx);
 
         b.Should().BeEquivalentTo(a);
-        d.Seq.Should().Be(c.Seq);
-        ((MessageSent)d).RecipientDevices.Should().Equal(((MessageSent)c).RecipientDevices);
+        d.Events.Single().Seq.Should().Be(c.Events.Single().Seq);
+        d.Recipients.Single().Should().Equal(c.Recipients.Single());
     }
 
     [Fact]

@@ -64,7 +64,8 @@ public static class ComponentCommands
         var common = new CommonFlags("Projections", TimeSpan.FromMinutes(30));
         var events = new Option<long>("--events") { Description = "chat.events to pre-fill (ChatCreated, then MessageSent)", DefaultValueFactory = _ => EventDefaults.Events };
         var chats = CommonOptions.Positive("--chats", EventDefaults.Chats, "group chats the events are dealt over");
-        var recipients = CommonOptions.Positive("--recipients", EventDefaults.RecipientsPerEvent, "recipient devices per event (one device per member): inbox rows per event");
+        var members = CommonOptions.Positive("--members", EventDefaults.Members, "members per group (e.g. 10 or 1024; use fewer --chats for large groups)");
+        var devices = CommonOptions.Positive("--devices-per-member", EventDefaults.DevicesPerMember, "devices per member (recorded; chat.events v3 names no devices, the inbox writes nothing per device)");
         var bodyBytes = CommonOptions.Positive("--body-bytes", EventDefaults.BodyBytes, "message body size");
         var connection = new Option<string>("--pg")
         {
@@ -76,9 +77,9 @@ public static class ComponentCommands
         var runners = new Option<string>("--runners") { Description = "Projections:Runners of the live process", DefaultValueFactory = _ => "inbox,chat,presence" };
         var rebuild = new Option<string>("--rebuild-projection") { Description = "rebuild --projection after the live phase: inbox, chat, presence, all, or none to skip", DefaultValueFactory = _ => "all" };
         rebuild.AcceptOnlyFromAmong("inbox", "chat", "presence", "all", "none");
-        var command = new Command("projections", "Component benchmark: one Projections process applies a pre-filled chat.events live (events/s, inbox rows/s), then rebuild (events/s)")
+        var command = new Command("projections", "Component benchmark: one Projections process applies a pre-filled chat.events live (events/s), then rebuild (events/s)")
         {
-            events, chats, recipients, bodyBytes, connection, schema, keep, runners, rebuild,
+            events, chats, members, devices, bodyBytes, connection, schema, keep, runners, rebuild,
         };
         common.AddTo(command);
         command.SetAction(async (parse, cancellationToken) =>
@@ -92,7 +93,8 @@ public static class ComponentCommands
             {
                 Events = parse.GetValue(events),
                 Chats = parse.GetValue(chats),
-                RecipientsPerEvent = parse.GetValue(recipients),
+                Members = parse.GetValue(members),
+                DevicesPerMember = parse.GetValue(devices),
                 BodyBytes = parse.GetValue(bodyBytes),
             };
             var schemaName = parse.GetValue(schema) ?? ComponentOptions.DefaultSchema(DateTimeOffset.UtcNow);

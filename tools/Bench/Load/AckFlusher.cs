@@ -3,8 +3,8 @@ using Messaging.Contracts.Protocol;
 namespace Messaging.Bench.Load;
 
 /// <summary>
-/// Acks like a phone does: cumulative per chat, batched on a period, so the inbox rows of
-/// delivered messages are deleted and the read model stays the size it would be in production.
+/// Acks like a phone does: cumulative per chat, batched on a period, so each device's cursor
+/// follows what it holds and a sync streams only what it lacks, as in production.
 /// </summary>
 public sealed class AckFlusher
 {

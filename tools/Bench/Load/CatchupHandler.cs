@@ -5,7 +5,7 @@ using Messaging.Contracts.Protocol;
 namespace Messaging.Bench.Load;
 
 /// <summary>
-/// <c>offline-catchup</c>: a reconnected device asks for its inbox with <c>sync</c>, acks what it
+/// <c>offline-catchup</c>: a reconnected device asks for its pending events with <c>sync</c>, acks what it
 /// got and asks again until it holds every message sent while it was away. Records per device
 /// how long that took.
 /// </summary>

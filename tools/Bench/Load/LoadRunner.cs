@@ -186,7 +186,7 @@ public sealed class LoadRunner
             }
         }
 
-        // Let the probe's acks go out before the devices leave, so their inboxes hold only what follows.
+        // Let the probe's acks go out before the devices leave, so their cursors stand past the probe and a sync streams only what follows.
         await Task.Delay(_options.AckInterval * 2, cancellationToken);
         await fleet.DisconnectAsync(offline, cancellationToken);
         await Task.Delay(_options.Settle, cancellationToken);
@@ -212,7 +212,7 @@ public sealed class LoadRunner
             await Task.Delay(DrainPoll, cancellationToken);
         }
 
-        // The inbox is written by the projection after the send is accepted: give it time to catch up.
+        // The history is written by the chat projection after the send is accepted (a sync waits for it, bounded): give it time to catch up.
         await Task.Delay(_options.Settle, cancellationToken);
         var targets = new long[plan.Devices.Count];
         Array.Fill(targets, long.MaxValue);

@@ -32,7 +32,6 @@ internal static class SampleRecords
         Seq = 4711,
         Actor = new DeviceRef("bench-u0", "d0"),
         OccurredAt = At,
-        RecipientDevices = DeviceAddresses(GroupSize),
         MessageId = "01943a1c-7d2e-7b4f-9a51-3f0c2d8e4b6a",
         ClientMsgId = "b1.3.4711.123456789",
         Body = Body,

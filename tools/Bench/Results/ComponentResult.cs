@@ -35,6 +35,9 @@ public sealed record ComponentResult
 
     public required int GroupSize { get; init; }
 
+    /// <summary>Devices per member of the groups (projections bench); null in results from before it was recorded.</summary>
+    public int? DevicesPerMember { get; init; }
+
     public required int BodyBytes { get; init; }
 
     public int? Users { get; init; }
@@ -71,9 +74,13 @@ public sealed record ComponentResult
 
     public double? EventsPerSecond { get; init; }
 
+    /// <summary>Per-device inbox rows; null since the cursor inbox (issue 10), which writes none per message.</summary>
     public long? InboxRows { get; init; }
 
     public double? InboxRowsPerSecond { get; init; }
+
+    /// <summary>Cursor rows (<c>device_cursors</c>) after the phase.</summary>
+    public long? CursorRows { get; init; }
 
     /// <summary>Per projection (live phase): its own window and rate over <c>chat.events</c>.</summary>
     public IReadOnlyList<ProjectionRate>? Projections { get; init; }
