@@ -22,6 +22,9 @@ internal sealed class ChatProjection : IProjection
         new("messages", Bulk: true, Key: "chat_id, seq"),
     ];
 
+    private const string CopyMessagesSql =
+        "copy messages__rebuild (chat_id, seq, kind, message_id, client_msg_id, sender_user_id, sender_device_id, body, attachments, user_ids, title, sent_at) from stdin (format binary)";
+
     private readonly Statements _live = new("");
     private readonly Statements _shadow = new(ShadowTable.Suffix);
 
@@ -83,26 +86,27 @@ internal sealed class ChatProjection : IProjection
             return;
         }
 
-        await using (var importer = await connection.BeginBinaryImportAsync(
-            "copy messages__rebuild (chat_id, seq, kind, message_id, client_msg_id, sender_user_id, sender_device_id, body, attachments, user_ids, title, sent_at) from stdin (format binary)",
-            cancellationToken))
+        await using (var importer = await connection.BeginBinaryImportAsync(CopyMessagesSql, cancellationToken))
         {
+            // Synchronous writes: each only copies into Npgsql's buffer (a flush every few KB
+            // blocks this rebuild thread, nobody else's); twelve awaited writes per row were
+            // state machines for nothing.
             for (var i = 0; i < events.Count; i++)
             {
                 var r = ChatRows.Message(events[i]);
-                await importer.StartRowAsync(cancellationToken);
-                await importer.WriteAsync(r.ChatId, NpgsqlDbType.Text, cancellationToken);
-                await importer.WriteAsync(r.Seq, NpgsqlDbType.Bigint, cancellationToken);
-                await importer.WriteAsync(r.Kind, NpgsqlDbType.Text, cancellationToken);
-                await WriteNullableAsync(importer, r.MessageId, NpgsqlDbType.Text, cancellationToken);
-                await WriteNullableAsync(importer, r.ClientMsgId, NpgsqlDbType.Text, cancellationToken);
-                await importer.WriteAsync(r.SenderUserId, NpgsqlDbType.Text, cancellationToken);
-                await importer.WriteAsync(r.SenderDeviceId, NpgsqlDbType.Text, cancellationToken);
-                await WriteNullableAsync(importer, r.Body, NpgsqlDbType.Text, cancellationToken);
-                await WriteNullableAsync(importer, r.AttachmentsJson, NpgsqlDbType.Jsonb, cancellationToken);
-                await WriteNullableAsync(importer, r.UserIds, NpgsqlDbType.Array | NpgsqlDbType.Text, cancellationToken);
-                await WriteNullableAsync(importer, r.Title, NpgsqlDbType.Text, cancellationToken);
-                await importer.WriteAsync(r.SentAt, NpgsqlDbType.TimestampTz, cancellationToken);
+                importer.StartRow();
+                importer.Write(r.ChatId, NpgsqlDbType.Text);
+                importer.Write(r.Seq, NpgsqlDbType.Bigint);
+                importer.Write(r.Kind, NpgsqlDbType.Text);
+                WriteNullable(importer, r.MessageId, NpgsqlDbType.Text);
+                WriteNullable(importer, r.ClientMsgId, NpgsqlDbType.Text);
+                importer.Write(r.SenderUserId, NpgsqlDbType.Text);
+                importer.Write(r.SenderDeviceId, NpgsqlDbType.Text);
+                WriteNullable(importer, r.Body, NpgsqlDbType.Text);
+                WriteNullable(importer, r.AttachmentsJson, NpgsqlDbType.Jsonb);
+                WriteNullable(importer, r.UserIds, NpgsqlDbType.Array | NpgsqlDbType.Text);
+                WriteNullable(importer, r.Title, NpgsqlDbType.Text);
+                importer.Write(r.SentAt, NpgsqlDbType.TimestampTz);
             }
 
             await importer.CompleteAsync(cancellationToken);
@@ -177,16 +181,16 @@ internal sealed class ChatProjection : IProjection
         }
     }
 
-    private static async Task WriteNullableAsync<T>(NpgsqlBinaryImporter importer, T? value, NpgsqlDbType type, CancellationToken cancellationToken)
+    private static void WriteNullable<T>(NpgsqlBinaryImporter importer, T? value, NpgsqlDbType type)
         where T : class
     {
         if (value is null)
         {
-            await importer.WriteNullAsync(cancellationToken);
+            importer.WriteNull();
         }
         else
         {
-            await importer.WriteAsync(value, type, cancellationToken);
+            importer.Write(value, type);
         }
     }
 

@@ -27,13 +27,11 @@ internal static class ChatRows
 {
     public static MessageRow Message(ChatEvent e) => e switch
     {
-        MessageSent m => Row(e, ChangeKinds.Message) with
-        {
-            MessageId = m.MessageId,
-            ClientMsgId = m.ClientMsgId,
-            Body = m.Body,
-            AttachmentsJson = m.Attachments is { Count: > 0 } a ? AttachmentsJson(a) : null,
-        },
+        // Built directly, not as Row(...) with {...}: that allocated every message row twice (a
+        // record's with clones), on the path that runs once per event in a rebuild.
+        MessageSent m => new(
+            m.ChatId, m.Seq, ChangeKinds.Message, m.MessageId, m.ClientMsgId, m.Actor.UserId, m.Actor.DeviceId, m.Body,
+            m.Attachments is { Count: > 0 } a ? AttachmentsJson(a) : null, null, null, m.OccurredAt.UtcDateTime),
         ChatCreated c => Row(e, ChangeKinds.Created) with { UserIds = MemberIds(c.Members), Title = c.Title },
         MembersAdded a => Row(e, ChangeKinds.MembersAdded) with { UserIds = [.. a.UserIds] },
         MemberRemoved r => Row(e, ChangeKinds.MemberRemoved) with { UserIds = [r.UserId] },

@@ -56,7 +56,8 @@ internal sealed class ConsoleRebuildProgress(IAnsiConsole console, TimeSpan inte
             return;
         }
 
-        console.MarkupLineInterpolated($"[bold]{text}[/]");
+        // The elapsed time tells an operator (and a profile) which phase the time went to.
+        console.MarkupLineInterpolated($"[bold]{text}[/] [grey](at {_clock.Elapsed.TotalSeconds:0.0} s)[/]");
     }
 
     public void Advanced(PartitionKey partition, long position)

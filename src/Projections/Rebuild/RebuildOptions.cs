@@ -11,6 +11,14 @@ public sealed class RebuildOptions
     [Range(1, 1_000_000)]
     public int PageSize { get; set; } = 5000;
 
+    /// <summary>
+    /// Pages decoded ahead of the one being written, on the thread pool in parallel: decoding is
+    /// the rebuild's biggest client-side cost, and the fetch thread and the writer must not wait
+    /// for it (docs/operations.md, "Measured").
+    /// </summary>
+    [Range(1, 64)]
+    public int DecodeAhead { get; set; } = 4;
+
     /// <summary>How often progress is printed when stdout is not a terminal (ms).</summary>
     [Range(100, 600_000)]
     public int ProgressIntervalMs { get; set; } = 1000;
