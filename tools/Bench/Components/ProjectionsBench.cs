@@ -318,7 +318,7 @@ public sealed class ProjectionsBench(ComponentOptions options, EventBacklogPlan 
     }
 
     /// <summary>ChatCreated for the first Chats events, then MessageSent; one producer, so each chat's seqs arrive in order.</summary>
-    private void Prefill(KafkaTarget target, CancellationToken cancellationToken)
+    internal void Prefill(KafkaTarget target, CancellationToken cancellationToken)
     {
         var topic = target.Topics.ChatEvents;
         var startedAt = DateTimeOffset.UtcNow;
