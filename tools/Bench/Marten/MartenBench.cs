@@ -15,7 +15,7 @@ namespace Messaging.Bench.Marten;
 /// chat projection (live phase), then the chat projection rebuilt by Marten's daemon from the
 /// event store (rebuild phase). In-process: the bench is the worker.
 /// </summary>
-public sealed class MartenBench(ComponentOptions options, EventBacklogPlan plan, MartenChatSettings settings, int pageSize, bool prefill, bool keepSchema, bool rebuild, IAnsiConsole console)
+public sealed class MartenBench(ComponentOptions options, EventBacklogPlan plan, MartenChatSettings settings, int pageSize, bool prefill, bool recipientLists, bool keepSchema, bool rebuild, IAnsiConsole console)
 {
     public async Task<int> RunAsync(CancellationToken cancellationToken)
     {
@@ -32,7 +32,7 @@ public sealed class MartenBench(ComponentOptions options, EventBacklogPlan plan,
             {
                 await target.EnsureTopicsAsync(edgeNodes: 1, cancellationToken);
                 var unused = new ProjectionsBenchSettings(settings.ConnectionString, settings.Schema, keepSchema, "chat", "none");
-                new ProjectionsBench(options, plan, unused, console).Prefill(target, cancellationToken);
+                new ProjectionsBench(options, plan, unused, console).Prefill(target, cancellationToken, recipientLists);
             }
 
             prefillClock.Stop();
@@ -106,9 +106,10 @@ public sealed class MartenBench(ComponentOptions options, EventBacklogPlan plan,
     private List<string> Knobs() =>
     [
         "append=" + settings.AppendMode,
-        "chat=" + (settings.ChatLifecycle?.ToString() ?? "none"),
+        "chat=" + (settings.ChatLifecycle?.ToString() ?? "none") + "/" + settings.Chat,
         "history=" + settings.History,
         "page=" + pageSize,
+        "recipientLists=" + recipientLists,
         "daemonBatch=" + settings.DaemonBatchSize,
         "bulkCopy=" + settings.RebuildWithBulkCopy,
         "identityMap=" + settings.UseIdentityMapForAggregates,
@@ -197,7 +198,7 @@ public sealed class MartenBench(ComponentOptions options, EventBacklogPlan plan,
         var clock = Stopwatch.StartNew();
         using (var daemon = await store.BuildProjectionDaemonAsync())
         {
-            var rebuilding = daemon.RebuildProjectionAsync<ChatStateProjection>(options.Timeout, cancellationToken);
+            var rebuilding = daemon.RebuildProjectionAsync(MartenChatStore.ProjectionName(settings), options.Timeout, cancellationToken);
             while (!rebuilding.IsCompleted)
             {
                 usage.Observe();
@@ -244,7 +245,9 @@ public sealed class MartenBench(ComponentOptions options, EventBacklogPlan plan,
             return null;
         }
 
-        var lastSeqs = await ScalarAsync(database, $"select coalesce(sum((data ->> 'LastSeq')::bigint), 0)::bigint from {settings.Schema}.mt_doc_chatstate", cancellationToken);
+        var lastSeqs = await ScalarAsync(database, settings.Chat == ChatModel.Table
+            ? $"select coalesce(sum(last_seq), 0)::bigint from {settings.Schema}.{ChatTableProjection.Chats}"
+            : $"select coalesce(sum((data ->> 'LastSeq')::bigint), 0)::bigint from {settings.Schema}.mt_doc_chatstate", cancellationToken);
         return lastSeqs == events ? null : $"chat documents' last seqs add up to {lastSeqs:N0}, expected {events:N0}";
     }
 

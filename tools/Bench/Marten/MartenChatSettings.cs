@@ -13,6 +13,16 @@ public enum HistoryStore
     Table,
 }
 
+/// <summary>How the chat model (members, last seq) is stored on Marten.</summary>
+public enum ChatModel
+{
+    /// <summary>One <see cref="ChatState"/> document per chat (a single-stream aggregation).</summary>
+    Document,
+
+    /// <summary>Flat tables written by set-based <c>QueueSqlCommand</c> statements (<see cref="ChatTableProjection"/>).</summary>
+    Table,
+}
+
 /// <summary>Every knob the Marten evaluation turns (docs/decisions/read-side.md records what each did).</summary>
 public sealed record MartenChatSettings
 {
@@ -25,6 +35,8 @@ public sealed record MartenChatSettings
 
     /// <summary>Inline: the chat document is written in the ingest's transaction; Async: the daemon follows; null: no chat projection.</summary>
     public ProjectionLifecycle? ChatLifecycle { get; init; } = ProjectionLifecycle.Inline;
+
+    public ChatModel Chat { get; init; } = ChatModel.Document;
 
     public HistoryStore History { get; init; } = HistoryStore.Events;
 

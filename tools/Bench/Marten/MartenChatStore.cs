@@ -38,7 +38,16 @@ public static class MartenChatStore
         options.Projections.RebuildWithBulkCopy = settings.RebuildWithBulkCopy;
         if (settings.ChatLifecycle is { } lifecycle)
         {
-            options.Projections.Add(new ChatStateProjection(), lifecycle, asyncConfiguration: a => a.BatchSize = settings.DaemonBatchSize);
+            if (settings.Chat == ChatModel.Table)
+            {
+                var tables = new ChatTableProjection(settings.Schema);
+                options.Storage.ExtendedSchemaObjects.AddRange(tables.SchemaObjects);
+                options.Projections.Add(tables, lifecycle, ProjectionName(settings), asyncConfiguration: a => a.BatchSize = settings.DaemonBatchSize);
+            }
+            else
+            {
+                options.Projections.Add(new ChatStateProjection(), lifecycle, asyncConfiguration: a => a.BatchSize = settings.DaemonBatchSize);
+            }
         }
 
         if (settings.History == HistoryStore.Table)
@@ -48,6 +57,10 @@ public static class MartenChatStore
 
         return new DocumentStore(options);
     }
+
+    /// <summary>The name the daemon knows the chat projection by (rebuilds address it by name).</summary>
+    public static string ProjectionName(MartenChatSettings settings) =>
+        settings.Chat == ChatModel.Table ? nameof(ChatTableProjection) : nameof(ChatState);
 
     /// <summary>The <c>kind</c> column of a history row (the Npgsql <c>messages.kind</c> values).</summary>
     public static string HistoryKind(ChatEvent e) => e switch

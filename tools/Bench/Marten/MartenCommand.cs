@@ -28,17 +28,19 @@ public static class MartenCommand
         var append = new Option<EventAppendMode>("--append-mode") { Description = "Marten's event append mode", DefaultValueFactory = _ => EventAppendMode.Quick };
         var lifecycle = new Option<string>("--chat-projection") { Description = "chat projection lifecycle: inline, async or none", DefaultValueFactory = _ => "inline" };
         lifecycle.AcceptOnlyFromAmong("inline", "async", "none");
+        var model = new Option<ChatModel>("--chat-model") { Description = "chat model as one document per chat (Document) or flat tables fed by QueueSqlCommand (Table)", DefaultValueFactory = _ => ChatModel.Document };
         var history = new Option<HistoryStore>("--history") { Description = "history in the chat streams (Events) or a QueueSqlCommand table (Table)", DefaultValueFactory = _ => HistoryStore.Events };
         var page = CommonOptions.Positive("--page-size", 5000, "Kafka records per SaveChangesAsync (one transaction with their offsets)");
         var daemonBatch = CommonOptions.Positive("--daemon-batch", 500, "events per daemon batch (async projection, rebuild)");
         var bulkCopy = new Option<bool>("--bulk-copy") { Description = "rebuild with COPY (Marten's RebuildWithBulkCopy)" };
         var noIdentityMap = new Option<bool>("--no-identity-map") { Description = "turn off Marten's identity map for aggregates in inline projections" };
+        var noLists = new Option<bool>("--no-recipient-lists") { Description = "pre-fill events without recipient device lists (the store's own cost for large groups)" };
         var skipRebuild = new Option<bool>("--no-rebuild") { Description = "skip the rebuild phase" };
         var timeout = CommonOptions.Seconds("--timeout", 1800, "give up after this long");
         var results = new Option<string>("--results") { Description = "directory for the JSON-lines results", DefaultValueFactory = _ => Path.Combine("bench", "results") };
         var command = new Command("marten", "Component benchmark: the chat model on Marten 9 (streams per chat, version = seq) ingesting a pre-filled chat.events, then its daemon rebuild")
         {
-            events, chats, recipients, bodyBytes, kafka, profile, prefix, reuse, connection, schema, keep, append, lifecycle, history, page, daemonBatch, bulkCopy, noIdentityMap, skipRebuild, timeout, results,
+            events, chats, recipients, bodyBytes, kafka, profile, prefix, reuse, connection, schema, keep, append, lifecycle, model, history, page, daemonBatch, bulkCopy, noIdentityMap, noLists, skipRebuild, timeout, results,
         };
         command.SetAction(async (parse, cancellationToken) =>
         {
@@ -82,12 +84,13 @@ public static class MartenCommand
                     "none" => null,
                     _ => ProjectionLifecycle.Inline,
                 },
+                Chat = parse.GetValue(model),
                 History = parse.GetValue(history),
                 DaemonBatchSize = parse.GetValue(daemonBatch),
                 RebuildWithBulkCopy = parse.GetValue(bulkCopy),
                 UseIdentityMapForAggregates = !parse.GetValue(noIdentityMap),
             };
-            var bench = new MartenBench(options, plan, settings, parse.GetValue(page), prefill: !parse.GetValue(reuse), parse.GetValue(keep), rebuild: !parse.GetValue(skipRebuild), AnsiConsole.Console);
+            var bench = new MartenBench(options, plan, settings, parse.GetValue(page), prefill: !parse.GetValue(reuse), recipientLists: !parse.GetValue(noLists), parse.GetValue(keep), rebuild: !parse.GetValue(skipRebuild), AnsiConsole.Console);
             return await bench.RunAsync(cancellationToken);
         });
         return command;
