@@ -26,7 +26,7 @@ SCRIPTS   := infra/scripts
 BENCH_DLL := tools/Bench/bin/$(CONFIGURATION)/net10.0/linux-x64/Messaging.Bench.dll
 EDGE_URLS := $(foreach p,$(EDGE_PORTS),--edge ws://127.0.0.1:$(p))
 
-.PHONY: help deps infra-up infra-down infra-status infra-env build format-check test run stop smoke bench bench-router bench-projections clean
+.PHONY: help deps infra-up infra-down infra-status infra-env build format-check test run stop smoke bench bench-router bench-projections bench-marten clean
 
 help:
 	@echo "make deps          install Debian/npm dependencies (Kafka jars, s3rver)"
@@ -39,6 +39,7 @@ help:
 	@echo "make smoke         Bench smoke test against the running Edge nodes"
 	@echo "make bench         Bench run \$$(BENCH_ARGS)"
 	@echo "make bench-router / bench-projections   component benchmarks (stack only)"
+	@echo "make bench-marten  the chat model on Marten, same backlog as bench-projections (docs/decisions/read-side.md)"
 	@echo "make clean         dotnet clean, stop the stack, delete its data and logs"
 
 deps:
@@ -92,6 +93,11 @@ bench-router:
 bench-projections:
 	@test -f $(BENCH_DLL) || { echo "missing $(BENCH_DLL): run make build"; exit 1; }
 	eval "$$($(SCRIPTS)/stack.sh env)" && dotnet $(BENCH_DLL) projections $(BENCH_ARGS)
+
+# The Marten evaluation (issue 10): in-process, needs only the stack (docs/benchmarks.md).
+bench-marten:
+	@test -f $(BENCH_DLL) || { echo "missing $(BENCH_DLL): run make build"; exit 1; }
+	eval "$$($(SCRIPTS)/stack.sh env)" && dotnet $(BENCH_DLL) marten $(BENCH_ARGS)
 
 clean:
 	-@$(SCRIPTS)/run.sh stop
