@@ -28,7 +28,7 @@ BENCH_DLL := tools/Bench/bin/$(CONFIGURATION)/net10.0/linux-x64/Messaging.Bench.
 PROJECTIONS_DLL := src/Projections/bin/$(CONFIGURATION)/net10.0/linux-x64/Messaging.Projections.dll
 EDGE_URLS := $(foreach p,$(EDGE_PORTS),--edge ws://127.0.0.1:$(p))
 
-.PHONY: help deps infra-up infra-down infra-status infra-env build format-check test run stop smoke bench bench-router bench-projections projections-cli rebuild clean
+.PHONY: help deps infra-up infra-down infra-status infra-env build format-check test run stop smoke bench bench-router bench-projections bench-marten projections-cli rebuild clean
 
 help:
 	@echo "make deps          install Debian/npm dependencies (Kafka jars, s3rver)"
@@ -43,6 +43,7 @@ help:
 	@echo "make bench-router / bench-projections   component benchmarks (stack only)"
 	@echo "make rebuild ARGS='--projection chat [--dry-run] [--chat ID]'   rebuild read models from the log (docs/operations.md)"
 	@echo "make projections-cli ARGS='migrate|deadletters list|...'       any Projections operator command against the stack"
+	@echo "make bench-marten  the chat model on Marten, same backlog as bench-projections (docs/decisions/read-side.md)"
 	@echo "make clean         dotnet clean, stop the stack, delete its data and logs"
 
 deps:
@@ -109,6 +110,10 @@ projections-cli:
 
 rebuild:
 	@$(MAKE) projections-cli ARGS="rebuild $(ARGS)"
+# The Marten evaluation (issue 10): in-process, needs only the stack (docs/benchmarks.md).
+bench-marten:
+	@test -f $(BENCH_DLL) || { echo "missing $(BENCH_DLL): run make build"; exit 1; }
+	eval "$$($(SCRIPTS)/stack.sh env)" && dotnet $(BENCH_DLL) marten $(BENCH_ARGS)
 
 clean:
 	-@$(SCRIPTS)/run.sh stop

@@ -13,5 +13,6 @@ var root = new RootCommand("Messaging bench: smoke test, open-loop load generato
     ChartCommand.Create(),
     ComponentCommands.Router(),
     ComponentCommands.Projections(),
+    Messaging.Bench.Marten.MartenCommand.Create(),
 };
 return await root.Parse(args).InvokeAsync();

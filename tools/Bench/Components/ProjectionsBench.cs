@@ -320,8 +320,10 @@ public sealed class ProjectionsBench(ComponentOptions options, EventBacklogPlan 
         return (long)(await command.ExecuteScalarAsync(cancellationToken))!;
     }
 
-    /// <summary>ChatCreated for the first Chats events, then MessageSent; one producer, so each chat's seqs arrive in order.</summary>
-    private void Prefill(KafkaTarget target, CancellationToken cancellationToken)
+    /// <summary>
+    /// ChatCreated for the first Chats events, then MessageSent; one producer, so each chat's seqs arrive in order.
+    /// </summary>
+    internal void Prefill(KafkaTarget target, CancellationToken cancellationToken)
     {
         var topic = target.Topics.ChatEvents;
         var startedAt = DateTimeOffset.UtcNow;
