@@ -124,7 +124,7 @@ public sealed partial class CommandProcessor : IDisposable
                     {
                         if (_byNode[k].Count > 0)
                         {
-                            sink.Produce(_deliveryTopics[k], evt.ChatId, _encoder.EventRouted(json, _byNode[k]));
+                            sink.Produce(_deliveryTopics[k], evt.ChatId, _encoder.EventRouted(json, command.IssuedAt, _byNode[k]));
                             deliveries++;
                         }
                     }
