@@ -59,6 +59,26 @@ public sealed class ProcessSamplerTests
     }
 
     [Fact]
+    public void Service_pid_files_name_live_Messaging_processes_and_skip_the_rest()
+    {
+        var directory = Directory.CreateTempSubdirectory("perf9-pids-").FullName;
+        try
+        {
+            // This test host's command line names Messaging.UnitTests; pid 0 is no process of ours.
+            File.WriteAllText(Path.Combine(directory, "edge-0.pid"), Environment.ProcessId + "\n");
+            File.WriteAllText(Path.Combine(directory, "router.pid"), "0");
+            File.WriteAllText(Path.Combine(directory, "projections.pid"), "not a pid");
+
+            ProcessSampler.ReadServicePids(directory).Should().BeEquivalentTo(new Dictionary<int, string> { [Environment.ProcessId] = "edge-0" });
+            ProcessSampler.ReadServicePids(Path.Combine(directory, "missing")).Should().BeNull();
+        }
+        finally
+        {
+            Directory.Delete(directory, recursive: true);
+        }
+    }
+
+    [Fact]
     public void Per_process_cpu_has_no_cost_per_delivery_when_nothing_was_delivered()
     {
         var lines = _sampler.PerProcess([new(1, "router", 0, 0)], [new(1, "router", 10, 0)], TimeSpan.FromSeconds(1), deliveries: 0);
