@@ -63,6 +63,13 @@ public sealed class EdgeOptions
     [Range(1, 100_000)]
     public int AckableChatsPerConnection { get; set; } = 64;
 
+    /// <summary>
+    /// Live <c>message</c> pushes carry <c>acceptedAt</c> and <c>pushedAt</c> (docs/protocol.md), so
+    /// <c>make bench</c> can split the latency per hop. Off by default: ~90 bytes more per frame that
+    /// a phone does not need; <c>make run</c> (appsettings.Local.json) turns it on.
+    /// </summary>
+    public bool HopTimestamps { get; set; }
+
     /// <summary>A session record is valid this long; it is re-announced every third of it.</summary>
     [Range(3, 3600)]
     public int SessionLeaseSeconds { get; set; } = 30;

@@ -14,7 +14,7 @@ public sealed class RouterOptions
     [Required]
     public string GroupId { get; set; } = "router";
 
-    /// <summary>Most commands decided per batch (one state write and one commit per batch).</summary>
+    /// <summary>Most commands decided per batch.</summary>
     [Range(1, 100_000)]
     public int MaxBatch { get; set; } = 2000;
 
@@ -67,6 +67,15 @@ public sealed class RouterOptions
     /// </summary>
     [Range(0, 60_000)]
     public int DirectoryCatchUpMs { get; set; } = 2000;
+
+    /// <summary>
+    /// How often the Router acknowledges what it produced, writes one <c>chat.state</c> snapshot per
+    /// chat changed since the last time and commits the offsets (docs/router.md, "Flushes"). Events
+    /// and pushes go out as each batch is decided, whatever this is. 0: after every batch. A crash
+    /// re-decides at most this much of the log again (the same events: consumers de-duplicate).
+    /// </summary>
+    [Range(0, 60_000)]
+    public int StateFlushMs { get; set; } = 500;
 
     public ChatLimits Limits() => new(MaxGroupMembers, MaxBodyBytes, RecentClientMsgIds);
 

@@ -26,6 +26,13 @@ public abstract record NodeDelivery
 public sealed record EventRouted : NodeDelivery
 {
     public required ChatEvent Event { get; init; }
+
+    /// <summary>
+    /// When Edge accepted the command that caused <see cref="Event"/> (the command's <c>issuedAt</c>),
+    /// for the per-hop latency breakdown (docs/benchmarks.md). Optional: absent in records written
+    /// before it existed and whenever unknown.
+    /// </summary>
+    public DateTimeOffset? AcceptedAt { get; init; }
 }
 
 /// <summary>The Router refused a command: only the issuing device hears of it.</summary>

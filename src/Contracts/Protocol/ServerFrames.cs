@@ -59,6 +59,15 @@ public sealed record MessageFrame : ServerFrame
     public required DateTimeOffset SentAt { get; init; }
 
     public IReadOnlyList<Attachment>? Attachments { get; init; }
+
+    /// <summary>
+    /// Live pushes only, when the node's <c>Edge:HopTimestamps</c> is on: when Edge accepted the
+    /// send (before the Router decided it at <see cref="SentAt"/>). For the per-hop latency breakdown.
+    /// </summary>
+    public DateTimeOffset? AcceptedAt { get; init; }
+
+    /// <summary>Live pushes only, with <c>Edge:HopTimestamps</c>: when the receiving Edge node queued this frame for the socket.</summary>
+    public DateTimeOffset? PushedAt { get; init; }
 }
 
 /// <summary>A membership change shown in the chat ("Ana added Bo"); it has a seq like a message.</summary>

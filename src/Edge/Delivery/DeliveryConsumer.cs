@@ -22,11 +22,13 @@ internal sealed class DeliveryConsumer(
     ConnectionRegistry registry,
     DeviceCommandReplies deviceReplies,
     IOptions<EdgeOptions> options,
+    TimeProvider clock,
     ILogger<DeliveryConsumer> logger) : IHostedService, IDisposable
 {
     private readonly CancellationTokenSource _stop = new();
     private readonly TaskCompletionSource _positioned = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly string _topic = topics.DeliveryNode(options.Value.NodeId);
+    private readonly bool _hopTimestamps = options.Value.HopTimestamps;
     private Thread? _thread;
 
     private long _delivered;
@@ -118,7 +120,7 @@ internal sealed class DeliveryConsumer(
             return;
         }
 
-        var frame = DeliveryFrames.ToFrame(delivery);
+        var frame = DeliveryFrames.ToFrame(delivery, _hopTimestamps ? clock.GetUtcNow() : null);
         if (frame is null)
         {
             return;

@@ -8,8 +8,10 @@ namespace Messaging.Edge.Delivery;
 /// <summary>What a client sees for each node delivery and chat event (pure mapping).</summary>
 internal static class DeliveryFrames
 {
-    public static ServerFrame? ToFrame(NodeDelivery delivery) => delivery switch
+    /// <summary>The frame of a node delivery; with <paramref name="pushedAt"/> (<c>Edge:HopTimestamps</c>) a message frame carries it and the record's <c>acceptedAt</c>.</summary>
+    public static ServerFrame? ToFrame(NodeDelivery delivery, DateTimeOffset? pushedAt = null) => delivery switch
     {
+        EventRouted { Event: MessageSent sent } routed when pushedAt is not null => Message(sent, routed.AcceptedAt, pushedAt),
         EventRouted routed => ToFrame(routed.Event),
         CommandRejected rejected => new ErrorFrame(rejected.RequestId, rejected.Code, rejected.Message),
         DuplicateSendIgnored duplicate => new MessageAcceptedFrame
@@ -25,23 +27,27 @@ internal static class DeliveryFrames
 
     public static ServerFrame ToFrame(ChatEvent chatEvent) => chatEvent switch
     {
-        MessageSent sent => new MessageFrame
-        {
-            ChatId = sent.ChatId,
-            Seq = sent.Seq,
-            MessageId = sent.MessageId,
-            ClientMsgId = sent.ClientMsgId,
-            Sender = sent.Actor,
-            Body = sent.Body,
-            SentAt = sent.OccurredAt,
-            Attachments = sent.Attachments,
-        },
+        MessageSent sent => Message(sent, null, null),
         ChatCreated created => Update(created, ChangeKinds.Created, created.Members.Select(m => m.UserId).ToList(), created.Title),
         MembersAdded added => Update(added, ChangeKinds.MembersAdded, added.UserIds, null),
         MemberRemoved removed => Update(removed, ChangeKinds.MemberRemoved, [removed.UserId], null),
         MemberLeft left => Update(left, ChangeKinds.MemberLeft, left.PromotedAdmin is null ? [left.UserId] : [left.UserId, left.PromotedAdmin], null),
         AdminGranted granted => Update(granted, ChangeKinds.AdminGranted, [granted.UserId], null),
         _ => Update(chatEvent, chatEvent.GetType().Name, null, null),
+    };
+
+    private static MessageFrame Message(MessageSent sent, DateTimeOffset? acceptedAt, DateTimeOffset? pushedAt) => new()
+    {
+        ChatId = sent.ChatId,
+        Seq = sent.Seq,
+        MessageId = sent.MessageId,
+        ClientMsgId = sent.ClientMsgId,
+        Sender = sent.Actor,
+        Body = sent.Body,
+        SentAt = sent.OccurredAt,
+        Attachments = sent.Attachments,
+        AcceptedAt = acceptedAt,
+        PushedAt = pushedAt,
     };
 
     private static ChatUpdatedFrame Update(ChatEvent e, string change, IReadOnlyList<string>? userIds, string? title) => new()

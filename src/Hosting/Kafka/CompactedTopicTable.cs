@@ -144,9 +144,17 @@ public sealed partial class CompactedTopicTable<TValue> : IAsyncDisposable
 
         _watermarks ??= new ConsumerBuilder<string, byte[]>(_clients.ConsumerConfig($"table-watermarks-{Guid.NewGuid():N}", $"table-{_topic}-watermarks")).Build();
         var deadline = DateTime.UtcNow + timeout;
-        foreach (var tp in partitions)
+
+        // One broker round trip per partition, all at once: asked one after another they were the
+        // Router's per-batch wait (4 partitions × 2 tables in series, ~19 % of its loop's time
+        // in a 1,000 sends/s profile, docs/benchmarks.md "Profiles").
+        var highs = new long[partitions.Count];
+        var watermarks = _watermarks;
+        Parallel.For(0, partitions.Count, i => highs[i] = watermarks.QueryWatermarkOffsets(partitions[i], timeout).High.Value);
+        for (var i = 0; i < partitions.Count; i++)
         {
-            var high = _watermarks.QueryWatermarkOffsets(tp, timeout).High.Value;
+            var tp = partitions[i];
+            var high = highs[i];
             lock (_progress)
             {
                 while (_positions.GetValueOrDefault(tp.Partition.Value) < high)

@@ -67,8 +67,13 @@ public sealed class DeviceDirectory : IDeviceDirectory, IAsyncDisposable
         _caughtUp = true;
     }
 
-    public bool CatchUp(TimeSpan timeout, CancellationToken cancellationToken) =>
-        _devices.CatchUp(timeout, cancellationToken) & _sessions.CatchUp(timeout, cancellationToken);
+    /// <summary>Both tables at once: each costs broker round trips, and the Router waits for this before every batch.</summary>
+    public bool CatchUp(TimeSpan timeout, CancellationToken cancellationToken)
+    {
+        var sessions = _sessions.CatchUpAsync(timeout, cancellationToken);
+        var devices = _devices.CatchUp(timeout, cancellationToken);
+        return sessions.GetAwaiter().GetResult() & devices;
+    }
 
     public IReadOnlyList<string> AddressesOf(string userId) =>
         _devices.TryGet(userId, out var row) ? row.Addresses : [];

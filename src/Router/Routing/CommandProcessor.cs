@@ -20,14 +20,16 @@ public sealed record BatchOutcome(
     IReadOnlyList<TopicPartitionOffset> Offsets);
 
 /// <summary>
-/// Turns one batch of commands into output, in the order that keeps a crash harmless:
+/// Turns batches of commands into output, in the order that keeps a crash harmless:
 /// (1) events to <c>chat.events</c>, one <c>EventRouted</c> per node with online recipients,
-/// refusals and duplicate notices to the origin node, all produced at once and acknowledged
-/// together; (2) then the changed chats' states to <c>chat.state</c>, acknowledged; (3) the
-/// caller commits the returned offsets last. A crash before (2) re-decides the commands from the
-/// older state (same seq, same messageId: consumers de-duplicate); a crash between (2) and (3)
-/// finds states newer than the offsets, and commands at or below a chat's
-/// <see cref="ChatState.LastCommandOffset"/> are skipped.
+/// refusals and duplicate notices to the origin node, produced as each batch is decided (pushes
+/// go out at once, nothing waits for them); then, at a <em>flush</em> (every batch, or every
+/// <c>Router:StateFlushMs</c>, see <see cref="StateFlushPolicy"/>): everything produced since the
+/// last flush is acknowledged, (2) the chats changed since then write one state each to
+/// <c>chat.state</c>, acknowledged; (3) the caller commits the returned offsets last. A crash
+/// before (2) re-decides the commands since the last flush from the older state (same seq, same
+/// messageId: consumers de-duplicate); a crash between (2) and (3) finds states newer than the
+/// offsets, and commands at or below a chat's <see cref="ChatState.LastCommandOffset"/> are skipped.
 /// </summary>
 public sealed partial class CommandProcessor : IDisposable
 {
@@ -39,6 +41,7 @@ public sealed partial class CommandProcessor : IDisposable
     private readonly List<string>[] _byNode;
     private readonly TopicPartition[] _deliveryTopics;
     private readonly Dictionary<string, (ChatState State, int Partition)> _changed = new(StringComparer.Ordinal);
+    private readonly Dictionary<TopicPartition, long> _unflushedOffsets = [];
     private readonly DeliveryEncoder _encoder = new();
     private TopicPartition[] _eventPartitions = [];
     private TopicPartition[] _statePartitions = [];
@@ -59,9 +62,20 @@ public sealed partial class CommandProcessor : IDisposable
         }
     }
 
-    public BatchOutcome Process(IReadOnlyList<ConsumeResult<string, byte[]>> batch, ChatStateStore states, IRecordSink sink, CancellationToken cancellationToken)
+    /// <summary>Commands decided (and their offsets) since the last flush: a flush has something to write and commit.</summary>
+    public bool HasUnflushed => _unflushedOffsets.Count > 0;
+
+    /// <summary>Decides a batch and flushes at once (as every batch did before <c>Router:StateFlushMs</c>).</summary>
+    public BatchOutcome Process(IReadOnlyList<ConsumeResult<string, byte[]>> batch, ChatStateStore states, IRecordSink sink, CancellationToken cancellationToken) =>
+        Process(batch, states, sink, flush: true, cancellationToken);
+
+    /// <summary>
+    /// Decides a batch and produces its output without waiting; with <paramref name="flush"/> also
+    /// waits for every acknowledgement since the last flush, writes the changed chats' states and
+    /// returns the offsets to commit (none otherwise). An empty batch with a flush only flushes.
+    /// </summary>
+    public BatchOutcome Process(IReadOnlyList<ConsumeResult<string, byte[]>> batch, ChatStateStore states, IRecordSink sink, bool flush, CancellationToken cancellationToken)
     {
-        _changed.Clear();
         var now = _clock.GetUtcNow();
         int events = 0, deliveries = 0, replies = 0, parked = 0, skipped = 0;
         for (var i = 0; i < batch.Count; i++)
@@ -124,7 +138,7 @@ public sealed partial class CommandProcessor : IDisposable
                     {
                         if (_byNode[k].Count > 0)
                         {
-                            sink.Produce(_deliveryTopics[k], evt.ChatId, _encoder.EventRouted(json, _byNode[k]));
+                            sink.Produce(_deliveryTopics[k], evt.ChatId, _encoder.EventRouted(json, command.IssuedAt, _byNode[k]));
                             deliveries++;
                         }
                     }
@@ -145,10 +159,25 @@ public sealed partial class CommandProcessor : IDisposable
             }
         }
 
+        foreach (var offset in ConsumerBatching.CommitOffsets(batch))
+        {
+            if (!_unflushedOffsets.TryGetValue(offset.TopicPartition, out var next) || offset.Offset.Value > next)
+            {
+                _unflushedOffsets[offset.TopicPartition] = offset.Offset.Value;
+            }
+        }
+
+        if (!flush)
+        {
+            return new BatchOutcome(batch.Count, events, deliveries, replies, parked, skipped, 0, []);
+        }
+
         // (1) Everything a client or read model can see is durable before the state claims it happened.
         sink.WaitForAcks(cancellationToken);
 
-        // (2) One snapshot per changed chat per batch, however many commands it took.
+        // (2) One snapshot per changed chat per flush, however many commands and batches it took:
+        // measured 2026-11-25, a snapshot per batch wrote 1.1 GB to chat.state against 0.3 GB of
+        // deliveries in minutes at 1,000 sends/s (each holds up to Router:RecentClientMsgIds ids).
         foreach (var (chatId, (state, partition)) in _changed)
         {
             sink.Produce(StatePartition(partition), chatId, ChatStateCodec.Encode(state));
@@ -159,7 +188,31 @@ public sealed partial class CommandProcessor : IDisposable
         sink.WaitForAcks(cancellationToken);
 
         // (3) The caller commits these last.
-        return new BatchOutcome(batch.Count, events, deliveries, replies, parked, skipped, statesWritten, ConsumerBatching.CommitOffsets(batch));
+        var offsets = new List<TopicPartitionOffset>(_unflushedOffsets.Count);
+        foreach (var (tp, next) in _unflushedOffsets)
+        {
+            offsets.Add(new TopicPartitionOffset(tp, new Offset(next)));
+        }
+
+        _unflushedOffsets.Clear();
+        return new BatchOutcome(batch.Count, events, deliveries, replies, parked, skipped, statesWritten, offsets);
+    }
+
+    /// <summary>
+    /// Forgets what was decided but not flushed for a partition this instance lost: its new owner
+    /// re-decides those commands from the committed offsets and the last written states.
+    /// </summary>
+    public void Drop(int partition)
+    {
+        foreach (var tp in _unflushedOffsets.Keys.Where(tp => tp.Partition.Value == partition).ToList())
+        {
+            _unflushedOffsets.Remove(tp);
+        }
+
+        foreach (var chatId in _changed.Where(c => c.Value.Partition == partition).Select(c => c.Key).ToList())
+        {
+            _changed.Remove(chatId);
+        }
     }
 
     /// <summary>

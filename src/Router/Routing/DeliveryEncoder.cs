@@ -8,8 +8,8 @@ namespace Messaging.Router.Routing;
 /// Writes <c>EventRouted</c> records around an event that is already encoded: the event is
 /// serialized once for <c>chat.events</c> and spliced raw into each node's record instead of
 /// being serialized again per node. The output is exactly the contract's JSON shape
-/// (<c>{"type":"EventRouted","event":{…},"v":2,"devices":[…]}</c>, devices as addresses
-/// <c>userId/deviceId</c>); a unit test compares it with the contract serializer's bytes.
+/// (<c>{"type":"EventRouted","event":{…},"acceptedAt":"…","v":2,"devices":[…]}</c>, devices as
+/// addresses <c>userId/deviceId</c>); a unit test compares it with the contract serializer's bytes.
 /// </summary>
 public sealed class DeliveryEncoder : IDisposable
 {
@@ -21,7 +21,8 @@ public sealed class DeliveryEncoder : IDisposable
         _writer = new Utf8JsonWriter(_buffer);
     }
 
-    public byte[] EventRouted(ReadOnlySpan<byte> eventJson, List<string> devices)
+    /// <summary>One node's record; <paramref name="acceptedAt"/> is when Edge accepted the command behind the event (its <c>issuedAt</c>), for the per-hop latency (null leaves it out).</summary>
+    public byte[] EventRouted(ReadOnlySpan<byte> eventJson, DateTimeOffset? acceptedAt, List<string> devices)
     {
         _buffer.ResetWrittenCount();
         _writer.Reset(_buffer);
@@ -31,6 +32,11 @@ public sealed class DeliveryEncoder : IDisposable
         _writer.WriteString("type"u8, "EventRouted"u8);
         _writer.WritePropertyName("event"u8);
         _writer.WriteRawValue(eventJson, skipInputValidation: true);
+        if (acceptedAt is { } at)
+        {
+            _writer.WriteString("acceptedAt"u8, at);
+        }
+
         _writer.WriteNumber("v"u8, SchemaVersions.NodeDeliveries);
         _writer.WriteStartArray("devices"u8);
         for (var i = 0; i < devices.Count; i++)

@@ -27,6 +27,7 @@ public sealed partial class RouterLoop(
     private const string ConsumerName = "router";
     private readonly RouterOptions _options = options.Value;
     private volatile int[] _assigned = [];
+    private long _lastFlush;
 
     /// <summary>The <c>chat.commands</c> partitions this instance owns right now.</summary>
     public IReadOnlyList<int> AssignedPartitions => _assigned;
@@ -71,9 +72,9 @@ public sealed partial class RouterLoop(
             })
             .SetPartitionsRevokedHandler((c, partitions) =>
             {
-                // Finish what was drained from these partitions and commit it, so the next owner neither
-                // re-decides it nor starts from states older than our last commit.
-                Finish(c, batch, states, sink, processor, cancellationToken);
+                // Finish what was drained from these partitions and flush it, so the next owner neither
+                // re-decides it nor starts from states older than our last decision.
+                Finish(c, batch, states, sink, processor, revoking: true, cancellationToken);
                 foreach (var tp in partitions)
                 {
                     states.Drop(tp.Partition.Value);
@@ -89,6 +90,7 @@ public sealed partial class RouterLoop(
                 foreach (var tp in partitions)
                 {
                     states.Drop(tp.Partition.Value);
+                    processor.Drop(tp.Partition.Value);
                 }
 
                 _assigned = [.. states.Partitions];
@@ -97,18 +99,19 @@ public sealed partial class RouterLoop(
             .Build();
 
         consumer.Subscribe(topics.ChatCommands);
+        _lastFlush = clock.GetTimestamp();
         var poll = TimeSpan.FromMilliseconds(_options.PollMilliseconds);
         try
         {
             while (!cancellationToken.IsCancellationRequested)
             {
                 ConsumerBatching.Drain(consumer, batch, _options.MaxBatch, poll, cancellationToken);
-                Finish(consumer, batch, states, sink, processor, cancellationToken);
+                Finish(consumer, batch, states, sink, processor, revoking: false, cancellationToken);
             }
         }
         finally
         {
-            // An unfinished batch is never committed: whoever owns the partitions next redoes it.
+            // An unfinished batch or unflushed work is never committed: whoever owns the partitions next redoes it.
             batch.Clear();
             ConsumerLoops.Close(consumer, ex => LogCloseFailed(logger, ex));
 
@@ -117,9 +120,10 @@ public sealed partial class RouterLoop(
         }
     }
 
-    private void Finish(IConsumer<string, byte[]> consumer, List<ConsumeResult<string, byte[]>> batch, ChatStateStore states, IRecordSink sink, CommandProcessor processor, CancellationToken cancellationToken)
+    private void Finish(IConsumer<string, byte[]> consumer, List<ConsumeResult<string, byte[]>> batch, ChatStateStore states, IRecordSink sink, CommandProcessor processor, bool revoking, CancellationToken cancellationToken)
     {
-        if (batch.Count == 0)
+        var flush = StateFlushPolicy.IsDue(revoking, processor.HasUnflushed, batch.Count > 0, clock.GetElapsedTime(_lastFlush), TimeSpan.FromMilliseconds(_options.StateFlushMs));
+        if (batch.Count == 0 && !flush)
         {
             return;
         }
@@ -128,14 +132,23 @@ public sealed partial class RouterLoop(
         // send would be missing from the recipients for good (no push, no inbox row). Under heavy
         // load a catch-up took over 2 s in the full test run; waiting longer is safe, the commands
         // are durable and wait in Kafka.
-        while (_options.DirectoryCatchUpMs > 0 && !directory.CatchUp(TimeSpan.FromMilliseconds(_options.DirectoryCatchUpMs), cancellationToken))
+        while (batch.Count > 0 && _options.DirectoryCatchUpMs > 0 && !directory.CatchUp(TimeSpan.FromMilliseconds(_options.DirectoryCatchUpMs), cancellationToken))
         {
             cancellationToken.ThrowIfCancellationRequested();
             LogDirectoryBehind(logger, _options.DirectoryCatchUpMs);
         }
 
-        var outcome = processor.Process(batch, states, sink, cancellationToken);
-        consumer.Commit(outcome.Offsets);
+        var outcome = processor.Process(batch, states, sink, flush, cancellationToken);
+        if (flush)
+        {
+            if (outcome.Offsets.Count > 0)
+            {
+                consumer.Commit(outcome.Offsets);
+            }
+
+            _lastFlush = clock.GetTimestamp();
+        }
+
         batch.Clear();
         metrics.Record(outcome);
         LogBatch(logger, outcome.Commands, outcome.Events, outcome.Deliveries, outcome.Replies, outcome.Parked, outcome.Skipped, outcome.StatesWritten);

@@ -72,6 +72,26 @@ public sealed class DeliveryTrackerTests
     }
 
     [Fact]
+    public void A_measured_push_with_hop_timestamps_records_one_value_per_hop_in_order()
+    {
+        var tracker = new DeliveryTracker(_plan, 1024);
+        var now = DeliveryTracker.NowMicros();
+        tracker.SetWindow(1, now - 1_000_000, now + 1_000_000);
+        var id = Send(tracker, step: 1, intendedMicros: now);
+        var accepted = DateTimeOffset.UtcNow.AddMilliseconds(-300);
+
+        tracker.Record(0, ServerFrameScanner.Scan(Encoding.UTF8.GetBytes(
+            "{\"type\":\"message\",\"seq\":2,\"clientMsgId\":\"" + id + "\",\"sentAt\":\"" + accepted.AddMilliseconds(100).ToString("O") + "\",\"acceptedAt\":\"" + accepted.ToString("O")
+            + "\",\"pushedAt\":\"" + accepted.AddMilliseconds(250).ToString("O") + "\"}")));
+
+        var hops = tracker.HopLatency(1);
+        hops.Should().OnlyContain(h => h.TotalCount == 1);
+        hops[Hops.EdgeToRouter].Max.Should().BeInRange(99_000, 101_000);
+        hops[Hops.RouterToEdge].Max.Should().BeInRange(149_000, 151_000);
+        hops[Hops.EdgeToClient].Max.Should().BeGreaterThanOrEqualTo(49_000);
+    }
+
+    [Fact]
     public void Acks_carry_the_highest_seq_per_chat_once()
     {
         var tracker = new DeliveryTracker(_plan, 1024);

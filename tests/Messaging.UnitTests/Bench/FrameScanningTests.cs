@@ -34,16 +34,7 @@ public sealed class FrameScanningTests
     [Fact]
     public void A_message_push_yields_its_seq_and_the_generator_id()
     {
-        var frame = new MessageFrame
-        {
-            ChatId = "g-1",
-            Seq = 77,
-            MessageId = "m-1",
-            ClientMsgId = Id.ToString(),
-            Sender = new DeviceRef("u", "d"),
-            Body = Id + " xxxxxxxx",
-            SentAt = DateTimeOffset.UnixEpoch,
-        };
+        var frame = Pushed(Id + " xxxxxxxx");
 
         var scanned = ServerFrameScanner.Scan(Codecs.ServerFrames.Encode(frame));
 
@@ -51,6 +42,30 @@ public sealed class FrameScanningTests
         scanned.Seq.Should().Be(77);
         scanned.HasBenchId.Should().BeTrue();
         scanned.BenchId.Should().Be(Id);
+    }
+
+    [Fact]
+    public void A_live_push_with_hop_timestamps_yields_them_as_utc_ticks()
+    {
+        var accepted = new DateTimeOffset(2026, 11, 25, 20, 0, 0, TimeSpan.Zero).AddTicks(1234);
+        var frame = Pushed("x") with
+        {
+            SentAt = accepted.AddMilliseconds(3),
+            AcceptedAt = accepted.ToOffset(TimeSpan.FromHours(2)),
+            PushedAt = accepted.AddMilliseconds(5),
+        };
+
+        var scanned = ServerFrameScanner.Scan(Codecs.ServerFrames.Encode(frame));
+
+        scanned.Hops.Should().Be(new HopTimestamps(accepted.UtcTicks, accepted.AddMilliseconds(3).UtcTicks, accepted.AddMilliseconds(5).UtcTicks));
+        scanned.Hops.IsComplete.Should().BeTrue();
+        scanned.BenchId.Should().Be(Id);
+    }
+
+    [Fact]
+    public void A_push_without_hop_timestamps_has_incomplete_hops()
+    {
+        ServerFrameScanner.Scan(Codecs.ServerFrames.Encode(Pushed("x"))).Hops.IsComplete.Should().BeFalse();
     }
 
     [Fact]
@@ -86,4 +101,15 @@ public sealed class FrameScanningTests
     {
         ServerFrameScanner.Scan(Encoding.UTF8.GetBytes(json)).Kind.Should().Be(ScannedFrameKind.Other);
     }
+
+    private static MessageFrame Pushed(string body) => new()
+    {
+        ChatId = "g-1",
+        Seq = 77,
+        MessageId = "m-1",
+        ClientMsgId = Id.ToString(),
+        Sender = new DeviceRef("u", "d"),
+        Body = body,
+        SentAt = DateTimeOffset.UnixEpoch,
+    };
 }

@@ -19,6 +19,21 @@ public sealed class LoadPlanTests
     }
 
     [Fact]
+    public void With_two_devices_per_user_a_group_holds_both_devices_of_each_member_on_different_nodes()
+    {
+        var plan = LoadPlan.Create(Scenario.GroupFanout, users: 2048, groupSize: 1024, edges: 2, "t", devicesPerUser: 2);
+
+        plan.Devices.Should().HaveCount(4096);
+        plan.Chats.Should().HaveCount(2);
+        plan.Chats.Should().OnlyContain(c => c.Members.Count == 2048);
+        plan.Devices[0].UserId.Should().Be(plan.Devices[1].UserId);
+        (plan.Devices[0].DeviceId, plan.Devices[1].DeviceId).Should().Be(("t-u0-d0", "t-u0-d1"));
+        (plan.Devices[0].Edge, plan.Devices[1].Edge).Should().Be((0, 1));
+        plan.Chats[0].Members.Select(m => plan.Devices[m].UserId).Distinct().Should().HaveCount(1024);
+        plan.SendSlots.Should().HaveCount(4096);
+    }
+
+    [Fact]
     public void A_lone_leftover_user_joins_the_last_group()
     {
         var plan = LoadPlan.Create(Scenario.GroupFanout, users: 21, groupSize: 10, edges: 2, "t");

@@ -41,6 +41,52 @@ public sealed class ProcessSamplerTests
     }
 
     [Fact]
+    public void Per_process_cpu_names_each_service_and_sums_each_infrastructure_kind_with_microseconds_per_delivery()
+    {
+        var sampler = new ProcessSampler(ProcessKind.System, new Dictionary<int, string> { [1] = "edge-0", [2] = "edge-1" });
+        ProcessSample[] before = [new(2, "edge", 200, 0), new(1, "edge", 100, 0), new(3, "postgres", 50, 0), new(5, "kafka", 1000, 0)];
+        ProcessSample[] after = [new(2, "edge", 230, 0), new(1, "edge", 150, 0), new(3, "postgres", 60, 0), new(4, "postgres", 30, 0), new(5, "kafka", 1100, 0)];
+
+        // 2 s, 10,000 deliveries: 50 ticks = 0.5 s of CPU = 25 %, 50 µs per delivery.
+        var lines = sampler.PerProcess(before, after, TimeSpan.FromSeconds(2), deliveries: 10_000);
+
+        lines.Should().Equal(
+            new ServerCpu("edge-0", 1, 25, 50),
+            new ServerCpu("edge-1", 1, 15, 30),
+            new ServerCpu("kafka", 1, 50, 100),
+            new ServerCpu("postgres", 2, 20, 40),
+            new ServerCpu("total", 5, 110, 220));
+    }
+
+    [Fact]
+    public void Service_pid_files_name_live_Messaging_processes_and_skip_the_rest()
+    {
+        var directory = Directory.CreateTempSubdirectory("perf9-pids-").FullName;
+        try
+        {
+            // This test host's command line names Messaging.UnitTests; pid 0 is no process of ours.
+            File.WriteAllText(Path.Combine(directory, "edge-0.pid"), Environment.ProcessId + "\n");
+            File.WriteAllText(Path.Combine(directory, "router.pid"), "0");
+            File.WriteAllText(Path.Combine(directory, "projections.pid"), "not a pid");
+
+            ProcessSampler.ReadServicePids(directory).Should().BeEquivalentTo(new Dictionary<int, string> { [Environment.ProcessId] = "edge-0" });
+            ProcessSampler.ReadServicePids(Path.Combine(directory, "missing")).Should().BeNull();
+        }
+        finally
+        {
+            Directory.Delete(directory, recursive: true);
+        }
+    }
+
+    [Fact]
+    public void Per_process_cpu_has_no_cost_per_delivery_when_nothing_was_delivered()
+    {
+        var lines = _sampler.PerProcess([new(1, "router", 0, 0)], [new(1, "router", 10, 0)], TimeSpan.FromSeconds(1), deliveries: 0);
+
+        lines.Should().Equal(new ServerCpu("router-pid1", 1, 10, null), new ServerCpu("total", 1, 10, null));
+    }
+
+    [Fact]
     public void Usage_sums_the_cpu_of_each_kind_over_the_window_and_counts_new_processes_whole()
     {
         ProcessSample[] before = [new(1, "edge", 100, 0), new(2, "edge", 200, 0), new(3, "postgres", 50, 0)];

@@ -24,6 +24,22 @@ public sealed class DeliveryFramesTests
     }
 
     [Fact]
+    public void A_routed_message_pushed_with_hop_timestamps_carries_its_acceptance_and_push_times()
+    {
+        var pushedAt = At.AddMilliseconds(9);
+        var frame = DeliveryFrames.ToFrame(
+            new EventRouted
+            {
+                Devices = ["ana/phone"],
+                AcceptedAt = At.AddMilliseconds(-4),
+                Event = new MessageSent { ChatId = "c", Seq = 5, Actor = Ana, OccurredAt = At, RecipientDevices = ["ana/phone"], MessageId = "m", ClientMsgId = "cm", Body = "hi" },
+            },
+            pushedAt);
+
+        frame.Should().BeEquivalentTo(new MessageFrame { ChatId = "c", Seq = 5, MessageId = "m", ClientMsgId = "cm", Sender = Ana, Body = "hi", SentAt = At, AcceptedAt = At.AddMilliseconds(-4), PushedAt = pushedAt });
+    }
+
+    [Fact]
     public void Membership_events_become_chat_updated_frames_named_like_the_read_model_kinds()
     {
         Update(new ChatCreated { ChatId = "c", Seq = 1, Actor = Ana, OccurredAt = At, Kind = ChatKind.Group, Title = "t", Members = [new ChatMember("ana", MemberRole.Admin), new ChatMember("bo", MemberRole.Member)] })

@@ -236,4 +236,50 @@ public sealed class CommandProcessorTests
         act.Should().Throw<KafkaException>();
         _sink.Records.Should().NotContain(r => r.Topic == _topics.ChatState);
     }
+
+    [Fact]
+    public void Between_flushes_batches_produce_their_events_without_waiting_and_neither_write_states_nor_return_offsets()
+    {
+        var outcome = _processor.Process([Record(0, 0, Group("g1", "ana", "Team", "bo")), Record(0, 1, Send("g1", "ana"))], _states, _sink, flush: false, CancellationToken.None);
+
+        _sink.AckWaits.Should().Be(0);
+        _sink.Records.Should().Contain(r => r.Topic == _topics.ChatEvents);
+        _sink.Records.Should().NotContain(r => r.Topic == _topics.ChatState);
+        outcome.Offsets.Should().BeEmpty();
+        outcome.StatesWritten.Should().Be(0);
+        _processor.HasUnflushed.Should().BeTrue();
+    }
+
+    [Fact]
+    public void A_flush_acknowledges_everything_since_the_last_one_then_writes_one_state_per_chat_changed_in_any_batch_and_returns_every_offset()
+    {
+        _processor.Process([Record(0, 0, Group("g1", "ana", "Team", "bo")), Record(1, 0, Group("g2", "bo", "Other", "ana"))], _states, _sink, flush: false, CancellationToken.None);
+        _processor.Process([Record(0, 1, Send("g1", "ana"))], _states, _sink, flush: false, CancellationToken.None);
+
+        var outcome = _processor.Process([], _states, _sink, flush: true, CancellationToken.None);
+
+        _sink.AckWaits.Should().Be(2);
+        var states = _sink.Records.Where(r => r.Topic == _topics.ChatState).ToList();
+        states.Select(r => r.Key).Should().BeEquivalentTo("g1", "g2");
+        states.Should().OnlyContain(r => r.Phase == 1, "states follow the acknowledgement of every earlier batch");
+        ChatStateCodec.Decode(states.Single(s => s.Key == "g1").Value, 10).LastCommandOffset.Should().Be(1);
+        outcome.Offsets.Should().BeEquivalentTo(new[]
+        {
+            new TopicPartitionOffset("p.chat.commands", 0, 2),
+            new TopicPartitionOffset("p.chat.commands", 1, 1),
+        });
+        _processor.HasUnflushed.Should().BeFalse();
+    }
+
+    [Fact]
+    public void A_lost_partition_leaves_its_unflushed_states_and_offsets_to_the_new_owner()
+    {
+        _processor.Process([Record(0, 0, Group("g1", "ana", "Team", "bo")), Record(1, 0, Group("g2", "bo", "Other", "ana"))], _states, _sink, flush: false, CancellationToken.None);
+
+        _processor.Drop(1);
+        var outcome = _processor.Process([], _states, _sink, flush: true, CancellationToken.None);
+
+        _sink.Records.Where(r => r.Topic == _topics.ChatState).Select(r => r.Key).Should().Equal("g1");
+        outcome.Offsets.Should().Equal(new TopicPartitionOffset("p.chat.commands", 0, 1));
+    }
 }

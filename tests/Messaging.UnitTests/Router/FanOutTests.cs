@@ -86,14 +86,15 @@ public sealed class FanOutTests
         var eventJson = Codecs.Events.Encode(evt);
         using var encoder = new DeliveryEncoder();
 
-        encoder.EventRouted(eventJson, ["u/x"]);
-        var bytes = encoder.EventRouted(eventJson, ["ana/a1", "b\"o/1"]);
+        encoder.EventRouted(eventJson, null, ["u/x"]);
+        var bytes = encoder.EventRouted(eventJson, Now, ["ana/a1", "b\"o/1"]);
 
         var decoded = Codecs.Deliveries.Decode(bytes);
         decoded.Status.Should().Be(DecodeStatus.Ok);
         var routed = decoded.Value.Should().BeOfType<EventRouted>().Subject;
         routed.Devices.Should().Equal("ana/a1", "b\"o/1");
         routed.Event.Should().BeEquivalentTo(evt, o => o.RespectingRuntimeTypes());
+        routed.AcceptedAt.Should().Be(Now);
     }
 
     [Fact]
@@ -103,8 +104,22 @@ public sealed class FanOutTests
         var eventJson = Codecs.Events.Encode(evt);
         using var encoder = new DeliveryEncoder();
 
-        var ours = encoder.EventRouted(eventJson, ["ana/phone"]);
+        var ours = encoder.EventRouted(eventJson, null, ["ana/phone"]);
         var theirs = Codecs.Deliveries.Encode(new EventRouted { Devices = ["ana/phone"], Event = evt });
+
+        ours.Should().Equal(theirs);
+    }
+
+    [Fact]
+    public void An_EventRouted_record_with_its_acceptance_time_has_the_same_json_as_the_contract_serializer_writes()
+    {
+        var evt = new MemberLeft { ChatId = "g1", Seq = 2, Actor = Phone("ana"), OccurredAt = Now, RecipientDevices = ["ana/phone"], UserId = "ana" };
+        var eventJson = Codecs.Events.Encode(evt);
+        using var encoder = new DeliveryEncoder();
+        var acceptedAt = Now.AddTicks(-12_345);
+
+        var ours = encoder.EventRouted(eventJson, acceptedAt, ["ana/phone"]);
+        var theirs = Codecs.Deliveries.Encode(new EventRouted { Devices = ["ana/phone"], Event = evt, AcceptedAt = acceptedAt });
 
         ours.Should().Equal(theirs);
     }

@@ -14,17 +14,30 @@ public enum ScannedFrameKind
     MessageAccepted,
 }
 
+/// <summary>
+/// The hop timestamps a live <c>message</c> carries (UTC ticks, 0 when absent): Edge accepted the
+/// send (<c>acceptedAt</c>), the Router decided it (<c>sentAt</c>), the receiving Edge queued the
+/// push (<c>pushedAt</c>, with <c>Edge:HopTimestamps</c>).
+/// </summary>
+public readonly record struct HopTimestamps(long AcceptedAtTicks, long DecidedAtTicks, long PushedAtTicks)
+{
+    public bool IsComplete => AcceptedAtTicks != 0 && DecidedAtTicks != 0 && PushedAtTicks != 0;
+}
+
 /// <summary>The few fields the generator needs from a frame, read without materialising it.</summary>
 public readonly ref struct ScannedServerFrame
 {
-    public ScannedServerFrame(ScannedFrameKind kind, long seq, bool hasBenchId, BenchMessageId benchId, ReadOnlySpan<byte> utf8)
+    public ScannedServerFrame(ScannedFrameKind kind, long seq, bool hasBenchId, BenchMessageId benchId, ReadOnlySpan<byte> utf8, HopTimestamps hops = default)
     {
         Kind = kind;
         Seq = seq;
         HasBenchId = hasBenchId;
         BenchId = benchId;
         Utf8 = utf8;
+        Hops = hops;
     }
+
+    public HopTimestamps Hops { get; }
 
     public ScannedFrameKind Kind { get; }
 
@@ -41,7 +54,7 @@ public readonly ref struct ScannedServerFrame
 }
 
 /// <summary>
-/// Reads <c>type</c>, <c>seq</c> and <c>clientMsgId</c> of a server frame with a forward-only
+/// Reads <c>type</c>, <c>seq</c>, <c>clientMsgId</c> and the hop timestamps of a server frame with a forward-only
 /// <see cref="Utf8JsonReader"/>: no allocation per delivery. The generator shares two cores with
 /// the system it measures, so every microsecond it spends per delivery is taken from the Edge.
 /// </summary>
@@ -56,6 +69,7 @@ public static class ServerFrameScanner
         long seq = 0;
         var hasBenchId = false;
         BenchMessageId benchId = default;
+        long acceptedAt = 0, decidedAt = 0, pushedAt = 0;
         try
         {
             var reader = new Utf8JsonReader(utf8);
@@ -95,6 +109,18 @@ public static class ServerFrameScanner
                         hasBenchId = BenchMessageId.TryParse(scratch[..written], out benchId);
                     }
                 }
+                else if (reader.ValueTextEquals("sentAt"u8))
+                {
+                    decidedAt = ReadTicks(ref reader);
+                }
+                else if (reader.ValueTextEquals("acceptedAt"u8))
+                {
+                    acceptedAt = ReadTicks(ref reader);
+                }
+                else if (reader.ValueTextEquals("pushedAt"u8))
+                {
+                    pushedAt = ReadTicks(ref reader);
+                }
                 else
                 {
                     reader.Read();
@@ -107,7 +133,13 @@ public static class ServerFrameScanner
             return new(ScannedFrameKind.Other, 0, false, default, utf8);
         }
 
-        return new(kind, seq, hasBenchId, benchId, utf8);
+        return new(kind, seq, hasBenchId, benchId, utf8, new HopTimestamps(acceptedAt, decidedAt, pushedAt));
+    }
+
+    private static long ReadTicks(ref Utf8JsonReader reader)
+    {
+        reader.Read();
+        return reader.TokenType == JsonTokenType.String && reader.TryGetDateTimeOffset(out var at) ? at.UtcTicks : 0;
     }
 
     private static int ValueLength(ref Utf8JsonReader reader) =>

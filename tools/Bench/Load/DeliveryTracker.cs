@@ -21,10 +21,17 @@ public sealed class DeliveryTracker : IServerFrameHandler
 
     private static readonly long Epoch = Stopwatch.GetTimestamp();
 
+    /// <summary>
+    /// The wall clock at <see cref="Epoch"/>, to place the monotonic send times beside the servers'
+    /// UTC hop timestamps (one machine, one clock: the bench runs beside the services it measures).
+    /// </summary>
+    private static readonly long EpochUtcTicks = DateTime.UtcNow.Ticks;
+
     private readonly LoadPlan _plan;
     private readonly ChatTrack[] _chats;
     private readonly DeviceTrack[] _devices;
     private readonly LatencyHistogram[] _latencyMicros = new LatencyHistogram[MaxSteps];
+    private readonly LatencyHistogram[][] _hopMicros = new LatencyHistogram[MaxSteps][];
     private readonly long[] _duplicatesByStep = new long[MaxSteps];
     private readonly long[] _measuredDeliveriesByStep = new long[MaxSteps];
     private readonly ConcurrentQueue<string> _recentErrors = new();
@@ -52,6 +59,11 @@ public sealed class DeliveryTracker : IServerFrameHandler
         for (var s = 0; s < MaxSteps; s++)
         {
             _latencyMicros[s] = new LatencyHistogram();
+            _hopMicros[s] = new LatencyHistogram[Hops.Names.Count];
+            for (var h = 0; h < Hops.Names.Count; h++)
+            {
+                _hopMicros[s][h] = new LatencyHistogram();
+            }
         }
     }
 
@@ -87,6 +99,9 @@ public sealed class DeliveryTracker : IServerFrameHandler
         Volatile.Write(ref _window, new MeasureWindow(step, startMicros, endMicros));
 
     public LatencyHistogram Latency(int step) => _latencyMicros[step];
+
+    /// <summary>Per hop (<see cref="Hops.Names"/> order) of the step's measured deliveries that carried hop timestamps.</summary>
+    public IReadOnlyList<LatencyHistogram> HopLatency(int step) => _hopMicros[step];
 
     public long Duplicates(int step) => Interlocked.Read(ref _duplicatesByStep[step]);
 
@@ -143,8 +158,23 @@ public sealed class DeliveryTracker : IServerFrameHandler
         {
             _latencyMicros[id.Step].Record(now - id.IntendedMicros);
             Interlocked.Increment(ref _measuredDeliveriesByStep[id.Step]);
+            if (frame.Hops.IsComplete)
+            {
+                RecordHops(_hopMicros[id.Step], frame.Hops, EpochUtcTicks + (id.IntendedMicros * TimeSpan.TicksPerMicrosecond), DateTime.UtcNow.Ticks);
+            }
         }
     }
+
+    /// <summary>Each hop between consecutive timestamps; a negative one (clock reads on different cores) counts as 0.</summary>
+    private static void RecordHops(LatencyHistogram[] hops, HopTimestamps at, long sentTicks, long receivedTicks)
+    {
+        hops[Hops.ClientToEdge].Record(Micros(at.AcceptedAtTicks - sentTicks));
+        hops[Hops.EdgeToRouter].Record(Micros(at.DecidedAtTicks - at.AcceptedAtTicks));
+        hops[Hops.RouterToEdge].Record(Micros(at.PushedAtTicks - at.DecidedAtTicks));
+        hops[Hops.EdgeToClient].Record(Micros(receivedTicks - at.PushedAtTicks));
+    }
+
+    private static long Micros(long ticks) => Math.Max(0, ticks / TimeSpan.TicksPerMicrosecond);
 
     public void OnOther(EdgeConnection connection, ServerFrame frame)
     {

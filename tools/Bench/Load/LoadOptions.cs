@@ -28,6 +28,9 @@ public sealed record LoadOptions
 
     public int GroupSize { get; init; } = 10;
 
+    /// <summary>Devices per user; a group holds every device of its <see cref="GroupSize"/> users.</summary>
+    public int DevicesPerUser { get; init; } = 1;
+
     /// <summary>Offered send rates, one step each, in messages per second in total.</summary>
     public IReadOnlyList<double> Rates { get; init; } = [250, 500, 1000, 2000];
 
@@ -70,6 +73,13 @@ public sealed record LoadOptions
 
     /// <summary>The default <see cref="ChartPath"/>: <c>{ResultsDirectory}/{runId}.svg</c>.</summary>
     public const string ChartNextToResults = "results";
+
+    /// <summary>
+    /// Where <c>make run</c> records its services' pids (<c>.local/run/services</c>): CPU is then
+    /// measured for exactly those processes, by name; without it every Edge/Router/Projections
+    /// process on the machine counts.
+    /// </summary>
+    public string ServicePidsDirectory { get; init; } = Path.Combine(".local", "run", "services");
 
     /// <summary>Prefix of the user ids of this run, so runs never share users or chats.</summary>
     public string UserPrefix { get; init; } = "bench";

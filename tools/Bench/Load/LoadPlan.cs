@@ -2,7 +2,7 @@ using System.Globalization;
 
 namespace Messaging.Bench.Load;
 
-/// <summary>A device the generator connects: one per user.</summary>
+/// <summary>A device the generator connects: <c>--devices-per-user</c> per user (one by default).</summary>
 public sealed record PlannedDevice(int Index, string UserId, string DeviceId, int Edge);
 
 /// <summary>A chat of the plan: its member devices (the first one creates it).</summary>
@@ -58,16 +58,27 @@ public sealed class LoadPlan
 
     public IReadOnlyList<SendSlot> SendSlots { get; }
 
-    public static LoadPlan Create(Scenario scenario, int users, int groupSize, int edges, string userPrefix)
+    /// <summary>
+    /// The plan of a scenario. With <paramref name="devicesPerUser"/> n, user u owns devices
+    /// u×n … u×n+n−1, dealt round-robin over the Edge nodes like every device, and a group holds
+    /// every device of its users (every device gets every message). Direct chats need n = 1.
+    /// </summary>
+    public static LoadPlan Create(Scenario scenario, int users, int groupSize, int edges, string userPrefix, int devicesPerUser = 1)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(users, 2);
         ArgumentOutOfRangeException.ThrowIfLessThan(groupSize, 2);
         ArgumentOutOfRangeException.ThrowIfLessThan(edges, 1);
-        var devices = new PlannedDevice[users];
-        for (var i = 0; i < users; i++)
+        ArgumentOutOfRangeException.ThrowIfLessThan(devicesPerUser, 1);
+        if (scenario == Scenario.Direct && devicesPerUser != 1)
         {
-            var user = string.Create(CultureInfo.InvariantCulture, $"{userPrefix}-u{i}");
-            devices[i] = new PlannedDevice(i, user, user + "-d0", i % edges);
+            throw new ArgumentOutOfRangeException(nameof(devicesPerUser), devicesPerUser, "direct chats are planned with one device per user");
+        }
+
+        var devices = new PlannedDevice[users * devicesPerUser];
+        for (var i = 0; i < devices.Length; i++)
+        {
+            var user = string.Create(CultureInfo.InvariantCulture, $"{userPrefix}-u{i / devicesPerUser}");
+            devices[i] = new PlannedDevice(i, user, string.Create(CultureInfo.InvariantCulture, $"{user}-d{i % devicesPerUser}"), i % edges);
         }
 
         var chats = new List<PlannedChat>();
@@ -92,14 +103,20 @@ public sealed class LoadPlan
                     {
                         // A lone leftover user joins the previous group rather than chat with nobody.
                         var last = chats[^1];
-                        chats[^1] = last with { Members = [.. last.Members, first] };
+                        var leftover = new int[devicesPerUser];
+                        for (var k = 0; k < devicesPerUser; k++)
+                        {
+                            leftover[k] = (first * devicesPerUser) + k;
+                        }
+
+                        chats[^1] = last with { Members = [.. last.Members, .. leftover] };
                         break;
                     }
 
-                    var members = new int[size];
-                    for (var m = 0; m < size; m++)
+                    var members = new int[size * devicesPerUser];
+                    for (var m = 0; m < members.Length; m++)
                     {
-                        members[m] = first + m;
+                        members[m] = (first * devicesPerUser) + m;
                     }
 
                     chats.Add(new PlannedChat(chats.Count, members, IsDirect: false));

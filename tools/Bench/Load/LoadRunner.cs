@@ -23,7 +23,7 @@ public sealed class LoadRunner
 
     private readonly LoadOptions _options;
     private readonly IAnsiConsole _console;
-    private readonly ProcessSampler _sampler = new(ProcessKind.System);
+    private readonly ProcessSampler _sampler;
     private readonly MachineInfo _machine = MachineInfo.Current();
     private readonly DateTimeOffset _startedAt = DateTimeOffset.UtcNow;
 
@@ -31,6 +31,16 @@ public sealed class LoadRunner
     {
         _options = options;
         _console = console;
+        var services = ProcessSampler.ReadServicePids(options.ServicePidsDirectory);
+        _sampler = new ProcessSampler(ProcessKind.System, services);
+        if (services is null)
+        {
+            _console.MarkupLineInterpolated($"[yellow]no live service pid files in {options.ServicePidsDirectory}: CPU counts every Edge/Router/Projections process on this machine[/]");
+        }
+        else
+        {
+            _console.MarkupLineInterpolated($"CPU of services {string.Join(", ", services.Values.Order(StringComparer.Ordinal))} (pid files in {options.ServicePidsDirectory})");
+        }
     }
 
     public static string ScenarioName(Scenario scenario) => scenario switch
@@ -48,7 +58,7 @@ public sealed class LoadRunner
     public async Task<int> RunAsync(CancellationToken cancellationToken)
     {
         var log = ResultLog.ForRun(_options.ResultsDirectory, ScenarioName(_options.Scenario), _startedAt);
-        _console.MarkupLineInterpolated($"[bold]{ScenarioName(_options.Scenario)}[/]: {_options.Users} users over {_options.Edges.Count} Edge nodes, results to [blue]{log.Path}[/]");
+        _console.MarkupLineInterpolated($"[bold]{ScenarioName(_options.Scenario)}[/]: {_options.Users} users × {_options.DevicesPerUser} devices over {_options.Edges.Count} Edge nodes, results to [blue]{log.Path}[/]");
         return _options.Scenario switch
         {
             Scenario.Connect => await RunConnectAsync(log, cancellationToken),
@@ -59,7 +69,7 @@ public sealed class LoadRunner
 
     private async Task<int> RunSweepAsync(ResultLog log, CancellationToken cancellationToken)
     {
-        var plan = LoadPlan.Create(_options.Scenario, _options.Users, _options.GroupSize, _options.Edges.Count, UserPrefix());
+        var plan = LoadPlan.Create(_options.Scenario, _options.Users, _options.GroupSize, _options.Edges.Count, UserPrefix(), _options.DevicesPerUser);
         double planned = 0;
         foreach (var rate in _options.Rates)
         {
@@ -125,6 +135,7 @@ public sealed class LoadRunner
         }
 
         var latency = LatencySummary.From(tracker.Latency(step));
+        var hops = HopSummaries(tracker.HopLatency(step));
         var closed = fleet.ClosedUnexpectedly();
         var stoppedBecause = latency.P99 > _options.MaxP99.TotalMilliseconds
             ? string.Create(CultureInfo.InvariantCulture, $"p99 {latency.P99:0.#} ms > {_options.MaxP99.TotalMilliseconds:0} ms")
@@ -141,6 +152,7 @@ public sealed class LoadRunner
             WarmupSeconds = _options.Warmup.TotalSeconds,
             DurationSeconds = Math.Round(window.Elapsed.TotalSeconds, 3),
             Users = _options.Users,
+            DevicesPerUser = _options.DevicesPerUser == 1 ? null : _options.DevicesPerUser,
             GroupSize = _options.Scenario == Scenario.Direct ? 2 : _options.GroupSize,
             EdgeNodes = _options.Edges.Count,
             BodyBytes = _options.BodyBytes,
@@ -155,6 +167,8 @@ public sealed class LoadRunner
             Duplicates = tracker.Duplicates(step),
             LatencyMs = latency,
             Processes = window.Processes,
+            ServerCpu = window.ServerCpu,
+            HopsMs = hops,
             GeneratorCpuPercent = window.GeneratorCpuPercent,
             Machine = _machine,
             Note = Notes(sent.MaxLag, closed, tracker),
@@ -164,7 +178,7 @@ public sealed class LoadRunner
 
     private async Task<int> RunOfflineCatchupAsync(ResultLog log, CancellationToken cancellationToken)
     {
-        var plan = LoadPlan.Create(Scenario.OfflineCatchup, _options.Users, _options.GroupSize, _options.Edges.Count, UserPrefix());
+        var plan = LoadPlan.Create(Scenario.OfflineCatchup, _options.Users, _options.GroupSize, _options.Edges.Count, UserPrefix(), _options.DevicesPerUser);
         var tracker = new DeliveryTracker(plan, (long)(_options.OfflineMessages * CapacityHeadroom) + 16);
         await using var fleet = new DeviceFleet(plan, _options);
         using var stopAcks = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
@@ -283,7 +297,7 @@ public sealed class LoadRunner
 
     private async Task<int> RunConnectAsync(ResultLog log, CancellationToken cancellationToken)
     {
-        var plan = LoadPlan.Create(Scenario.Connect, _options.Users, _options.GroupSize, _options.Edges.Count, UserPrefix());
+        var plan = LoadPlan.Create(Scenario.Connect, _options.Users, _options.GroupSize, _options.Edges.Count, UserPrefix(), _options.DevicesPerUser);
         await using var fleet = new DeviceFleet(plan, _options);
         var tracker = new DeliveryTracker(plan, 0);
         var all = AllDevices(plan);
@@ -377,10 +391,17 @@ public sealed class LoadRunner
             }
             else
             {
-                var members = new string[chat.Members.Count - 1];
+                // Members are users: a user's other devices join with it.
+                var creatorUser = plan.Devices[chat.Members[0]].UserId;
+                var members = new List<string>(chat.Members.Count);
+                var seen = new HashSet<string>(StringComparer.Ordinal) { creatorUser };
                 for (var m = 1; m < chat.Members.Count; m++)
                 {
-                    members[m - 1] = plan.Devices[chat.Members[m]].UserId;
+                    var user = plan.Devices[chat.Members[m]].UserId;
+                    if (seen.Add(user))
+                    {
+                        members.Add(user);
+                    }
                 }
 
                 request = new CreateChatFrame { Id = requestId, Members = members, Title = requestId };
@@ -457,9 +478,11 @@ public sealed class LoadRunner
         var deliveredAfter = tracker.Delivered;
         var acceptedAfter = tracker.Accepted;
         var elapsed = Stopwatch.GetElapsedTime(startedAt);
-        var processes = _sampler.Usage(processesBefore, _sampler.Sample(), elapsed);
+        var processesAfter = _sampler.Sample();
+        var processes = _sampler.Usage(processesBefore, processesAfter, elapsed);
+        var perProcess = _sampler.PerProcess(processesBefore, processesAfter, elapsed, deliveredAfter - deliveredBefore);
         var cpu = ProcessSampler.GeneratorCpuPercent(cpuBefore, ProcessSampler.GeneratorProcessorTime(), elapsed);
-        return new SampledWindow(elapsed, deliveredAfter - deliveredBefore, acceptedAfter - acceptedBefore, processes, cpu);
+        return new SampledWindow(elapsed, deliveredAfter - deliveredBefore, acceptedAfter - acceptedBefore, processes, perProcess, cpu);
     }
 
     private static async Task DelayUntilAsync(long timestamp, CancellationToken cancellationToken)
@@ -498,6 +521,28 @@ public sealed class LoadRunner
         _console.MarkupLine(string.Create(
             CultureInfo.InvariantCulture,
             $"[{color}]  {result.OfferedRate:0}/s offered: {result.SendsPerSecond:0} sends/s, {result.DeliveriesPerSecond:0} deliveries/s, p50 {result.LatencyMs.P50:0.0} ms, p95 {result.LatencyMs.P95:0.0} ms, p99 {result.LatencyMs.P99:0.0} ms, max {result.LatencyMs.Max:0.0} ms, missing {result.Missing}, duplicates {result.Duplicates}, errors {result.SendErrors}[/]"));
+        if (result.ServerCpu is { } cpu)
+        {
+            var parts = new List<string>(cpu.Count);
+            foreach (var process in cpu)
+            {
+                parts.Add(Invariant($"{process.Process} {process.CpuPercent:0.#} % = {process.MicrosPerDelivery:0.#} µs"));
+            }
+
+            _console.MarkupLineInterpolated($"  CPU per delivered copy: {string.Join(", ", parts)}");
+        }
+
+        if (result.HopsMs is { } hops)
+        {
+            var parts = new List<string>(hops.Count);
+            foreach (var hop in hops)
+            {
+                parts.Add(Invariant($"{hop.Hop} p50 {hop.P50:0.0} / p99 {hop.P99:0.0}"));
+            }
+
+            _console.MarkupLineInterpolated($"  hops (ms): {string.Join(", ", parts)}");
+        }
+
         if (result.Note is not null)
         {
             _console.MarkupLineInterpolated($"  [grey]{result.Note}[/]");
@@ -592,5 +637,21 @@ public sealed class LoadRunner
 
     private static string Invariant(FormattableString text) => FormattableString.Invariant(text);
 
-    private sealed record SampledWindow(TimeSpan Elapsed, long DeliveredDelta, long AcceptedDelta, IReadOnlyList<ProcessUsage> Processes, double GeneratorCpuPercent);
+    private static HopLatency[]? HopSummaries(IReadOnlyList<LatencyHistogram> hops)
+    {
+        if (hops[0].TotalCount == 0)
+        {
+            return null;
+        }
+
+        var summaries = new HopLatency[hops.Count];
+        for (var h = 0; h < hops.Count; h++)
+        {
+            summaries[h] = HopLatency.From(Hops.Names[h], hops[h]);
+        }
+
+        return summaries;
+    }
+
+    private sealed record SampledWindow(TimeSpan Elapsed, long DeliveredDelta, long AcceptedDelta, IReadOnlyList<ProcessUsage> Processes, IReadOnlyList<ServerCpu> ServerCpu, double GeneratorCpuPercent);
 }

@@ -32,7 +32,8 @@ public static class RunCommand
             },
         };
         var users = CommonOptions.Positive("--users", Defaults.Users, "devices to connect (one user each), spread round-robin over the Edge nodes");
-        var groupSize = CommonOptions.Positive("--group-size", Defaults.GroupSize, "members per group (group-fanout, offline-catchup)");
+        var groupSize = CommonOptions.Positive("--group-size", Defaults.GroupSize, "members (users) per group (group-fanout, offline-catchup)");
+        var devicesPerUser = CommonOptions.Positive("--devices-per-user", Defaults.DevicesPerUser, "devices of each user, all in the user's groups (--users × this sockets); not with direct");
         var warmup = CommonOptions.Seconds("--warmup", Defaults.Warmup.TotalSeconds, "unmeasured sending at the step's rate before each step");
         var duration = CommonOptions.Seconds("--duration", Defaults.Duration.TotalSeconds, "measured sending per step");
         var drain = CommonOptions.Seconds("--drain", Defaults.Drain.TotalSeconds, "wait after sending for late deliveries before counting the rest as missing");
@@ -44,10 +45,12 @@ public static class RunCommand
         var maxP99 = CommonOptions.Seconds("--max-p99", Defaults.MaxP99.TotalSeconds, "stop stepping once a step's p99 exceeds this");
         var offlineMessages = CommonOptions.Positive("--offline-messages", Defaults.OfflineMessages, "offline-catchup: messages sent to each group while its members are offline");
         var resultsDirectory = new Option<string>("--results") { Description = "directory for the JSON-lines results", DefaultValueFactory = _ => Defaults.ResultsDirectory };
+        var userPrefix = new Option<string>("--user-prefix") { Description = "prefix of this run's user ids (with the start time): two generators run side by side need different ones", DefaultValueFactory = _ => Defaults.UserPrefix };
+        var servicePids = new Option<string>("--service-pids") { Description = "directory of make run's service pid files (<name>.pid): CPU per process is measured for these", DefaultValueFactory = _ => Defaults.ServicePidsDirectory };
         var chart = new Option<string>("--chart") { Description = "SVG chart of the sweep: 'results' = beside the results file (bench/results/<runId>.svg), a path, or empty for none", DefaultValueFactory = _ => Defaults.ChartPath };
         var command = new Command("run", "Open-loop load through the real Edge nodes: one JSON line per step, a chart of the sweep")
         {
-            edges, scenario, rates, users, groupSize, warmup, duration, drain, settle, setupTimeout, bodyBytes, concurrency, ackInterval, maxP99, offlineMessages, resultsDirectory, chart,
+            edges, scenario, rates, users, groupSize, devicesPerUser, warmup, duration, drain, settle, setupTimeout, bodyBytes, concurrency, ackInterval, maxP99, offlineMessages, resultsDirectory, chart, servicePids, userPrefix,
         };
         command.SetAction(async (parse, cancellationToken) =>
         {
@@ -58,6 +61,7 @@ public static class RunCommand
                 Rates = parse.GetValue(rates) ?? Defaults.Rates,
                 Users = parse.GetValue(users),
                 GroupSize = parse.GetValue(groupSize),
+                DevicesPerUser = parse.GetValue(devicesPerUser),
                 Warmup = TimeSpan.FromSeconds(parse.GetValue(warmup)),
                 Duration = TimeSpan.FromSeconds(parse.GetValue(duration)),
                 Drain = TimeSpan.FromSeconds(parse.GetValue(drain)),
@@ -70,6 +74,8 @@ public static class RunCommand
                 OfflineMessages = parse.GetValue(offlineMessages),
                 ResultsDirectory = parse.GetValue(resultsDirectory) ?? Defaults.ResultsDirectory,
                 ChartPath = parse.GetValue(chart) ?? string.Empty,
+                ServicePidsDirectory = parse.GetValue(servicePids) ?? Defaults.ServicePidsDirectory,
+                UserPrefix = parse.GetValue(userPrefix) ?? Defaults.UserPrefix,
             };
             return await new LoadRunner(options, AnsiConsole.Console).RunAsync(cancellationToken);
         });

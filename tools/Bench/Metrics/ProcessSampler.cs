@@ -3,15 +3,19 @@ using System.Globalization;
 
 namespace Messaging.Bench.Metrics;
 
-/// <summary>A kind of process of the system under test and how to recognise it by its command line.</summary>
-public sealed record ProcessKind(string Name, string CommandLineMarker, bool MatchProgramNameOnly = false)
+/// <summary>
+/// A kind of process of the system under test and how to recognise it by its command line.
+/// <see cref="IsService"/>: one of the system's own services, reported per process (two Edge nodes
+/// are two lines), and restricted to the pids <c>make run</c> recorded when those are known.
+/// </summary>
+public sealed record ProcessKind(string Name, string CommandLineMarker, bool MatchProgramNameOnly = false, bool IsService = false)
 {
     /// <summary>The processes <c>make run</c> starts: the three services, Kafka with ZooKeeper, PostgreSQL and s3rver.</summary>
     public static IReadOnlyList<ProcessKind> System { get; } =
     [
-        new("edge", "Messaging.Edge.dll"),
-        new("router", "Messaging.Router.dll"),
-        new("projections", "Messaging.Projections.dll"),
+        new("edge", "Messaging.Edge.dll", IsService: true),
+        new("router", "Messaging.Router.dll", IsService: true),
+        new("projections", "Messaging.Projections.dll", IsService: true),
         new("kafka", "kafka.Kafka"),
         new("zookeeper", "QuorumPeerMain"),
 
@@ -26,6 +30,13 @@ public readonly record struct ProcessSample(int Pid, string Kind, long CpuTicks,
 
 /// <summary>CPU and memory of one kind of process over a window.</summary>
 public sealed record ProcessUsage(string Kind, int Processes, double CpuPercent, double RssMiB);
+
+/// <summary>
+/// CPU of one server process (a service by its <c>make run</c> name, e.g. <c>edge-0</c>) or of all
+/// processes of an infrastructure kind (<c>postgres</c>: every backend) over a window, and that CPU
+/// per delivered copy in microseconds (null when nothing was delivered).
+/// </summary>
+public sealed record ServerCpu(string Process, int Pids, double CpuPercent, double? MicrosPerDelivery);
 
 /// <summary>
 /// Reads CPU time and RSS of the system's processes from /proc (Linux only; elsewhere it reports
@@ -45,11 +56,112 @@ public sealed class ProcessSampler
     private const int StatSystemTimeField = 15;
 
     private readonly IReadOnlyList<ProcessKind> _kinds;
+    private readonly IReadOnlyDictionary<int, string>? _services;
 
-    public ProcessSampler(IReadOnlyList<ProcessKind> kinds)
+    /// <summary>
+    /// Samples the processes of <paramref name="kinds"/>. <paramref name="services"/>: the services'
+    /// pids and names as <c>make run</c> recorded them (<see cref="ReadServicePids"/>), so other
+    /// services on the machine (another clone's, a test host) are left out; null: every process
+    /// whose command line matches.
+    /// </summary>
+    public ProcessSampler(IReadOnlyList<ProcessKind> kinds, IReadOnlyDictionary<int, string>? services = null)
     {
         _kinds = kinds;
+        _services = services;
     }
+
+    /// <summary>
+    /// The pid files <c>make run</c> writes (<c>.local/run/services/&lt;name&gt;.pid</c>: the
+    /// <c>dotnet</c> process itself, run.sh execs into it), keeping the live ones whose command
+    /// line names a Messaging assembly; null when the directory has none.
+    /// </summary>
+    public static IReadOnlyDictionary<int, string>? ReadServicePids(string directory)
+    {
+        if (!Directory.Exists(directory))
+        {
+            return null;
+        }
+
+        var services = new Dictionary<int, string>();
+        foreach (var file in Directory.EnumerateFiles(directory, "*.pid"))
+        {
+            var text = File.ReadAllText(file).Trim();
+            if (int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out var pid)
+                && ReadCommandLine(pid).Contains("Messaging.", StringComparison.Ordinal))
+            {
+                services[pid] = Path.GetFileNameWithoutExtension(file);
+            }
+        }
+
+        return services.Count == 0 ? null : services;
+    }
+
+    /// <summary>
+    /// Per server process (services one line each, infrastructure one line per kind) between two
+    /// samples, with CPU per delivered copy; the last line is <c>total</c>.
+    /// </summary>
+    public IReadOnlyList<ServerCpu> PerProcess(IReadOnlyList<ProcessSample> before, IReadOnlyList<ProcessSample> after, TimeSpan window, long deliveries)
+    {
+        var startTicks = new Dictionary<int, long>(before.Count);
+        foreach (var sample in before)
+        {
+            startTicks[sample.Pid] = sample.CpuTicks;
+        }
+
+        var lines = new List<(string Name, int Pids, long Ticks)>();
+        foreach (var kind in _kinds)
+        {
+            var kindAt = lines.Count;
+            var pids = 0;
+            long ticks = 0;
+            foreach (var sample in after)
+            {
+                if (sample.Kind != kind.Name)
+                {
+                    continue;
+                }
+
+                var used = sample.CpuTicks - startTicks.GetValueOrDefault(sample.Pid);
+                if (kind.IsService)
+                {
+                    var name = _services is not null && _services.TryGetValue(sample.Pid, out var recorded)
+                        ? recorded
+                        : string.Create(CultureInfo.InvariantCulture, $"{kind.Name}-pid{sample.Pid}");
+                    lines.Add((name, 1, used));
+                }
+                else
+                {
+                    pids++;
+                    ticks += used;
+                }
+            }
+
+            if (kind.IsService)
+            {
+                lines.Sort(kindAt, lines.Count - kindAt, Comparer<(string Name, int Pids, long Ticks)>.Create((a, b) => string.CompareOrdinal(a.Name, b.Name)));
+            }
+            else if (pids > 0)
+            {
+                lines.Add((kind.Name, pids, ticks));
+            }
+        }
+
+        var result = new List<ServerCpu>(lines.Count + 1);
+        long totalTicks = 0;
+        var totalPids = 0;
+        foreach (var (name, pids, ticks) in lines)
+        {
+            result.Add(new ServerCpu(name, pids, CpuPercent(ticks, window), MicrosPerDelivery(ticks, deliveries)));
+            totalTicks += ticks;
+            totalPids += pids;
+        }
+
+        result.Add(new ServerCpu("total", totalPids, CpuPercent(totalTicks, window), MicrosPerDelivery(totalTicks, deliveries)));
+        return result;
+    }
+
+    private static double? MicrosPerDelivery(long ticks, long deliveries) =>
+        deliveries <= 0 ? null : Math.Round(ticks / ClockTicksPerSecond * 1_000_000 / deliveries, 1);
 
     public static bool IsSupported => Directory.Exists("/proc/self");
 
@@ -71,7 +183,8 @@ public sealed class ProcessSampler
             }
 
             var kind = KindOf(ReadCommandLine(pid));
-            if (kind is null || !TryReadUsage(pid, out var cpuTicks, out var rssBytes))
+            if (kind is null || (kind.IsService && _services is not null && !_services.ContainsKey(pid))
+                || !TryReadUsage(pid, out var cpuTicks, out var rssBytes))
             {
                 continue;
             }

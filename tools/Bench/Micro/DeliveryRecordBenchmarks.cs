@@ -56,7 +56,7 @@ public class DeliveryRecordBenchmarks : IDisposable
 
     /// <summary>The Router's path: the event is encoded once for chat.events and spliced into each node's record.</summary>
     [Benchmark(Description = "Router DeliveryEncoder.EventRouted (spliced event)")]
-    public int EncodeEventRoutedSpliced() => _encoder.EventRouted(_eventUtf8, _nodeDevices).Length;
+    public int EncodeEventRoutedSpliced() => _encoder.EventRouted(_eventUtf8, SampleRecords.At, _nodeDevices).Length;
 
     [Benchmark(Description = "Deliveries.Decode EventRouted")]
     public NodeDelivery? DecodeEventRouted() => Codecs.Deliveries.Decode(_recordUtf8).Value;

@@ -17,6 +17,16 @@ public sealed record LatencySummary(long Count, double P50, double P95, double P
     private static double ToMilliseconds(long micros) => Math.Round(micros / MicrosPerMillisecond, 2);
 }
 
+/// <summary>Percentiles of one hop of the deliveries (docs/benchmarks.md, "Per-hop latency"), in milliseconds.</summary>
+public sealed record HopLatency(string Hop, long Count, double P50, double P99)
+{
+    public static HopLatency From(string hop, LatencyHistogram micros)
+    {
+        var summary = LatencySummary.From(micros);
+        return new HopLatency(hop, summary.Count, summary.P50, summary.P99);
+    }
+}
+
 /// <summary>Where and how the figures were taken: every quoted number needs its machine and configuration.</summary>
 public sealed record MachineInfo(string Host, int Cores, double MemoryGiB, string Os, string Runtime)
 {
@@ -51,6 +61,9 @@ public sealed record StepResult
 
     public required int Users { get; init; }
 
+    /// <summary>Devices of each user (every one a group member's device); absent when 1.</summary>
+    public int? DevicesPerUser { get; init; }
+
     public required int GroupSize { get; init; }
 
     public required int EdgeNodes { get; init; }
@@ -81,6 +94,12 @@ public sealed record StepResult
     public required LatencySummary LatencyMs { get; init; }
 
     public required IReadOnlyList<ProcessUsage> Processes { get; init; }
+
+    /// <summary>CPU per server process and in total (last line), with microseconds per delivered copy.</summary>
+    public IReadOnlyList<ServerCpu>? ServerCpu { get; init; }
+
+    /// <summary>Per-hop latency of the measured deliveries, when the frames carried hop timestamps (<c>Edge:HopTimestamps</c>).</summary>
+    public IReadOnlyList<HopLatency>? HopsMs { get; init; }
 
     public required double GeneratorCpuPercent { get; init; }
 
