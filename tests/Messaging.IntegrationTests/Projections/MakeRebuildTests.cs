@@ -21,7 +21,7 @@ public sealed class MakeRebuildTests : IAsyncLifetime
         await _ctx.MigrateAsync();
         for (var seq = 1; seq <= 5; seq++)
         {
-            await _ctx.ProduceAsync(seq == 1 ? Events.Created("make", ["alice"], "alice/phone") : Events.Message("make", seq, "alice", "alice/phone"));
+            await _ctx.ProduceAsync(seq == 1 ? Events.Created("make", ["alice"]) : Events.Message("make", seq, "alice"));
         }
     }
 

@@ -73,8 +73,8 @@ public sealed class MartenChatModelTests
     public void Removed_and_leaving_members_keep_their_row_with_the_leave_seq_and_a_promoted_member_becomes_admin()
     {
         var state = ChatStateRules.Apply(null, Created("ann", "bob", "cat"));
-        state = ChatStateRules.Apply(state, new MemberRemoved { ChatId = "g", Seq = 2, Actor = Actor, OccurredAt = At, RecipientDevices = [], UserId = "cat" });
-        state = ChatStateRules.Apply(state, new MemberLeft { ChatId = "g", Seq = 3, Actor = Actor, OccurredAt = At, RecipientDevices = [], UserId = "ann", PromotedAdmin = "bob" })!;
+        state = ChatStateRules.Apply(state, new MemberRemoved { ChatId = "g", Seq = 2, Actor = Actor, OccurredAt = At, UserId = "cat" });
+        state = ChatStateRules.Apply(state, new MemberLeft { ChatId = "g", Seq = 3, Actor = Actor, OccurredAt = At, UserId = "ann", PromotedAdmin = "bob" })!;
 
         state.Members.Select(m => (m.UserId, m.Role, m.LeftSeq)).Should().Equal(("ann", "admin", (long?)3), ("bob", "admin", null), ("cat", "member", (long?)2));
         state.LastSeq.Should().Be(3);
@@ -84,8 +84,8 @@ public sealed class MartenChatModelTests
     public void A_member_added_again_after_leaving_rejoins_as_member_at_the_new_seq()
     {
         var state = ChatStateRules.Apply(null, Created("ann", "bob"));
-        state = ChatStateRules.Apply(state, new MemberRemoved { ChatId = "g", Seq = 2, Actor = Actor, OccurredAt = At, RecipientDevices = [], UserId = "bob" });
-        state = ChatStateRules.Apply(state, new MembersAdded { ChatId = "g", Seq = 3, Actor = Actor, OccurredAt = At, RecipientDevices = [], UserIds = ["bob", "ann", "dov"] })!;
+        state = ChatStateRules.Apply(state, new MemberRemoved { ChatId = "g", Seq = 2, Actor = Actor, OccurredAt = At, UserId = "bob" });
+        state = ChatStateRules.Apply(state, new MembersAdded { ChatId = "g", Seq = 3, Actor = Actor, OccurredAt = At, UserIds = ["bob", "ann", "dov"] })!;
 
         state.Members.Select(m => (m.UserId, m.JoinedSeq, m.LeftSeq)).Should().Equal(("ann", 1L, (long?)null), ("bob", 3L, null), ("dov", 3L, null));
     }
@@ -104,7 +104,6 @@ public sealed class MartenChatModelTests
         Seq = 1,
         Actor = Actor,
         OccurredAt = At,
-        RecipientDevices = [],
         Kind = ChatKind.Group,
         Members = [.. users.Select((u, i) => new ChatMember(u, i == 0 ? MemberRole.Admin : MemberRole.Member))],
     };
@@ -115,7 +114,6 @@ public sealed class MartenChatModelTests
         Seq = seq,
         Actor = Actor,
         OccurredAt = At.AddSeconds(seq),
-        RecipientDevices = [],
         MessageId = "m" + seq,
         ClientMsgId = "c" + seq,
         Body = "hi",

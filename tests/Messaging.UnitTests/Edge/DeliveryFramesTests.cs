@@ -32,7 +32,7 @@ public sealed class DeliveryFramesTests
             {
                 Devices = ["ana/phone"],
                 AcceptedAt = At.AddMilliseconds(-4),
-                Event = new MessageSent { ChatId = "c", Seq = 5, Actor = Ana, OccurredAt = At, RecipientDevices = ["ana/phone"], MessageId = "m", ClientMsgId = "cm", Body = "hi" },
+                Event = new MessageSent { ChatId = "c", Seq = 5, Actor = Ana, OccurredAt = At, MessageId = "m", ClientMsgId = "cm", Body = "hi" },
             },
             pushedAt);
 

@@ -23,7 +23,7 @@ public sealed class MartenBench(ComponentOptions options, EventBacklogPlan plan,
         var target = KafkaTarget.Create(options.BootstrapServers, options.KafkaProfile, options.TopicPrefix);
         var log = ResultLog.ForRun(options.ResultsDirectory, "marten", startedAt);
         var knobs = Knobs();
-        console.MarkupLineInterpolated($"[bold]marten[/]: {plan.Events:N0} events over {plan.Chats:N0} chats of {plan.RecipientsPerEvent}; {string.Join(", ", knobs)}; prefix [blue]{target.Topics.Prefix}[/], schema [blue]{settings.Schema}[/], results to [blue]{log.Path}[/]");
+        console.MarkupLineInterpolated($"[bold]marten[/]: {plan.Events:N0} events over {plan.Chats:N0} chats of {plan.Members}; {string.Join(", ", knobs)}; prefix [blue]{target.Topics.Prefix}[/], schema [blue]{settings.Schema}[/], results to [blue]{log.Path}[/]");
         await using var database = NpgsqlDataSource.Create(settings.ConnectionString);
         try
         {
@@ -56,7 +56,7 @@ public sealed class MartenBench(ComponentOptions options, EventBacklogPlan plan,
                 Service = "in-process (Marten 9.58.0)",
                 Settings = knobs,
                 Chats = plan.Chats,
-                GroupSize = plan.RecipientsPerEvent,
+                GroupSize = plan.Members,
                 BodyBytes = plan.BodyBytes,
                 PrefillRecords = events,
                 PrefillSeconds = Math.Round(prefillClock.Elapsed.TotalSeconds, 2),

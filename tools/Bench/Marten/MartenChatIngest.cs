@@ -60,8 +60,7 @@ public sealed class MartenChatIngest(IDocumentStore store, NpgsqlDataSource data
                 byChat[e.ChatId] = events = [];
             }
 
-            // Recipients are the Router's delivery concern, not history: not stored twice.
-            events.Add(e with { RecipientDevices = [] });
+            events.Add(e);
         }
 
         await LoadVersionsAsync(byChat.Keys, cancellationToken);

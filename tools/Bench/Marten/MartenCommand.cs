@@ -16,7 +16,7 @@ public static class MartenCommand
     {
         var events = new Option<long>("--events") { Description = "chat.events to pre-fill (ChatCreated, then MessageSent)", DefaultValueFactory = _ => Defaults.Events };
         var chats = CommonOptions.Positive("--chats", Defaults.Chats, "group chats the events are dealt over");
-        var recipients = CommonOptions.Positive("--recipients", Defaults.RecipientsPerEvent, "members (one device each) per group");
+        var recipients = CommonOptions.Positive("--recipients", Defaults.Members, "members (one device each) per group");
         var bodyBytes = CommonOptions.Positive("--body-bytes", Defaults.BodyBytes, "message body size");
         var kafka = new Option<string>("--kafka") { Description = "Kafka bootstrap servers", DefaultValueFactory = _ => Environment.GetEnvironmentVariable("Kafka__BootstrapServers") ?? ComponentOptions.LocalBootstrapServers };
         var profile = new Option<string>("--kafka-profile") { Description = "Kafka:Profile", DefaultValueFactory = _ => Environment.GetEnvironmentVariable("Kafka__Profile") ?? "Legacy09" };
@@ -47,7 +47,7 @@ public static class MartenCommand
             {
                 Events = parse.GetValue(events),
                 Chats = parse.GetValue(chats),
-                RecipientsPerEvent = parse.GetValue(recipients),
+                Members = parse.GetValue(recipients),
                 BodyBytes = parse.GetValue(bodyBytes),
             };
             var now = DateTimeOffset.UtcNow;
