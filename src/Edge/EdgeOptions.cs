@@ -101,8 +101,9 @@ public sealed class EdgeOptions
     public int SyncPageSize { get; set; } = 200;
 
     /// <summary>
-    /// How long a <c>sync</c> waits for the inbox and chat projections (it joins their tables) to apply every <c>chat.events</c>
-    /// record that existed when the sync began. Past it, the sync streams what is there and
+    /// How long a <c>sync</c> waits for the chat projection (history and membership, which the
+    /// inbox is computed from) to apply every <c>chat.events</c> record that existed when the
+    /// sync began, and for this node's device list to know the device. Past it, the sync streams what is there and
     /// marks <c>sync.done</c> <c>partial</c>: a projection that is down must not hang clients.
     /// </summary>
     [Range(100, 600_000)]

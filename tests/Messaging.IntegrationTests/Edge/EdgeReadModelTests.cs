@@ -34,6 +34,9 @@ public sealed class EdgeReadModelTests(SmallPagesEdgeHost edge) : IClassFixture<
         }
 
         await MessageAsync(notMine, 1, "c1");
+        await ChatAsync(chatA, lastSeq: 3);
+        await ChatAsync(chatB, lastSeq: 3);
+        await ChatAsync(notMine, lastSeq: 1);
         await MemberAsync(chatA, user, joinedSeq: 1);
         await MemberAsync(chatB, user, joinedSeq: 1);
         await CursorAsync(user, device, chatB, 1);
@@ -65,6 +68,7 @@ public sealed class EdgeReadModelTests(SmallPagesEdgeHost edge) : IClassFixture<
             await MessageAsync(chat, seq, "m" + seq.ToString(System.Globalization.CultureInfo.InvariantCulture));
         }
 
+        await ChatAsync(chat, lastSeq: 4);
         await MemberAsync(chat, user, joinedSeq: 2, leftSeq: 3);
 
         var sync = await (await edge.ConnectAsync(user, NextId("d"))).SyncAsync();
@@ -113,7 +117,7 @@ public sealed class EdgeReadModelTests(SmallPagesEdgeHost edge) : IClassFixture<
         var user = NextId("u");
         var device = NextId("d");
         var chat = NextId("chat");
-        await edge.ExecuteAsync("insert into chats (chat_id, kind, title, created_at, last_seq, last_event_at) values ($1, 'group', 'team', $2, 5, $2)", chat, T0);
+        await ChatAsync(chat, lastSeq: 5);
         await MemberAsync(chat, user, joinedSeq: 1);
         await ChangeAsync(chat, 1, "created", [user, "sender"]);
         await MessageAsync(chat, 2, "mine", sender: user);
@@ -158,6 +162,9 @@ public sealed class EdgeReadModelTests(SmallPagesEdgeHost edge) : IClassFixture<
     private Task ChangeAsync(string chat, long seq, string kind, string[] userIds) => edge.ExecuteAsync(
         "insert into messages (chat_id, seq, kind, sender_user_id, sender_device_id, user_ids, sent_at) values ($1, $2, $3, 'sender', 'sender-phone', $4, $5)",
         chat, seq, kind, userIds, T0);
+
+    private Task ChatAsync(string chat, long lastSeq) => edge.ExecuteAsync(
+        "insert into chats (chat_id, kind, title, created_at, last_seq, last_event_at) values ($1, 'group', 'team', $2, $3, $2)", chat, T0, lastSeq);
 
     private Task CursorAsync(string user, string device, string chat, long seq) => edge.ExecuteAsync(
         "insert into device_cursors (user_id, device_id, chat_id, acked_seq) values ($1, $2, $3, $4) on conflict (user_id, device_id, chat_id) do update set acked_seq = excluded.acked_seq",

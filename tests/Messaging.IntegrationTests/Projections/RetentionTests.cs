@@ -27,6 +27,7 @@ public sealed class RetentionTests : IAsyncLifetime
             s["Projections:Retention:DeleteBatchRows"] = "2";
         });
         await _ctx.ExecAsync("""
+            insert into chats (chat_id, kind, title, created_at, last_seq, last_event_at) values ('c', 'group', 't', now(), 8, now());
             insert into chat_members (chat_id, user_id, role, joined_seq) values ('c', 'u', 'member', 1);
             insert into device_cursors (user_id, device_id, chat_id, acked_seq) values ('u', 'd', 'c', 2);
             insert into messages (chat_id, seq, kind, sender_user_id, sender_device_id, body, sent_at)
