@@ -43,7 +43,7 @@ public sealed class MartenChatModelTests : IAsyncLifetime
         // A Router duplicate after a failover: the same (chat, seq) written again later in the log.
         await _ctx.ProduceAsync(events[5]);
         await _ctx.StartAsync();
-        await _ctx.WaitForAsync("select count(*) from messages", events.Count, "the Npgsql chat projection applied the backlog");
+        await _ctx.WaitForAsync("select count(*) from messages", events.Count, "the Npgsql chat projection applied the backlog", seconds: 180);
 
         var settings = new MartenChatSettings { ConnectionString = TestStack.PostgresConnectionString, Schema = MartenSchema, Chat = model };
         using var store = MartenChatStore.Create(settings);
@@ -106,7 +106,9 @@ public sealed class MartenChatModelTests : IAsyncLifetime
             ends = probe.Ends(target.Partitions(target.Topics.ChatEvents));
         }
 
-        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+        // A bound, not a pace: Marten generates its storage code with Roslyn at first use, and with
+        // 60 s two of these tests ran out once on the shared 2-core machine while it was building.
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(180));
         var copy = new MartenChatCopy(new MartenChatIngest(store, database, MartenSchema), target.Clients, pageSize: 4);
         return await copy.CopyAsync(ends, timeout.Token);
     }
