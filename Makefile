@@ -28,6 +28,7 @@ BENCH_DLL := tools/Bench/bin/$(CONFIGURATION)/net10.0/linux-x64/Messaging.Bench.
 PROJECTIONS_DLL := src/Projections/bin/$(CONFIGURATION)/net10.0/linux-x64/Messaging.Projections.dll
 EDGE_URLS := $(foreach p,$(EDGE_PORTS),--edge ws://127.0.0.1:$(p))
 
+.PHONY: help deps infra-up infra-down infra-status infra-env build format-check test run stop smoke bench bench-groups-1024 bench-router bench-projections bench-marten projections-cli rebuild clean
 
 help:
 	@echo "make deps          install Debian/npm dependencies (Kafka jars, s3rver)"
