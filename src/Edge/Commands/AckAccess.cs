@@ -1,6 +1,6 @@
 using Messaging.Contracts.Protocol;
 using Messaging.Edge.Sockets;
-using Npgsql;
+using Messaging.ReadModels.Chats;
 
 namespace Messaging.Edge.Commands;
 
@@ -25,14 +25,14 @@ internal static class AckRules
 
 /// <summary>
 /// Authorizes an <c>ack {chatId, seq}</c> before it reaches <c>device.acks</c>: without it a
-/// device could write watermarks for chats it is not in (rows without bound in
-/// <c>ack_watermarks</c>), and an ack beyond the chat's last seq would raise its watermark past
-/// messages not sent yet, whose inbox rows the projection then never writes (silent loss). First the connection's <see cref="AckableSeqs"/>, then one
-/// primary-key lookup (<c>chat_members (chat_id, user_id)</c> joined to <c>chats (chat_id)</c>).
+/// device could write cursors for chats it is not in (rows without bound in
+/// <c>device_cursors</c>), and an ack beyond the chat's last seq would raise its cursor past
+/// messages not sent yet, which its syncs would then never return (silent loss). First the
+/// connection's <see cref="AckableSeqs"/>, then <see cref="MemberQueries.AckScopeAsync"/>.
 /// Acks are cumulative and the projection keeps the highest, so an ack that waits for the lookup
 /// may reach the log after a later one that did not: no harm.
 /// </summary>
-internal sealed class AckAccess(NpgsqlDataSource dataSource)
+internal sealed class AckAccess(MemberQueries members)
 {
     /// <summary>Null when allowed, else the error code for the reply.</summary>
     public async ValueTask<string?> CheckAsync(Connection connection, string chatId, long seq, CancellationToken cancellationToken)
@@ -52,19 +52,6 @@ internal sealed class AckAccess(NpgsqlDataSource dataSource)
         return error;
     }
 
-    private async Task<AckScope?> ReadAsync(string userId, string chatId, CancellationToken cancellationToken)
-    {
-        await using var command = dataSource.CreateCommand(
-            """
-            select c.last_seq, cm.left_seq
-            from chat_members cm join chats c on c.chat_id = cm.chat_id
-            where cm.chat_id = $1 and cm.user_id = $2
-            """);
-        command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = chatId });
-        command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = userId });
-        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
-        return await reader.ReadAsync(cancellationToken)
-            ? new AckScope(reader.GetInt64(0), reader.IsDBNull(1) ? null : reader.GetInt64(1))
-            : null;
-    }
+    private async Task<AckScope?> ReadAsync(string userId, string chatId, CancellationToken cancellationToken) =>
+        await members.AckScopeAsync(userId, chatId, cancellationToken) is { } scope ? new AckScope(scope.LastSeq, scope.LeftSeq) : null;
 }

@@ -129,7 +129,7 @@ public sealed partial class RouterLoop(
         }
 
         // Never decide on a directory that is behind the log: a device registered just before the
-        // send would be missing from the recipients for good (no push, no inbox row). Under heavy
+        // send would get no live push (only its next sync would bring the message). Under heavy
         // load a catch-up took over 2 s in the full test run; waiting longer is safe, the commands
         // are durable and wait in Kafka.
         while (batch.Count > 0 && _options.DirectoryCatchUpMs > 0 && !directory.CatchUp(TimeSpan.FromMilliseconds(_options.DirectoryCatchUpMs), cancellationToken))

@@ -113,6 +113,16 @@ public sealed class ReadModelQueryTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Ack_scope_is_the_chats_last_seq_and_where_the_user_left()
+    {
+        var members = new MemberQueries(_db);
+
+        (await members.AckScopeAsync("alice", Chat, CancellationToken.None)).Should().Be((6L, (long?)null));
+        (await members.AckScopeAsync("carol", Chat, CancellationToken.None)).Should().Be((6L, (long?)4));
+        (await members.AckScopeAsync("mallory", Chat, CancellationToken.None)).Should().BeNull();
+    }
+
+    [Fact]
     public async Task Message_rows_read_membership_changes_as_chat_updated_frames()
     {
         await using var command = _db.CreateCommand($"select {MessageRows.Columns} from messages m where m.chat_id = $1 and m.kind <> '{ChangeKinds.Message}' order by m.seq");
