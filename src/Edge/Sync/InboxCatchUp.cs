@@ -46,7 +46,7 @@ internal sealed class InboxCatchUp(
         try
         {
             var partitions = await PartitionsAsync(cancellationToken);
-            var targets = await Task.Run(() => HighWatermarks(partitions, Remaining(deadline)), cancellationToken);
+            var targets = await Task.Run(() => HighWatermarksOf(partitions, Remaining(deadline)), cancellationToken);
             while (true)
             {
                 var applied = await checkpoints.AppliedAsync(SyncProjections, topics.ChatEvents, cancellationToken);
@@ -78,20 +78,14 @@ internal sealed class InboxCatchUp(
     }
 
     /// <summary>The high watermark of every partition: the offset the next record will get, so "applied" means next_offset ≥ it.</summary>
-    private long[] HighWatermarks(TopicPartition[] partitions, TimeSpan timeout)
+    private long[] HighWatermarksOf(TopicPartition[] partitions, TimeSpan timeout)
     {
         if (timeout <= TimeSpan.Zero)
         {
             throw new TimeoutException("no time left to read the chat.events watermarks");
         }
 
-        var highs = new long[partitions.Length];
-        for (var i = 0; i < partitions.Length; i++)
-        {
-            highs[i] = _consumer!.QueryWatermarkOffsets(partitions[i], timeout).High.Value;
-        }
-
-        return highs;
+        return HighWatermarks.Query(_consumer!, partitions, timeout);
     }
 
     /// <summary>

@@ -145,12 +145,7 @@ public sealed partial class CompactedTopicTable<TValue> : IAsyncDisposable
         _watermarks ??= new ConsumerBuilder<string, byte[]>(_clients.ConsumerConfig($"table-watermarks-{Guid.NewGuid():N}", $"table-{_topic}-watermarks")).Build();
         var deadline = DateTime.UtcNow + timeout;
 
-        // One broker round trip per partition, all at once: asked one after another they were the
-        // Router's per-batch wait (4 partitions × 2 tables in series, ~19 % of its loop's time
-        // in a 1,000 sends/s profile, docs/benchmarks.md "Profiles").
-        var highs = new long[partitions.Count];
-        var watermarks = _watermarks;
-        Parallel.For(0, partitions.Count, i => highs[i] = watermarks.QueryWatermarkOffsets(partitions[i], timeout).High.Value);
+        var highs = HighWatermarks.Query(_watermarks, partitions, timeout);
         for (var i = 0; i < partitions.Count; i++)
         {
             var tp = partitions[i];
