@@ -144,15 +144,33 @@ public sealed partial class CompactedTopicTable<TValue> : IAsyncDisposable
 
         _watermarks ??= new ConsumerBuilder<string, byte[]>(_clients.ConsumerConfig($"table-watermarks-{Guid.NewGuid():N}", $"table-{_topic}-watermarks")).Build();
         var deadline = DateTime.UtcNow + timeout;
-
         var highs = HighWatermarks.Query(_watermarks, partitions, timeout);
+        return WaitFor(highs, 0, deadline, cancellationToken);
+    }
+
+    /// <summary>This table's partitions once its reader started, else null (for a caller that asks several tables' watermarks at once).</summary>
+    public IReadOnlyList<TopicPartition>? Partitions => _partitions;
+
+    /// <summary>
+    /// Blocks until every partition of <see cref="Partitions"/> has been read up to its high
+    /// watermark in <paramref name="highs"/> (starting at index <paramref name="first"/>, in
+    /// partition order), or until <paramref name="deadline"/> (UTC); false on timeout.
+    /// </summary>
+    public bool WaitFor(IReadOnlyList<long> highs, int first, DateTime deadline, CancellationToken cancellationToken)
+    {
+        var partitions = _partitions;
+        if (partitions is null)
+        {
+            return false;
+        }
+
         for (var i = 0; i < partitions.Count; i++)
         {
-            var tp = partitions[i];
-            var high = highs[i];
+            var partition = partitions[i].Partition.Value;
+            var high = highs[first + i];
             lock (_progress)
             {
-                while (_positions.GetValueOrDefault(tp.Partition.Value) < high)
+                while (_positions.GetValueOrDefault(partition) < high)
                 {
                     var left = deadline - DateTime.UtcNow;
                     if (left <= TimeSpan.Zero || cancellationToken.IsCancellationRequested)
@@ -167,10 +185,6 @@ public sealed partial class CompactedTopicTable<TValue> : IAsyncDisposable
 
         return true;
     }
-
-    /// <summary><see cref="CatchUp"/> off the caller's thread (it blocks on broker round trips).</summary>
-    public Task<bool> CatchUpAsync(TimeSpan timeout, CancellationToken cancellationToken) =>
-        Task.Factory.StartNew(() => CatchUp(timeout, cancellationToken), cancellationToken, TaskCreationOptions.DenyChildAttach, TaskScheduler.Default);
 
     private void Advance(int partition, long position)
     {

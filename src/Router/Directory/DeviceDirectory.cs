@@ -1,3 +1,4 @@
+using Confluent.Kafka;
 using Messaging.Contracts;
 using Messaging.Contracts.Devices;
 using Messaging.Contracts.Serialization;
@@ -29,15 +30,19 @@ public sealed class DeviceDirectory : IDeviceDirectory, IAsyncDisposable
     private readonly CompactedTopicTable<UserDeviceRow> _devices;
     private readonly CompactedTopicTable<DeviceSessionChanged> _sessions;
     private readonly int _edgeNodes;
+    private readonly Lazy<IConsumer<string, byte[]>> _watermarks;
     private readonly object _startLock = new();
     private volatile bool _caughtUp;
     private Task? _started;
+    private TopicPartition[]? _both;
     private int _disposed;
 
     public DeviceDirectory(KafkaClientFactory clients, TopicNames topics, IOptions<ClusterOptions> cluster, ILoggerFactory loggers)
     {
         var logger = loggers.CreateLogger<DeviceDirectory>();
         _edgeNodes = cluster.Value.EdgeNodes;
+        // A handle only for ListOffsets (never assigned, never joins its group).
+        _watermarks = new(() => new ConsumerBuilder<string, byte[]>(clients.ConsumerConfig($"directory-watermarks-{Guid.NewGuid():N}", "directory-watermarks")).Build());
         _devices = new CompactedTopicTable<UserDeviceRow>(clients, topics.UserDevices, bytes => Codecs.Devices.Decode(bytes).Value is UserDevicesChanged row ? new UserDeviceRow(row, Addresses(row)) : null, logger);
         _sessions = new CompactedTopicTable<DeviceSessionChanged>(clients, topics.DeviceSessions, bytes => Codecs.Devices.Decode(bytes).Value as DeviceSessionChanged, logger);
     }
@@ -67,12 +72,24 @@ public sealed class DeviceDirectory : IDeviceDirectory, IAsyncDisposable
         _caughtUp = true;
     }
 
-    /// <summary>Both tables at once: each costs broker round trips, and the Router waits for this before every batch.</summary>
+    /// <summary>
+    /// Both tables' high watermarks in one broker request, then waits until both tables read up
+    /// to them. The Router does this before every batch, so its cost is per batch: it was 16
+    /// ListOffsets requests on 8 thread-pool work items (docs/benchmarks.md, "Directory catch-up
+    /// in one request").
+    /// </summary>
     public bool CatchUp(TimeSpan timeout, CancellationToken cancellationToken)
     {
-        var sessions = _sessions.CatchUpAsync(timeout, cancellationToken);
-        var devices = _devices.CatchUp(timeout, cancellationToken);
-        return sessions.GetAwaiter().GetResult() & devices;
+        if (_sessions.Partitions is not { } sessions || _devices.Partitions is not { } devices)
+        {
+            return false;
+        }
+
+        var both = _both ??= [.. sessions, .. devices];
+        var deadline = DateTime.UtcNow + timeout;
+        var highs = HighWatermarks.Query(_watermarks.Value, both, timeout);
+        return _sessions.WaitFor(highs, 0, deadline, cancellationToken)
+            && _devices.WaitFor(highs, sessions.Count, deadline, cancellationToken);
     }
 
     public IReadOnlyList<string> AddressesOf(string userId) =>
@@ -108,6 +125,10 @@ public sealed class DeviceDirectory : IDeviceDirectory, IAsyncDisposable
 
         await _devices.DisposeAsync();
         await _sessions.DisposeAsync();
+        if (_watermarks.IsValueCreated)
+        {
+            _watermarks.Value.Dispose();
+        }
     }
 }
 

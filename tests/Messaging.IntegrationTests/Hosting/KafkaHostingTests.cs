@@ -76,6 +76,36 @@ public sealed class KafkaHostingTests : IAsyncLifetime
         await Eventually.TrueAsync(() => Task.FromResult(table.TryGet("cy", out _)), TimeSpan.FromSeconds(30), "the table to see a new key");
     }
 
+    [Fact]
+    public async Task High_watermarks_of_partitions_of_several_topics_asked_at_once_equal_each_partitions_own_and_move_with_every_append()
+    {
+        using var producer = _clients.CreateProducer("test");
+        await ProduceDevices(producer, "ana", "a1");
+        await ProduceDevices(producer, "bo", "b1");
+        await ProduceDevices(producer, "bo", "b1", "b2");
+        await producer.ProduceAsync(_topics.ChatEvents, new Message<string, byte[]> { Key = "chat-1", Value = Encoding.UTF8.GetBytes("{}") });
+
+        using var consumer = new ConsumerBuilder<string, byte[]>(_clients.ConsumerConfig(_ns.TopicPrefix + "watermarks", "test")).Build();
+        var timeout = TimeSpan.FromSeconds(30);
+        using var admin = new AdminClientBuilder(_clients.AdminConfig("test")).Build();
+        var partitions = admin.GetMetadata(timeout).Topics
+            .Where(t => t.Topic == _topics.UserDevices || t.Topic == _topics.ChatEvents)
+            .SelectMany(t => t.Partitions.Select(p => new TopicPartition(t.Topic, p.PartitionId)))
+            .ToList();
+        partitions.Select(p => p.Topic).Distinct().Should().HaveCount(2);
+
+        var highs = HighWatermarks.Query(consumer, partitions, timeout);
+
+        highs.Should().Equal(partitions.Select(tp => consumer.QueryWatermarkOffsets(tp, timeout).High.Value));
+        highs.Sum().Should().Be(4, "four records were appended");
+
+        // Read-your-writes: an append acknowledged before the query is counted by it.
+        var appended = await ProduceDevices(producer, "ana", "a1", "a2");
+        var after = HighWatermarks.Query(consumer, partitions, timeout);
+        after[partitions.IndexOf(appended.TopicPartition)].Should().Be(appended.Offset.Value + 1);
+        after.Sum().Should().Be(5);
+    }
+
     private Task<DeliveryResult<string, byte[]>> ProduceDevices(IProducer<string, byte[]> producer, string user, params string[] devices) =>
         producer.ProduceAsync(_topics.UserDevices, new Message<string, byte[]>
         {
