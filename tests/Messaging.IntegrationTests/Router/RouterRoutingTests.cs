@@ -159,6 +159,27 @@ public sealed class RouterRoutingTests(RoutingFixture fixture) : IClassFixture<R
     }
 
     [Fact]
+    public async Task A_device_registered_and_announced_online_just_before_a_send_is_among_its_recipients_every_time()
+    {
+        // Read-your-writes of the directory: the Router asks the directory topics' ends before each
+        // batch (never a cached watermark), so an acknowledged registration and session are seen
+        // by the very next command. Ten rounds, each with no pause between the acks and the send.
+        var node3 = Bed.ReadNode(3);
+        for (var round = 0; round < 10; round++)
+        {
+            var chat = NextId("g-");
+            var eve = NextId("eve-");
+            await Bed.SendAsync(Group(chat, "bo", eve));
+            await Bed.RegisterAsync(eve, eve + "-d0");
+            await Bed.SessionAsync(eve, eve + "-d0", 3, DateTimeOffset.UtcNow.AddHours(1));
+            await Bed.SendAsync(Send(chat, "bo", body: "right after"));
+
+            var routed = await Eventually.ReturnsAsync(node3.Poll, l => Routed(l, chat, 2).Count > 0, WaitLimit, "delivery to node 3");
+            Routed(routed, chat, 2).Should().ContainSingle().Which.Devices.Should().Equal($"{eve}/{eve}-d0");
+        }
+    }
+
+    [Fact]
     public async Task Readiness_turns_healthy_once_the_device_directory_caught_up()
     {
         using var http = new HttpClient { BaseAddress = fixture.Router.BaseAddress };
