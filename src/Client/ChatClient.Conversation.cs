@@ -70,3 +70,41 @@ public sealed class ReceiptBook
     public long PositionOf(string chatId, string state, string userId) =>
         _positions.TryGetValue((chatId, state), out var users) && users.TryGetValue(userId, out var seq) ? seq : 0;
 }
+
+/// <summary>
+/// Who is typing, per chat, from <see cref="TypingPushFrame"/>s: a <c>started</c> holds until its
+/// <c>expiresInMs</c> runs out or a <c>stopped</c> arrives (a typist whose connection dropped sends
+/// none). Not thread-safe.
+/// </summary>
+public sealed class TypingBoard
+{
+    private readonly Dictionary<(string ChatId, string UserId), DateTimeOffset> _until = [];
+
+    public void Apply(TypingPushFrame frame, DateTimeOffset now)
+    {
+        if (frame.State == ConversationStates.Started)
+        {
+            _until[(frame.ChatId, frame.UserId)] = now.AddMilliseconds(frame.ExpiresInMs);
+        }
+        else
+        {
+            _until.Remove((frame.ChatId, frame.UserId));
+        }
+    }
+
+    /// <summary>The users typing in <paramref name="chatId"/> at <paramref name="now"/>, in ordinal order.</summary>
+    public IReadOnlyList<string> TypingIn(string chatId, DateTimeOffset now)
+    {
+        var users = new List<string>();
+        foreach (var ((chat, user), until) in _until)
+        {
+            if (chat == chatId && until > now)
+            {
+                users.Add(user);
+            }
+        }
+
+        users.Sort(StringComparer.Ordinal);
+        return users;
+    }
+}
