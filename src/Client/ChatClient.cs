@@ -30,7 +30,7 @@ namespace Messaging.Client;
 /// <see cref="ChatClientOptions.BufferFrames"/> is off, to <see cref="Frames"/>, which
 /// <see cref="WaitForAsync{TFrame}"/> and <see cref="SyncAsync"/> read (one reader at a time).
 /// </summary>
-public sealed class ChatClient : IAsyncDisposable
+public sealed partial class ChatClient : IAsyncDisposable
 {
     private static readonly JsonWriterOptions WriterOptions = new() { SkipValidation = true };
 
@@ -560,6 +560,7 @@ public sealed class ChatClient : IAsyncDisposable
         ErrorFrame f => f.Id,
         PongFrame f => f.Id,
         PresenceFrame f => f.Id,
+        SettingsFrame f => f.Id,
         _ => null,
     };
 

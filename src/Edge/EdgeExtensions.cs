@@ -1,5 +1,6 @@
 using Messaging.Edge.Auth;
 using Messaging.Edge.Commands;
+using Messaging.Edge.Conversation;
 using Messaging.Edge.Delivery;
 using Messaging.Edge.Devices;
 using Messaging.Edge.History;
@@ -34,6 +35,7 @@ public static class EdgeExtensions
         builder.AddEdgeRateLimits();
         builder.AddEdgeCommands();
         builder.AddEdgeDevices();
+        builder.AddEdgeConversation();
         builder.AddEdgePresence();
         builder.AddEdgeDelivery();
         builder.AddEdgeSync();

@@ -15,6 +15,7 @@ public static class ReadModelsExtensions
         builder.Services.TryAddSingleton<CheckpointStore>();
         builder.Services.TryAddSingleton<HistoryQueries>();
         builder.Services.TryAddSingleton<MemberQueries>();
+        builder.Services.TryAddSingleton<ConversationQueries>();
         return builder;
     }
 }

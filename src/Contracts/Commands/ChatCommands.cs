@@ -13,6 +13,7 @@ namespace Messaging.Contracts.Commands;
 [JsonDerivedType(typeof(RemoveMember), "RemoveMember")]
 [JsonDerivedType(typeof(LeaveChat), "LeaveChat")]
 [JsonDerivedType(typeof(GrantAdmin), "GrantAdmin")]
+[JsonDerivedType(typeof(MarkRead), "MarkRead")]
 public abstract record ChatCommand
 {
     /// <summary>Schema version of this record.</summary>

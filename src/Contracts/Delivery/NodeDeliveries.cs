@@ -13,6 +13,8 @@ namespace Messaging.Contracts.Delivery;
 [JsonDerivedType(typeof(CommandRejected), "CommandRejected")]
 [JsonDerivedType(typeof(DuplicateSendIgnored), "DuplicateSendIgnored")]
 [JsonDerivedType(typeof(DeviceCommandDecided), "DeviceCommandDecided")]
+[JsonDerivedType(typeof(ReceiptsRouted), "ReceiptsRouted")]
+[JsonDerivedType(typeof(TypingRouted), "TypingRouted")]
 public abstract record NodeDelivery
 {
     /// <summary>Schema version of this record. 2: <see cref="Devices"/> (addresses) replaced v1's <c>deviceIds</c>.</summary>

@@ -7,6 +7,7 @@ namespace Messaging.Contracts.Devices;
 [JsonDerivedType(typeof(DeviceSessionChanged), "DeviceSessionChanged")]
 [JsonDerivedType(typeof(UserDevicesChanged), "UserDevicesChanged")]
 [JsonDerivedType(typeof(DeliveryAcked), "DeliveryAcked")]
+[JsonDerivedType(typeof(UserSettingsChanged), "UserSettingsChanged")]
 public abstract record DeviceRecord
 {
     /// <summary>

@@ -16,6 +16,7 @@ namespace Messaging.Contracts.Events;
 [JsonDerivedType(typeof(MemberRemoved), "MemberRemoved")]
 [JsonDerivedType(typeof(MemberLeft), "MemberLeft")]
 [JsonDerivedType(typeof(AdminGranted), "AdminGranted")]
+[JsonDerivedType(typeof(MessagesRead), "MessagesRead")]
 public abstract record ChatEvent
 {
     /// <summary>

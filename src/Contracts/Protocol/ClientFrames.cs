@@ -23,6 +23,9 @@ namespace Messaging.Contracts.Protocol;
 [JsonDerivedType(typeof(GetPresenceFrame), "presence.get")]
 [JsonDerivedType(typeof(WatchPresenceFrame), "presence.watch")]
 [JsonDerivedType(typeof(UnwatchPresenceFrame), "presence.unwatch")]
+[JsonDerivedType(typeof(ReadFrame), "read")]
+[JsonDerivedType(typeof(TypingFrame), "typing")]
+[JsonDerivedType(typeof(SetSettingsFrame), "settings.set")]
 public abstract record ClientFrame
 {
     public string? Id { get; init; }

@@ -21,6 +21,10 @@ namespace Messaging.Contracts.Protocol;
 [JsonDerivedType(typeof(PongFrame), "pong")]
 [JsonDerivedType(typeof(PresenceFrame), "presence")]
 [JsonDerivedType(typeof(PresenceChangedFrame), "presence.changed")]
+[JsonDerivedType(typeof(ReceiptFrame), "receipt")]
+[JsonDerivedType(typeof(TypingPushFrame), "typing")]
+[JsonDerivedType(typeof(ReadMarkerFrame), "read.marker")]
+[JsonDerivedType(typeof(SettingsFrame), "settings")]
 public abstract record ServerFrame;
 
 public sealed record ChatCreatedFrame([property: JsonIgnore(Condition = JsonIgnoreCondition.Never)] string? Id, string ChatId) : ServerFrame;
@@ -68,6 +72,12 @@ public sealed record MessageFrame : ServerFrame
 
     /// <summary>Live pushes only, with <c>Edge:HopTimestamps</c>: when the receiving Edge node queued this frame for the socket.</summary>
     public DateTimeOffset? PushedAt { get; init; }
+
+    /// <summary>History only, on the caller's own messages: how many other members hold it (any of their devices acked it).</summary>
+    public int? DeliveredCount { get; init; }
+
+    /// <summary>History only, on the caller's own messages, when the caller has read receipts on: how many other members (with read receipts on) read it.</summary>
+    public int? ReadCount { get; init; }
 }
 
 /// <summary>A membership change shown in the chat ("Ana added Bo"); it has a seq like a message.</summary>
@@ -105,6 +115,9 @@ public sealed record HistoryPageFrame : ServerFrame
     public required IReadOnlyList<MessageFrame> Messages { get; init; }
 
     public required bool HasMore { get; init; }
+
+    /// <summary>The caller's own read marker in the chat (the highest seq any of their devices sent <c>read</c> for); absent when none.</summary>
+    public long? ReadSeq { get; init; }
 }
 
 public sealed record MediaUploadUrlFrame : ServerFrame

@@ -16,6 +16,7 @@ public sealed class TopicNames
         UserDevices = prefix + "user.devices";
         UserCommands = prefix + "user.commands";
         DeviceAcks = prefix + "device.acks";
+        UserSettings = prefix + "user.settings";
         DeadLetter = prefix + "deadletter";
     }
 
@@ -41,6 +42,9 @@ public sealed class TopicNames
 
     /// <summary>Client acknowledgements, keyed by device id.</summary>
     public string DeviceAcks { get; }
+
+    /// <summary>Compacted per-user settings (read receipts on/off), keyed by user id; written by Edge.</summary>
+    public string UserSettings { get; }
 
     /// <summary>Records a consumer could not decode or apply, with the reason.</summary>
     public string DeadLetter { get; }

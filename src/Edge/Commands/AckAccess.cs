@@ -52,6 +52,11 @@ internal sealed class AckAccess(MemberQueries members)
         return error;
     }
 
+    /// <summary>The error frame for a refused ack or read marker.</summary>
+    public static ErrorFrame Refusal(string? requestId, string code) => new(requestId, code, code == ErrorCodes.NotMember
+        ? "not a member of this chat"
+        : "'seq' is beyond the last seq of this chat you may acknowledge");
+
     private async Task<AckScope?> ReadAsync(string userId, string chatId, CancellationToken cancellationToken) =>
         await members.AckScopeAsync(userId, chatId, cancellationToken) is { } scope ? new AckScope(scope.LastSeq, scope.LeftSeq) : null;
 }

@@ -4,6 +4,7 @@ using Messaging.Contracts.Devices;
 using Messaging.Contracts.Protocol;
 using Messaging.Contracts.Serialization;
 using Messaging.Contracts.Topics;
+using Messaging.Edge.Conversation;
 using Messaging.Edge.Sockets;
 using Microsoft.Extensions.Options;
 
@@ -14,7 +15,7 @@ namespace Messaging.Edge.Commands;
 /// broker acknowledged them: nothing is confirmed to a client before it is durable in the log.
 /// The Router decides; its refusals come back through the node topic as <c>error</c> frames.
 /// </summary>
-internal sealed class ChatCommandHandler(EdgeProducer producer, AckAccess acks, TopicNames topics, IOptions<EdgeOptions> options, TimeProvider clock)
+internal sealed class ChatCommandHandler(EdgeProducer producer, AckAccess acks, ReceiptAggregator receipts, TopicNames topics, IOptions<EdgeOptions> options, TimeProvider clock)
 {
     private readonly int _node = options.Value.NodeId;
 
@@ -74,9 +75,7 @@ internal sealed class ChatCommandHandler(EdgeProducer producer, AckAccess acks, 
     {
         if (await acks.CheckAsync(connection, frame.ChatId, frame.Seq, cancellationToken) is { } refused)
         {
-            connection.TryPush(new ErrorFrame(frame.Id, refused, refused == ErrorCodes.NotMember
-                ? "not a member of this chat"
-                : "'seq' is beyond the last seq of this chat you may acknowledge"));
+            connection.TryPush(AckAccess.Refusal(frame.Id, refused));
             return;
         }
 
@@ -96,7 +95,11 @@ internal sealed class ChatCommandHandler(EdgeProducer producer, AckAccess acks, 
         catch (Exception ex) when (EdgeProducer.IsUnavailable(ex))
         {
             connection.TryPush(new ErrorFrame(frame.Id, ErrorCodes.Unavailable, "the ack was not recorded; send it again"));
+            return;
         }
+
+        // Delivered = the user's first device to hold it: the senders hear it in the next receipt flush.
+        receipts.Note(frame.ChatId, record.UserId, ConversationStates.Delivered, frame.Seq, record.AckedAt);
     }
 
     private async Task AppendAsync(Connection connection, ChatCommand command, ServerFrame reply, CancellationToken cancellationToken)

@@ -14,6 +14,8 @@ internal static class DeliveryFrames
         EventRouted { Event: MessageSent sent } routed when pushedAt is not null => Message(sent, routed.AcceptedAt, pushedAt),
         EventRouted routed => ToFrame(routed.Event),
         CommandRejected rejected => new ErrorFrame(rejected.RequestId, rejected.Code, rejected.Message),
+        ReceiptsRouted receipts => new ReceiptFrame { ChatId = receipts.ChatId, State = receipts.State, Receipts = receipts.Receipts },
+        TypingRouted typing => new TypingPushFrame { ChatId = typing.ChatId, UserId = typing.UserId, State = typing.State, ExpiresInMs = typing.ExpiresInMs },
         DuplicateSendIgnored duplicate => new MessageAcceptedFrame
         {
             Id = duplicate.RequestId,
@@ -33,6 +35,7 @@ internal static class DeliveryFrames
         MemberRemoved removed => Update(removed, ChangeKinds.MemberRemoved, [removed.UserId], null),
         MemberLeft left => Update(left, ChangeKinds.MemberLeft, left.PromotedAdmin is null ? [left.UserId] : [left.UserId, left.PromotedAdmin], null),
         AdminGranted granted => Update(granted, ChangeKinds.AdminGranted, [granted.UserId], null),
+        MessagesRead read => new ReadMarkerFrame { ChatId = read.ChatId, Seq = read.Seq, At = read.OccurredAt },
         _ => Update(chatEvent, chatEvent.GetType().Name, null, null),
     };
 

@@ -1,4 +1,5 @@
 using Messaging.Contracts.Protocol;
+using Messaging.Edge.Conversation;
 using Messaging.ReadModels.Chats;
 
 namespace Messaging.Edge.History;
@@ -7,11 +8,46 @@ namespace Messaging.Edge.History;
 /// Chat history from the read models (the query lives in <c>src/ReadModels</c>; the chat list
 /// with unread counts is <c>InboxQueries</c>). Access follows membership in <c>chat_members</c>:
 /// a member sees messages from the seq they joined at; a former member keeps read access to the
-/// range they were a member for.
+/// range they were a member for. The caller's own messages carry delivered/read counts, computed
+/// from the members' cursors and read markers (<see cref="ReceiptCounts"/>), and the page carries
+/// the caller's read marker.
 /// </summary>
-internal sealed class HistoryReader(HistoryQueries history)
+internal sealed class HistoryReader(HistoryQueries history, ConversationQueries conversation, UserSettingsDirectory settings)
 {
     /// <summary>A page of messages before <paramref name="beforeSeq"/> (newest page when null), oldest first; null when not a member.</summary>
-    public Task<HistoryPageFrame?> PageAsync(string userId, string chatId, long? beforeSeq, int limit, string? requestId, CancellationToken cancellationToken) =>
-        history.PageAsync(userId, chatId, beforeSeq, limit, requestId, cancellationToken);
+    public async Task<HistoryPageFrame?> PageAsync(string userId, string chatId, long? beforeSeq, int limit, string? requestId, CancellationToken cancellationToken)
+    {
+        var page = await history.PageAsync(userId, chatId, beforeSeq, limit, requestId, cancellationToken);
+        if (page is null)
+        {
+            return null;
+        }
+
+        var positions = await conversation.PositionsAsync(chatId, cancellationToken);
+        long? readSeq = null;
+        foreach (var p in positions)
+        {
+            if (string.Equals(p.UserId, userId, StringComparison.Ordinal) && p.ReadSeq > 0)
+            {
+                readSeq = p.ReadSeq;
+            }
+        }
+
+        // WhatsApp's rule: a user with read receipts off sees nobody's, and nobody sees theirs.
+        var seesReads = settings.ReadReceipts(userId);
+        var messages = new MessageFrame[page.Messages.Count];
+        for (var i = 0; i < messages.Length; i++)
+        {
+            var m = page.Messages[i];
+            if (string.Equals(m.Sender.UserId, userId, StringComparison.Ordinal))
+            {
+                var (delivered, read) = ReceiptCounts.Count(positions, m.Seq, userId, settings.ReadReceipts);
+                m = m with { DeliveredCount = delivered, ReadCount = seesReads ? read : null };
+            }
+
+            messages[i] = m;
+        }
+
+        return page with { Messages = messages, ReadSeq = readSeq };
+    }
 }

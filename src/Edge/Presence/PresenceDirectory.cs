@@ -61,6 +61,27 @@ internal sealed class PresenceDirectory : IHostedService, IAsyncDisposable
         return PresenceRules.Aggregate(userId, sessions, now);
     }
 
+    /// <summary>
+    /// Adds the addresses of <paramref name="userId"/>'s devices online now to
+    /// <paramref name="byNode"/>[k] of the node k they are on (receipts and typing, which Edge
+    /// routes itself: docs/router.md, "Receipts and typing").
+    /// </summary>
+    public void AddOnlineDevices(string userId, DateTimeOffset now, List<string>[] byNode)
+    {
+        if (!_addressesOfUser.TryGetValue(userId, out var addresses))
+        {
+            return;
+        }
+
+        foreach (var address in addresses)
+        {
+            if (_sessions.TryGet(address, out var session) && SessionRules.NodeOf(session, now, byNode.Length) is var node and >= 0)
+            {
+                byNode[node].Add(address);
+            }
+        }
+    }
+
     private void OnSessionChanged(string address, DeviceSessionChanged? session)
     {
         // A v1 record is keyed by a bare device id that cannot be attributed to its user: ignored

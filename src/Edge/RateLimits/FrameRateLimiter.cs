@@ -13,12 +13,13 @@ public enum FrameBucket
     Membership,
     Reads,
     Acks,
+    Typing,
 }
 
 /// <summary>The pure mapping of frame types to buckets (docs/protocol.md "Rate limits").</summary>
 internal static class FrameBuckets
 {
-    public const int Count = (int)FrameBucket.Acks;
+    public const int Count = (int)FrameBucket.Typing;
 
     public static FrameBucket Of(ClientFrame frame) => frame switch
     {
@@ -26,7 +27,9 @@ internal static class FrameBuckets
         CreateChatFrame => FrameBucket.ChatCreates,
         AddMembersFrame or RemoveMemberFrame or LeaveChatFrame or GrantAdminFrame or RemoveDeviceFrame => FrameBucket.Membership,
         HistoryFrame or SyncFrame or GetPresenceFrame or WatchPresenceFrame or UnwatchPresenceFrame => FrameBucket.Reads,
-        AckFrame or UploadMediaFrame => FrameBucket.Acks,
+        AckFrame or UploadMediaFrame or ReadFrame => FrameBucket.Acks,
+        TypingFrame => FrameBucket.Typing,
+        SetSettingsFrame => FrameBucket.Membership,
         _ => FrameBucket.None,
     };
 }
@@ -49,6 +52,7 @@ internal sealed class FrameRateLimiter : IDisposable
         _buckets[(int)FrameBucket.Membership - 1] = new(options.Membership.ToLimiterOptions());
         _buckets[(int)FrameBucket.Reads - 1] = new(options.Reads.ToLimiterOptions());
         _buckets[(int)FrameBucket.Acks - 1] = new(options.Acks.ToLimiterOptions());
+        _buckets[(int)FrameBucket.Typing - 1] = new(options.Typing.ToLimiterOptions());
     }
 
     /// <summary>Spends a token for <paramref name="frame"/>; false with the wait until the next token when the bucket is empty.</summary>

@@ -52,6 +52,9 @@ public sealed class RateLimitOptions
     /// <summary><c>ack</c> and <c>media.upload</c> per device: acks are cumulative, one per received batch is plenty.</summary>
     public BucketOptions Acks { get; set; } = new() { Burst = 500, PerSecond = 100 };
 
+    /// <summary><c>typing</c> per device: a client renews <c>started</c> every few seconds per chat it types in; each fans out to every member's online devices.</summary>
+    public BucketOptions Typing { get; set; } = new() { Burst = 10, PerSecond = 1 };
+
     /// <summary>New WebSocket connections per user (all devices): each registers and announces a session; 6 devices reconnecting at once fit.</summary>
     public BucketOptions ConnectionsPerUser { get; set; } = new() { Burst = 20, PerSecond = 1 };
 
@@ -73,6 +76,7 @@ internal sealed class RateLimitOptionsValidator : IValidateOptions<RateLimitOpti
         Check(options.Membership, nameof(options.Membership), failures);
         Check(options.Reads, nameof(options.Reads), failures);
         Check(options.Acks, nameof(options.Acks), failures);
+        Check(options.Typing, nameof(options.Typing), failures);
         Check(options.ConnectionsPerUser, nameof(options.ConnectionsPerUser), failures);
         Check(options.UpgradesPerIp, nameof(options.UpgradesPerIp), failures);
         Check(options.TokensPerIp, nameof(options.TokensPerIp), failures);

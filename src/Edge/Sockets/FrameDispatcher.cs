@@ -1,6 +1,7 @@
 using Messaging.Contracts;
 using Messaging.Contracts.Protocol;
 using Messaging.Edge.Commands;
+using Messaging.Edge.Conversation;
 using Messaging.Edge.Devices;
 using Messaging.Edge.History;
 using Messaging.Edge.Media;
@@ -24,6 +25,7 @@ internal sealed class FrameDispatcher(
     HistoryReader history,
     MediaUrls media,
     PresenceService presence,
+    ConversationHandler conversation,
     IOptions<EdgeOptions> options)
 {
     private readonly int _historyPageSize = options.Value.HistoryPageSize;
@@ -45,6 +47,9 @@ internal sealed class FrameDispatcher(
         GetPresenceFrame get => presence.GetAsync(connection, get, cancellationToken),
         WatchPresenceFrame watch => presence.WatchAsync(connection, watch, cancellationToken),
         UnwatchPresenceFrame unwatch => presence.UnwatchAsync(connection, unwatch),
+        ReadFrame read => conversation.ReadAsync(connection, read, cancellationToken),
+        TypingFrame typing => conversation.TypingAsync(connection, typing, cancellationToken),
+        SetSettingsFrame set => conversation.SettingsAsync(connection, set, cancellationToken),
         _ => Reply(connection, new ErrorFrame(frame.Id, ErrorCodes.UnknownType, $"frame {frame.GetType().Name} is not handled")),
     };
 

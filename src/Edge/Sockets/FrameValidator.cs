@@ -118,6 +118,9 @@ internal static class FrameValidator
         GetPresenceFrame f => CheckPresenceUsers(f.UserIds, limits),
         WatchPresenceFrame f => CheckPresenceUsers(f.UserIds, limits),
         UnwatchPresenceFrame f => CheckPresenceUsers(f.UserIds, limits),
+        ReadFrame f => CheckChatId(f.ChatId) ?? (f.Seq < 1 ? Bad("'seq' must be at least 1") : null),
+        TypingFrame f => CheckChatId(f.ChatId) ?? (ConversationStates.IsTypingState(f.State) ? null : Bad("'state' must be 'started' or 'stopped'")),
+        SetSettingsFrame => null,
         _ => (ErrorCodes.UnknownType, $"frame type {frame.GetType().Name} is not handled"),
     };
 

@@ -69,6 +69,7 @@ public sealed class TopicProvisioner(KafkaClientFactory clients)
             new(names.UserDevices, 4, true),
             new(names.UserCommands, 4, false),
             new(names.DeviceAcks, 4, false),
+            new(names.UserSettings, 4, true),
             new(names.DeadLetter, 1, false),
         };
         for (var k = 0; k < edgeNodes; k++)

@@ -20,6 +20,7 @@ internal sealed class ChatProjection : IProjection
         new("chats", Bulk: false, Key: null),
         new("chat_members", Bulk: false, Key: null),
         new("messages", Bulk: true, Key: "chat_id, seq"),
+        new(ReadMarkerRows.Table, Bulk: false, Key: null),
     ];
 
     private const string CopyMessagesSql =
@@ -27,6 +28,8 @@ internal sealed class ChatProjection : IProjection
 
     private readonly Statements _live = new("");
     private readonly Statements _shadow = new(ShadowTable.Suffix);
+    private readonly string _liveMarkers = ReadMarkerRows.Upsert("");
+    private readonly string _shadowMarkers = ReadMarkerRows.Upsert(ShadowTable.Suffix);
 
     public string Name => "chat";
 
@@ -35,6 +38,7 @@ internal sealed class ChatProjection : IProjection
     public IReadOnlyList<string>? DeleteChatSql { get; } =
     [
         "delete from messages where chat_id = @chat",
+        "delete from read_markers where chat_id = @chat",
         "delete from chat_members where chat_id = @chat",
         "delete from chats where chat_id = @chat",
     ];
@@ -47,6 +51,7 @@ internal sealed class ChatProjection : IProjection
     public void AppendApply(IReadOnlyList<ApplyRecord> records, NpgsqlBatch batch, TableSet tables)
     {
         var sql = tables == TableSet.Live ? _live : _shadow;
+        AppendReadMarkers(records, batch, tables == TableSet.Live ? _liveMarkers : _shadowMarkers);
         var events = Events(records);
         if (events.Count == 0)
         {
@@ -80,6 +85,14 @@ internal sealed class ChatProjection : IProjection
 
     public async Task BulkLoadAsync(IReadOnlyList<ApplyRecord> records, NpgsqlConnection connection, NpgsqlTransaction transaction, CancellationToken cancellationToken)
     {
+        var markers = ReadMarkerRows.Plan(records);
+        if (markers.Count > 0)
+        {
+            await using var markerBatch = new NpgsqlBatch(connection, transaction);
+            markerBatch.BatchCommands.Add(ReadMarkerRows.ApplyCommand(_shadowMarkers, markers));
+            await markerBatch.ExecuteNonQueryAsync(cancellationToken);
+        }
+
         var events = Events(records);
         if (events.Count == 0)
         {
@@ -134,10 +147,23 @@ internal sealed class ChatProjection : IProjection
         var events = new List<ChatEvent>(records.Count);
         for (var i = 0; i < records.Count; i++)
         {
-            events.Add((ChatEvent)records[i].Value);
+            // Read markers are no history rows and move no chat forward (read_markers instead).
+            if (records[i].Value is not MessagesRead)
+            {
+                events.Add((ChatEvent)records[i].Value);
+            }
         }
 
         return events;
+    }
+
+    private static void AppendReadMarkers(IReadOnlyList<ApplyRecord> records, NpgsqlBatch batch, string sql)
+    {
+        var markers = ReadMarkerRows.Plan(records);
+        if (markers.Count > 0)
+        {
+            batch.BatchCommands.Add(ReadMarkerRows.ApplyCommand(sql, markers));
+        }
     }
 
     private static void AppendMembership(ChatEvent e, NpgsqlBatch batch, Statements sql)

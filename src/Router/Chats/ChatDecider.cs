@@ -12,7 +12,7 @@ namespace Messaging.Router.Chats;
 /// same state, command and context always give the same decision, so a command re-processed
 /// after a crash yields the same seq and messageId.
 /// </summary>
-public static class ChatDecider
+public static partial class ChatDecider
 {
     private static readonly ChatEvent[] NoEvents = [];
 
@@ -31,6 +31,7 @@ public static class ChatDecider
             RemoveMember remove => Remove(state, remove, ctx),
             LeaveChat leave => Leave(state, leave, ctx),
             GrantAdmin grant => Grant(state, grant, ctx),
+            MarkRead read => Read(state, read, ctx),
             _ => Reject(state, command, ErrorCodes.UnknownType, "unknown command"),
         };
     }
@@ -459,6 +460,7 @@ public static class ChatDecider
             AddMembers add => add.UserIds is null or { Count: 0 } ? "user ids are required" : UserIdsProblem(add.UserIds),
             RemoveMember remove => Ids.IsValidUserId(remove.UserId) ? "" : "a valid userId is required",
             GrantAdmin grant => Ids.IsValidUserId(grant.UserId) ? "" : "a valid userId is required",
+            MarkRead read => read.Seq >= 1 ? "" : "'seq' must be at least 1",
             _ => "",
         };
         return problem.Length == 0;

@@ -60,7 +60,7 @@ public static class TestStack
     /// </summary>
     public static void Unthrottled(Dictionary<string, string?> settings)
     {
-        foreach (var bucket in (string[])["Sends", "ChatCreates", "Membership", "Reads", "Acks", "ConnectionsPerUser", "UpgradesPerIp", "TokensPerIp"])
+        foreach (var bucket in (string[])["Sends", "ChatCreates", "Membership", "Reads", "Acks", "Typing", "ConnectionsPerUser", "UpgradesPerIp", "TokensPerIp"])
         {
             settings[$"RateLimits:{bucket}:Burst"] = "1000000";
             settings[$"RateLimits:{bucket}:PerSecond"] = "1000000";

@@ -113,6 +113,39 @@ public sealed class ReadModelQueryTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Receipt_targets_are_the_other_senders_in_each_range_with_the_chats_projected_last_seq()
+    {
+        var targets = await new ConversationQueries(_db).TargetsAsync(
+            [new(Chat, "bob", 0, 6), new(Chat, "alice", 0, 6), new(Chat, "bob", 3, 4), new("rm-unknown", "bob", 0, 3)], CancellationToken.None);
+
+        targets[0].Should().BeEquivalentTo(new ReceiptTargets(6, ["alice"]));
+        targets[1].Should().BeEquivalentTo(new ReceiptTargets(6, []), "nobody but alice wrote");
+        targets[2].Senders.Should().BeEmpty("seq 4 is carol leaving, not a message");
+        targets[3].Should().BeEquivalentTo(new ReceiptTargets(0, []));
+    }
+
+    [Fact]
+    public async Task Member_positions_hold_the_highest_cursor_of_any_device_and_the_read_marker()
+    {
+        await using (var connection = await _db.OpenConnectionAsync())
+        {
+            await using var batch = new NpgsqlBatch(connection);
+            batch.BatchCommands.Add(new NpgsqlBatchCommand($"insert into device_cursors (user_id, device_id, chat_id, acked_seq) values ('bob', 'phone', '{Chat}', 3), ('bob', 'tablet', '{Chat}', 5)"));
+            MessagesRead read = new() { ChatId = Chat, Seq = 4, Actor = Events.Actor("bob"), OccurredAt = Events.Epoch };
+            new ChatProjection().AppendApply([new ApplyRecord(new SourceRecord(Topic, 0, 7, Chat, null), read)], batch, TableSet.Live);
+            await batch.ExecuteNonQueryAsync();
+        }
+
+        var queries = new ConversationQueries(_db);
+        (await queries.PositionsAsync(Chat, CancellationToken.None)).Should().BeEquivalentTo([
+            new MemberPosition("alice", 1, null, 0, 0),
+            new MemberPosition("bob", 1, null, 5, 4),
+            new MemberPosition("carol", 1, 4, 0, 0),
+        ]);
+        (await queries.CurrentMembersAsync(Chat, CancellationToken.None)).Should().BeEquivalentTo(["alice", "bob"]);
+    }
+
+    [Fact]
     public async Task Ack_scope_is_the_chats_last_seq_and_where_the_user_left()
     {
         var members = new MemberQueries(_db);

@@ -24,6 +24,9 @@ public sealed class FrameRateLimiterTests
         { new AckFrame { ChatId = "c", Seq = 1 }, FrameBucket.Acks },
         { new UploadMediaFrame { ContentType = "a/b", Size = 1 }, FrameBucket.Acks },
         { new PingFrame(), FrameBucket.None },
+        { new ReadFrame { ChatId = "c", Seq = 1 }, FrameBucket.Acks },
+        { new TypingFrame { ChatId = "c", State = ConversationStates.Started }, FrameBucket.Typing },
+        { new SetSettingsFrame { ReadReceipts = false }, FrameBucket.Membership },
     };
 
     [Theory]

@@ -119,6 +119,16 @@ internal static class RouterTestKit
         IssuedAt = Now,
     };
 
+    public static MarkRead Read(string chatId, string by, long seq) => new()
+    {
+        CommandId = NextId("cmd-"),
+        ChatId = chatId,
+        Origin = Phone(by),
+        OriginNode = 0,
+        IssuedAt = Now,
+        Seq = seq,
+    };
+
     public static GrantAdmin Grant(string chatId, string by, string user) => new()
     {
         CommandId = NextId("cmd-"),

@@ -12,17 +12,23 @@ public sealed class AckFlusher
     private readonly DeviceFleet _fleet;
     private readonly int _devices;
     private readonly TimeSpan _interval;
+    private readonly bool _reads;
     private long _acksSent;
+    private long _readsSent;
 
-    public AckFlusher(DeliveryTracker tracker, DeviceFleet fleet, int devices, TimeSpan interval)
+    /// <summary>With <paramref name="reads"/> (receipts on) each ack is followed by a <c>read</c> of the same seq: the user read what arrived.</summary>
+    public AckFlusher(DeliveryTracker tracker, DeviceFleet fleet, int devices, TimeSpan interval, bool reads = false)
     {
         _tracker = tracker;
         _fleet = fleet;
         _devices = devices;
         _interval = interval;
+        _reads = reads;
     }
 
     public long AcksSent => Interlocked.Read(ref _acksSent);
+
+    public long ReadsSent => Interlocked.Read(ref _readsSent);
 
     public async Task RunAsync(CancellationToken cancellationToken)
     {
@@ -59,9 +65,15 @@ public sealed class AckFlusher
         var connection = _fleet.Connection(device);
         foreach (var (chat, seq) in acks)
         {
-            if (connection.TryEnqueue(new AckFrame { ChatId = _tracker.ChatId(chat), Seq = seq }))
+            var chatId = _tracker.ChatId(chat);
+            if (connection.TryEnqueue(new AckFrame { ChatId = chatId, Seq = seq }))
             {
                 Interlocked.Increment(ref _acksSent);
+            }
+
+            if (_reads && connection.TryEnqueue(new ReadFrame { ChatId = chatId, Seq = seq }))
+            {
+                Interlocked.Increment(ref _readsSent);
             }
         }
     }

@@ -176,8 +176,17 @@ public sealed class DeliveryTracker : IServerFrameHandler
 
     private static long Micros(long ticks) => Math.Max(0, ticks / TimeSpan.TicksPerMicrosecond);
 
+    /// <summary><c>receipt</c> frames the senders' devices received (receipts on).</summary>
+    public long ReceiptFrames => Interlocked.Read(ref _receiptFrames);
+
     public void OnOther(EdgeConnection connection, ServerFrame frame)
     {
+        if (frame is ReceiptFrame)
+        {
+            Interlocked.Increment(ref _receiptFrames);
+            return;
+        }
+
         if (frame is ErrorFrame error)
         {
             Interlocked.Increment(ref _sendErrors);
@@ -189,6 +198,8 @@ public sealed class DeliveryTracker : IServerFrameHandler
     }
 
     /// <summary>Messages a device holds (first arrivals) across its chats.</summary>
+    private long _receiptFrames;
+
     public long ReceivedBy(int device) => Interlocked.Read(ref _devices[device].Received);
 
     /// <summary>Acks each device owes: (chat index, highest seq) since the last call, marked as sent.</summary>

@@ -54,6 +54,13 @@ public sealed record LoadOptions
     /// <summary>Clients ack cumulatively per chat; batching acks on this period is what a phone does too.</summary>
     public TimeSpan AckInterval { get; init; } = TimeSpan.FromMilliseconds(250);
 
+    /// <summary>
+    /// Receipts on (issue 11): every device also marks what it acks as read (a <c>read</c> frame
+    /// after each ack), so the Edge nodes gather delivered and read receipts and push them to the
+    /// senders, and the Router decides a read marker per read.
+    /// </summary>
+    public bool Receipts { get; init; }
+
     /// <summary>Stop stepping once a step's p99 exceeds this.</summary>
     public TimeSpan MaxP99 { get; init; } = TimeSpan.FromSeconds(1);
 

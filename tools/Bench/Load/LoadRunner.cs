@@ -79,7 +79,7 @@ public sealed class LoadRunner
         var tracker = new DeliveryTracker(plan, PerChatCapacity(plan, planned));
         await using var fleet = new DeviceFleet(plan, _options);
         using var stopAcks = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        var acks = new AckFlusher(tracker, fleet, plan.Devices.Count, _options.AckInterval);
+        var acks = new AckFlusher(tracker, fleet, plan.Devices.Count, _options.AckInterval, _options.Receipts);
         if (!await SetUpAsync(plan, tracker, fleet, AllDevices(plan), cancellationToken))
         {
             return 1;
@@ -171,7 +171,9 @@ public sealed class LoadRunner
             HopsMs = hops,
             GeneratorCpuPercent = window.GeneratorCpuPercent,
             Machine = _machine,
-            Note = Notes(sent.MaxLag, closed, tracker),
+            Note = _options.Receipts
+                ? Invariant($"receipts on: {tracker.ReceiptFrames} receipt frames received so far. {Notes(sent.MaxLag, closed, tracker)}").Trim()
+                : Notes(sent.MaxLag, closed, tracker),
             StoppedBecause = stoppedBecause,
         };
     }
@@ -182,7 +184,7 @@ public sealed class LoadRunner
         var tracker = new DeliveryTracker(plan, (long)(_options.OfflineMessages * CapacityHeadroom) + 16);
         await using var fleet = new DeviceFleet(plan, _options);
         using var stopAcks = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        var acks = new AckFlusher(tracker, fleet, plan.Devices.Count, _options.AckInterval);
+        var acks = new AckFlusher(tracker, fleet, plan.Devices.Count, _options.AckInterval, _options.Receipts);
         if (!await SetUpAsync(plan, tracker, fleet, AllDevices(plan), cancellationToken))
         {
             return 1;

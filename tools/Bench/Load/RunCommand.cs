@@ -42,6 +42,7 @@ public static class RunCommand
         var bodyBytes = CommonOptions.Positive("--body-bytes", Defaults.BodyBytes, "message body size");
         var concurrency = CommonOptions.Positive("--connect-concurrency", Defaults.ConnectConcurrency, "token requests and connections opened in parallel");
         var ackInterval = CommonOptions.Seconds("--ack-interval", Defaults.AckInterval.TotalSeconds, "how often each device acks the highest seq per chat");
+        var receipts = new Option<bool>("--receipts") { Description = "every device also sends read for what it acks (receipts on; docs/benchmarks.md)" };
         var maxP99 = CommonOptions.Seconds("--max-p99", Defaults.MaxP99.TotalSeconds, "stop stepping once a step's p99 exceeds this");
         var offlineMessages = CommonOptions.Positive("--offline-messages", Defaults.OfflineMessages, "offline-catchup: messages sent to each group while its members are offline");
         var resultsDirectory = new Option<string>("--results") { Description = "directory for the JSON-lines results", DefaultValueFactory = _ => Defaults.ResultsDirectory };
@@ -50,7 +51,7 @@ public static class RunCommand
         var chart = new Option<string>("--chart") { Description = "SVG chart of the sweep: 'results' = beside the results file (bench/results/<runId>.svg), a path, or empty for none", DefaultValueFactory = _ => Defaults.ChartPath };
         var command = new Command("run", "Open-loop load through the real Edge nodes: one JSON line per step, a chart of the sweep")
         {
-            edges, scenario, rates, users, groupSize, devicesPerUser, warmup, duration, drain, settle, setupTimeout, bodyBytes, concurrency, ackInterval, maxP99, offlineMessages, resultsDirectory, chart, servicePids, userPrefix,
+            edges, scenario, rates, users, groupSize, devicesPerUser, warmup, duration, drain, settle, setupTimeout, bodyBytes, concurrency, ackInterval, receipts, maxP99, offlineMessages, resultsDirectory, chart, servicePids, userPrefix,
         };
         command.SetAction(async (parse, cancellationToken) =>
         {
@@ -70,6 +71,7 @@ public static class RunCommand
                 BodyBytes = parse.GetValue(bodyBytes),
                 ConnectConcurrency = parse.GetValue(concurrency),
                 AckInterval = TimeSpan.FromSeconds(Math.Max(0.01, parse.GetValue(ackInterval))),
+                Receipts = parse.GetValue(receipts),
                 MaxP99 = TimeSpan.FromSeconds(parse.GetValue(maxP99)),
                 OfflineMessages = parse.GetValue(offlineMessages),
                 ResultsDirectory = parse.GetValue(resultsDirectory) ?? Defaults.ResultsDirectory,

@@ -1,0 +1,169 @@
+using System.Collections.Concurrent;
+using Messaging.Contracts.Commands;
+using Messaging.Contracts.Delivery;
+using Messaging.Contracts.Protocol;
+using Messaging.Contracts.Serialization;
+using Messaging.Contracts.Topics;
+using Messaging.Edge.Commands;
+using Messaging.Edge.Presence;
+using Messaging.Edge.Sockets;
+using Messaging.Hosting;
+using Messaging.ReadModels.Chats;
+using Microsoft.Extensions.Options;
+
+namespace Messaging.Edge.Conversation;
+
+/// <summary>
+/// <c>read</c> (a read marker through the Router, and a receipt for the senders), <c>typing</c>
+/// (straight to the other members' online devices through the node topics: never in the log
+/// of record, never in a read model) and <c>settings.set</c>.
+/// </summary>
+internal sealed class ConversationHandler(
+    EdgeProducer producer,
+    AckAccess access,
+    ReceiptAggregator receipts,
+    UserSettingsDirectory settings,
+    ConversationQueries queries,
+    PresenceDirectory presence,
+    TopicNames topics,
+    IOptions<EdgeOptions> edge,
+    IOptions<ConversationOptions> options,
+    IOptions<ClusterOptions> cluster,
+    TimeProvider clock)
+{
+    private readonly int _node = edge.Value.NodeId;
+    private readonly ConversationOptions _options = options.Value;
+    private readonly int _edgeNodes = cluster.Value.EdgeNodes;
+    private readonly ConcurrentDictionary<string, (string[] Members, long Until)> _members = new(StringComparer.Ordinal);
+
+    /// <summary>
+    /// Authorized like an ack (a member, up to the chat's last seq), appended as <see cref="MarkRead"/>
+    /// (no reply), and noted for the senders' receipts unless the user turned read receipts off.
+    /// Reading implies holding: it counts as delivered too.
+    /// </summary>
+    public async Task ReadAsync(Connection connection, ReadFrame frame, CancellationToken cancellationToken)
+    {
+        if (await access.CheckAsync(connection, frame.ChatId, frame.Seq, cancellationToken) is { } refused)
+        {
+            connection.TryPush(AckAccess.Refusal(frame.Id, refused));
+            return;
+        }
+
+        var now = clock.GetUtcNow();
+        var command = new MarkRead
+        {
+            CommandId = Guid.CreateVersion7().ToString(),
+            ChatId = frame.ChatId,
+            Origin = connection.Device,
+            OriginNode = _node,
+            RequestId = frame.Id,
+            IssuedAt = now,
+            Seq = frame.Seq,
+        };
+        try
+        {
+            await producer.ProduceAsync(topics.ChatCommands, command.ChatId, Codecs.Commands.Encode(command), cancellationToken);
+        }
+        catch (Exception ex) when (EdgeProducer.IsUnavailable(ex))
+        {
+            connection.TryPush(new ErrorFrame(frame.Id, ErrorCodes.Unavailable, "the read marker was not recorded; send it again"));
+            return;
+        }
+
+        var user = connection.Device.UserId;
+        receipts.Note(frame.ChatId, user, ConversationStates.Delivered, frame.Seq, now);
+        if (settings.ReadReceipts(user))
+        {
+            receipts.Note(frame.ChatId, user, ConversationStates.Read, frame.Seq, now);
+        }
+    }
+
+    /// <summary>A member's typing state to every other member's online devices (one record per node).</summary>
+    public async Task TypingAsync(Connection connection, TypingFrame frame, CancellationToken cancellationToken)
+    {
+        var user = connection.Device.UserId;
+        var members = await MembersAsync(frame.ChatId, cancellationToken);
+        if (Array.IndexOf(members, user) < 0)
+        {
+            connection.TryPush(new ErrorFrame(frame.Id, ErrorCodes.NotMember, "not a member of this chat"));
+            return;
+        }
+
+        var byNode = new List<string>[_edgeNodes];
+        for (var k = 0; k < byNode.Length; k++)
+        {
+            byNode[k] = [];
+        }
+
+        var now = clock.GetUtcNow();
+        foreach (var member in members)
+        {
+            if (!string.Equals(member, user, StringComparison.Ordinal))
+            {
+                presence.AddOnlineDevices(member, now, byNode);
+            }
+        }
+
+        var produces = new List<Task>();
+        for (var k = 0; k < byNode.Length; k++)
+        {
+            if (byNode[k].Count > 0)
+            {
+                var record = new TypingRouted { Devices = byNode[k], ChatId = frame.ChatId, UserId = user, State = frame.State, ExpiresInMs = _options.TypingExpiryMs };
+                produces.Add(producer.ProduceAsync(topics.DeliveryNode(k), frame.ChatId, Codecs.Deliveries.Encode(record), cancellationToken));
+            }
+        }
+
+        try
+        {
+            await Task.WhenAll(produces);
+        }
+        catch (Exception ex) when (EdgeProducer.IsUnavailable(ex))
+        {
+            connection.TryPush(new ErrorFrame(frame.Id, ErrorCodes.Unavailable, "typing could not be sent"));
+        }
+    }
+
+    /// <summary>Stores the user's settings (durable before the reply) and answers with the values in force.</summary>
+    public async Task SettingsAsync(Connection connection, SetSettingsFrame frame, CancellationToken cancellationToken)
+    {
+        var user = connection.Device.UserId;
+        if (frame.ReadReceipts is { } readReceipts)
+        {
+            try
+            {
+                await settings.SetAsync(user, readReceipts, cancellationToken);
+            }
+            catch (Exception ex) when (EdgeProducer.IsUnavailable(ex))
+            {
+                connection.TryPush(new ErrorFrame(frame.Id, ErrorCodes.Unavailable, "the settings were not stored; send them again"));
+                return;
+            }
+        }
+
+        connection.TryPush(new SettingsFrame { Id = frame.Id, ReadReceipts = settings.ReadReceipts(user) });
+    }
+
+    /// <summary>
+    /// The chat's current members, reused for <c>Conversation:TypingMembersCacheMs</c>: a typing
+    /// frame every few seconds per typist must not be a query each. A member added or removed
+    /// within that time is missed or still served typing for at most that long.
+    /// </summary>
+    private async Task<string[]> MembersAsync(string chatId, CancellationToken cancellationToken)
+    {
+        var now = Environment.TickCount64;
+        if (_members.TryGetValue(chatId, out var cached) && cached.Until > now)
+        {
+            return cached.Members;
+        }
+
+        var members = await queries.CurrentMembersAsync(chatId, cancellationToken);
+        if (_members.Count >= _options.TypingCachedChats)
+        {
+            _members.Clear();
+        }
+
+        _members[chatId] = (members, now + _options.TypingMembersCacheMs);
+        return members;
+    }
+}

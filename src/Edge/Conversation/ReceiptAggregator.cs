@@ -1,0 +1,201 @@
+using Messaging.Contracts.Delivery;
+using Messaging.Contracts.Serialization;
+using Messaging.Contracts.Topics;
+using Messaging.Edge.Commands;
+using Messaging.Edge.Presence;
+using Messaging.Hosting;
+using Messaging.ReadModels.Chats;
+using Microsoft.Extensions.Options;
+
+namespace Messaging.Edge.Conversation;
+
+/// <summary>
+/// Gathers the acks and reads of this node's devices and sends them as receipts every
+/// <c>Conversation:ReceiptFlushMs</c>: per user (the highest seq of any of their devices here),
+/// per chat and state one <c>ReceiptsRouted</c> per sender and node, for the senders' online
+/// devices. Why on Edge and not in a Router loop: docs/router.md, "Receipts and typing".
+/// </summary>
+internal sealed partial class ReceiptAggregator(
+    ConversationQueries queries,
+    PresenceDirectory presence,
+    UserSettingsDirectory settings,
+    EdgeProducer producer,
+    TopicNames topics,
+    IOptions<ConversationOptions> options,
+    IOptions<ClusterOptions> cluster,
+    TimeProvider clock,
+    ILogger<ReceiptAggregator> logger)
+{
+    private readonly object _gate = new();
+    private readonly ConversationOptions _options = options.Value;
+    private readonly int _edgeNodes = cluster.Value.EdgeNodes;
+    private Dictionary<(string ChatId, string UserId, string State), PendingReceipt> _pending = [];
+    private readonly Dictionary<(string ChatId, string UserId, string State), long> _sent = [];
+    private long _records;
+
+    /// <summary><c>ReceiptsRouted</c> records written (for tests and metrics).</summary>
+    public long Records => Interlocked.Read(ref _records);
+
+    /// <summary>Notes that <paramref name="userId"/> reached <paramref name="seq"/> in the chat (cumulative; the highest wins).</summary>
+    public void Note(string chatId, string userId, string state, long seq, DateTimeOffset at)
+    {
+        var key = (chatId, userId, state);
+        lock (_gate)
+        {
+            if (!_pending.TryGetValue(key, out var known) || seq > known.Seq)
+            {
+                _pending[key] = new PendingReceipt(chatId, userId, state, seq, at);
+            }
+        }
+    }
+
+    /// <summary>Sends what was gathered since the last flush; returns the records written.</summary>
+    public async Task<int> FlushAsync(CancellationToken cancellationToken)
+    {
+        List<PendingReceipt> pending;
+        lock (_gate)
+        {
+            if (_pending.Count == 0)
+            {
+                return 0;
+            }
+
+            pending = [.. _pending.Values];
+            _pending = [];
+        }
+
+        var work = new List<PendingReceipt>(pending.Count);
+        var ranges = new List<ReceiptRange>(pending.Count);
+        lock (_gate)
+        {
+            foreach (var p in pending)
+            {
+                long? last = _sent.TryGetValue((p.ChatId, p.UserId, p.State), out var sent) ? sent : null;
+                if (ReceiptPlanner.Range(p, last, _options.ReceiptMaxRangeSeqs) is { } range)
+                {
+                    work.Add(p);
+                    ranges.Add(range);
+                }
+            }
+        }
+
+        if (work.Count == 0)
+        {
+            return 0;
+        }
+
+        ReceiptTargets[] targets;
+        try
+        {
+            targets = await queries.TargetsAsync(ranges, cancellationToken);
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            LogFlushFailed(logger, ex, work.Count);
+            Requeue(work);
+            return 0;
+        }
+
+        var plan = ReceiptPlanner.Plan(work, ranges, targets, settings.ReadReceipts, _options.ReceiptRetries);
+        lock (_gate)
+        {
+            if (_sent.Count + plan.Sent.Count > _options.ReceiptTrackedPositions)
+            {
+                // Bounded memory: forgetting only widens the next ranges (ReceiptMaxRangeSeqs back).
+                _sent.Clear();
+            }
+
+            foreach (var (key, seq) in plan.Sent)
+            {
+                if (!_sent.TryGetValue(key, out var known) || seq > known)
+                {
+                    _sent[key] = seq;
+                }
+            }
+        }
+
+        Requeue(plan.Retry);
+        return await RouteAsync(plan, cancellationToken);
+    }
+
+    private async Task<int> RouteAsync(ReceiptPlan plan, CancellationToken cancellationToken)
+    {
+        var now = clock.GetUtcNow();
+        var byNode = new List<string>[_edgeNodes];
+        for (var k = 0; k < byNode.Length; k++)
+        {
+            byNode[k] = [];
+        }
+
+        var produces = new List<Task>();
+        foreach (var ((chatId, state, sender), receipts) in plan.Pushes)
+        {
+            foreach (var list in byNode)
+            {
+                list.Clear();
+            }
+
+            presence.AddOnlineDevices(sender, now, byNode);
+            for (var k = 0; k < byNode.Length; k++)
+            {
+                if (byNode[k].Count == 0)
+                {
+                    continue;
+                }
+
+                var record = new ReceiptsRouted { Devices = [.. byNode[k]], ChatId = chatId, State = state, Receipts = receipts };
+                produces.Add(producer.ProduceAsync(topics.DeliveryNode(k), chatId, Codecs.Deliveries.Encode(record), cancellationToken));
+            }
+        }
+
+        try
+        {
+            await Task.WhenAll(produces);
+        }
+        catch (Exception ex) when (EdgeProducer.IsUnavailable(ex))
+        {
+            // Receipts are a courtesy over what history counts anyway: a lost push is not retried.
+            LogFlushFailed(logger, ex, produces.Count);
+        }
+
+        Interlocked.Add(ref _records, produces.Count);
+        return produces.Count;
+    }
+
+    private void Requeue(List<PendingReceipt> receipts)
+    {
+        lock (_gate)
+        {
+            foreach (var p in receipts)
+            {
+                var key = (p.ChatId, p.UserId, p.State);
+                if (!_pending.TryGetValue(key, out var known) || p.Seq > known.Seq)
+                {
+                    _pending[key] = p;
+                }
+            }
+        }
+    }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Receipts flush failed ({Count} receipts or records); they are retried or dropped")]
+    private static partial void LogFlushFailed(ILogger logger, Exception exception, int count);
+}
+
+/// <summary>Flushes the <see cref="ReceiptAggregator"/> every <c>Conversation:ReceiptFlushMs</c>.</summary>
+internal sealed class ReceiptFlusher(ReceiptAggregator receipts, IOptions<ConversationOptions> options) : BackgroundService
+{
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        using var timer = new PeriodicTimer(TimeSpan.FromMilliseconds(options.Value.ReceiptFlushMs));
+        try
+        {
+            while (await timer.WaitForNextTickAsync(stoppingToken))
+            {
+                await receipts.FlushAsync(stoppingToken);
+            }
+        }
+        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+        {
+        }
+    }
+}
