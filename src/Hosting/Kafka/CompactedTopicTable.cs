@@ -186,6 +186,10 @@ public sealed partial class CompactedTopicTable<TValue> : IAsyncDisposable
         return true;
     }
 
+    /// <summary><see cref="CatchUp"/> off the caller's thread (it blocks on a broker round trip); for rare paths such as a settings change.</summary>
+    public Task<bool> CatchUpAsync(TimeSpan timeout, CancellationToken cancellationToken) =>
+        Task.Factory.StartNew(() => CatchUp(timeout, cancellationToken), cancellationToken, TaskCreationOptions.DenyChildAttach, TaskScheduler.Default);
+
     private void Advance(int partition, long position)
     {
         lock (_progress)
