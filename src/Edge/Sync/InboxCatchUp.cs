@@ -38,11 +38,6 @@ internal sealed class InboxCatchUp(
     private IConsumer<string, byte[]>? _consumer;
     private TopicPartition[]? _partitions;
 
-    // Shared by every sync waiting on this node: one watermark query and one checkpoint read per
-    // round whatever the number of devices syncing at once, each read after its callers asked.
-    private CoalescedRead<long[]>? _watermarks;
-    private CoalescedRead<Dictionary<int, long>>? _applied;
-
     /// <summary>True when the chat projection caught up; false on timeout or when Kafka or PostgreSQL did not answer (the caller streams what is there).</summary>
     public async Task<bool> WaitAsync(DeviceRef device, CancellationToken cancellationToken)
     {
@@ -50,11 +45,11 @@ internal sealed class InboxCatchUp(
         var deadline = started + (long)(_options.SyncCatchUp.TotalSeconds * clock.TimestampFrequency);
         try
         {
-            await PartitionsAsync(cancellationToken);
-            var targets = await _watermarks!.NextAsync().WaitAsync(Remaining(deadline), clock, cancellationToken);
+            var partitions = await PartitionsAsync(cancellationToken);
+            var targets = await Task.Run(() => HighWatermarksOf(partitions, Remaining(deadline)), cancellationToken);
             while (true)
             {
-                var applied = await _applied!.NextAsync().WaitAsync(cancellationToken);
+                var applied = await checkpoints.AppliedAsync(SyncProjections, topics.ChatEvents, cancellationToken);
                 if (CatchUpProgress.PartitionsBehind(targets, applied) == 0)
                 {
                     return true;
@@ -83,8 +78,15 @@ internal sealed class InboxCatchUp(
     }
 
     /// <summary>The high watermark of every partition: the offset the next record will get, so "applied" means next_offset ≥ it.</summary>
-    private Task<long[]> HighWatermarksAsync(TopicPartition[] partitions) =>
-        Task.Run(() => HighWatermarks.Query(_consumer!, partitions, _options.SyncCatchUp));
+    private long[] HighWatermarksOf(TopicPartition[] partitions, TimeSpan timeout)
+    {
+        if (timeout <= TimeSpan.Zero)
+        {
+            throw new TimeoutException("no time left to read the chat.events watermarks");
+        }
+
+        return HighWatermarks.Query(_consumer!, partitions, timeout);
+    }
 
     /// <summary>
     /// Opens the shared consumer handle and reads the partitions of <c>chat.events</c> once. A
@@ -125,8 +127,6 @@ internal sealed class InboxCatchUp(
 
             // A group id is required by the client; this handle never joins it (no subscribe, no commit).
             _consumer ??= new ConsumerBuilder<string, byte[]>(clients.ConsumerConfig($"edge-sync-{Guid.NewGuid():N}", $"edge-sync-{_options.NodeId}")).Build();
-            _watermarks = new CoalescedRead<long[]>(_ => HighWatermarksAsync(partitions));
-            _applied = new CoalescedRead<Dictionary<int, long>>(ct => checkpoints.AppliedAsync(SyncProjections, topics.ChatEvents, ct));
             Volatile.Write(ref _partitions, partitions);
             return partitions;
         }
