@@ -1,3 +1,4 @@
+using System.Buffers;
 using Messaging.Contracts.Events;
 using Messaging.Contracts.Serialization;
 using Messaging.Contracts.Topics;
@@ -48,6 +49,12 @@ internal sealed class ChatProjection : IProjection
     public Decision Decode(in SourceRecord record, TopicNames names) =>
         record.Value is null ? Decision.Skip(null) : Decision.From(Codecs.Events.Decode(record.Value));
 
+    /// <summary>A <c>MessageSent</c> straight into its COPY row (<see cref="MessageCopyReader"/>); anything else as <see cref="Decode"/>.</summary>
+    public Decision DecodeBulk(in SourceRecord record, TopicNames names) =>
+        record.Value is not null && MessageCopyReader.TryRead(record.Value, Codecs.Events.MaxVersion, out var row)
+            ? new Decision(Disposition.Apply, row, "MessageSent", null)
+            : Decode(record, names);
+
     public void AppendApply(IReadOnlyList<ApplyRecord> records, NpgsqlBatch batch, TableSet tables)
     {
         var sql = tables == TableSet.Live ? _live : _shadow;
@@ -93,54 +100,84 @@ internal sealed class ChatProjection : IProjection
             await markerBatch.ExecuteNonQueryAsync(cancellationToken);
         }
 
-        var events = Events(records);
-        if (events.Count == 0)
+        var rowsToCopy = WithoutReadMarkers(records);
+        if (rowsToCopy.Count == 0)
         {
             return;
         }
 
-        await using (var importer = await connection.BeginBinaryImportAsync(CopyMessagesSql, cancellationToken))
+        // The page's rows (most already encoded by DecodeBulk on a decode thread) in one buffer,
+        // then one raw binary COPY: the writer copies bytes instead of converting twelve values per
+        // row through NpgsqlBinaryImporter (its per-value writes were the writer's top frames).
+        var rows = new byte[rowsToCopy.Count][];
+        var bumps = new List<(string ChatId, long Seq, DateTime At)>(rowsToCopy.Count);
+        var size = CopyRowWriter.Header.Length + CopyRowWriter.Trailer.Length;
+        for (var i = 0; i < rowsToCopy.Count; i++)
         {
-            // Synchronous writes: each only copies into Npgsql's buffer (a flush every few KB
-            // blocks this rebuild thread, nobody else's); twelve awaited writes per row were
-            // state machines for nothing.
-            for (var i = 0; i < events.Count; i++)
+            if (rowsToCopy[i].Value is MessageCopyRow copy)
             {
-                var r = ChatRows.Message(events[i]);
-                importer.StartRow();
-                importer.Write(r.ChatId, NpgsqlDbType.Text);
-                importer.Write(r.Seq, NpgsqlDbType.Bigint);
-                importer.Write(r.Kind, NpgsqlDbType.Text);
-                WriteNullable(importer, r.MessageId, NpgsqlDbType.Text);
-                WriteNullable(importer, r.ClientMsgId, NpgsqlDbType.Text);
-                importer.Write(r.SenderUserId, NpgsqlDbType.Text);
-                importer.Write(r.SenderDeviceId, NpgsqlDbType.Text);
-                WriteNullable(importer, r.Body, NpgsqlDbType.Text);
-                WriteNullable(importer, r.AttachmentsJson, NpgsqlDbType.Jsonb);
-                WriteNullable(importer, r.UserIds, NpgsqlDbType.Array | NpgsqlDbType.Text);
-                WriteNullable(importer, r.Title, NpgsqlDbType.Text);
-                importer.Write(r.SentAt, NpgsqlDbType.TimestampTz);
+                rows[i] = copy.Row;
+                bumps.Add((copy.ChatId, copy.Seq, copy.SentAt));
+            }
+            else
+            {
+                var e = (ChatEvent)rowsToCopy[i].Value;
+                rows[i] = MessageRowCopy.Encode(ChatRows.Message(e));
+                bumps.Add((e.ChatId, e.Seq, e.OccurredAt.UtcDateTime));
             }
 
-            await importer.CompleteAsync(cancellationToken);
+            size += rows[i].Length;
+        }
+
+        var buffer = ArrayPool<byte>.Shared.Rent(size);
+        try
+        {
+            var position = Append(buffer, 0, CopyRowWriter.Header);
+            foreach (var row in rows)
+            {
+                position = Append(buffer, position, row);
+            }
+
+            position = Append(buffer, position, CopyRowWriter.Trailer);
+            await using var copy = await connection.BeginRawBinaryCopyAsync(CopyMessagesSql, cancellationToken);
+            await copy.WriteAsync(buffer.AsMemory(0, position), cancellationToken);
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
         }
 
         // chats and chat_members are small and order-dependent: the live statements on keyed shadow tables.
         await using var batch = new NpgsqlBatch(connection, transaction);
-        for (var i = 0; i < events.Count; i++)
+        for (var i = 0; i < rowsToCopy.Count; i++)
         {
-            if (events[i] is not MessageSent)
+            if (rowsToCopy[i].Value is ChatEvent e and not MessageSent)
             {
-                AppendMembership(events[i], batch, _shadow);
+                AppendMembership(e, batch, _shadow);
             }
         }
 
-        batch.BatchCommands.Add(_shadow.Bump(ChatRows.Bumps(events)));
+        batch.BatchCommands.Add(_shadow.Bump(ChatRows.Bumps(bumps)));
         await batch.ExecuteNonQueryAsync(cancellationToken);
     }
 
     public IReadOnlyList<string> FinalizeSql(RetentionCutoffs cutoffs) =>
         [$"delete from messages__rebuild where sent_at < '{cutoffs.History:O}'::timestamptz"];
+
+    private static List<ApplyRecord> WithoutReadMarkers(IReadOnlyList<ApplyRecord> records)
+    {
+        var kept = new List<ApplyRecord>(records.Count);
+        for (var i = 0; i < records.Count; i++)
+        {
+            // Read markers are no history rows and move no chat forward (read_markers instead).
+            if (records[i].Value is not MessagesRead)
+            {
+                kept.Add(records[i]);
+            }
+        }
+
+        return kept;
+    }
 
     private static List<ChatEvent> Events(IReadOnlyList<ApplyRecord> records)
     {
@@ -207,17 +244,10 @@ internal sealed class ChatProjection : IProjection
         }
     }
 
-    private static void WriteNullable<T>(NpgsqlBinaryImporter importer, T? value, NpgsqlDbType type)
-        where T : class
+    private static int Append(byte[] buffer, int position, ReadOnlySpan<byte> bytes)
     {
-        if (value is null)
-        {
-            importer.WriteNull();
-        }
-        else
-        {
-            importer.Write(value, type);
-        }
+        bytes.CopyTo(buffer.AsSpan(position));
+        return position + bytes.Length;
     }
 
     private sealed class Statements(string s)

@@ -50,13 +50,25 @@ internal static class ChatRows
     /// </summary>
     public static List<(string ChatId, long Seq, DateTime At)> Bumps(IReadOnlyList<ChatEvent> events)
     {
+        var all = new List<(string, long, DateTime)>(events.Count);
+        for (var i = 0; i < events.Count; i++)
+        {
+            all.Add((events[i].ChatId, events[i].Seq, events[i].OccurredAt.UtcDateTime));
+        }
+
+        return Bumps(all);
+    }
+
+    /// <summary>The same from (chat, seq, time) triples: a rebuild's pre-encoded rows carry no event.</summary>
+    public static List<(string ChatId, long Seq, DateTime At)> Bumps(IReadOnlyList<(string ChatId, long Seq, DateTime At)> events)
+    {
         var latest = new Dictionary<string, (long Seq, DateTime At)>(StringComparer.Ordinal);
         for (var i = 0; i < events.Count; i++)
         {
-            var e = events[i];
-            if (!latest.TryGetValue(e.ChatId, out var current) || e.Seq > current.Seq)
+            var (chat, seq, at) = events[i];
+            if (!latest.TryGetValue(chat, out var current) || seq > current.Seq)
             {
-                latest[e.ChatId] = (e.Seq, e.OccurredAt.UtcDateTime);
+                latest[chat] = (seq, at);
             }
         }
 

@@ -126,7 +126,7 @@ internal sealed class RebuildRunner(
         }
 
         progress.Phase($"reading the events of chat {chatId}");
-        await ConsumeAsync(projection, from, to, options.Value.PageSize, (page, _) =>
+        await ConsumeAsync(projection, from, to, options.Value.PageSize, bulk: false, (page, _) =>
         {
             foreach (var r in page.Apply)
             {
@@ -216,7 +216,7 @@ internal sealed class RebuildRunner(
         ApplyMode mode,
         IRebuildProgress progress,
         CancellationToken cancellationToken) =>
-        ConsumeAsync(projection, positions, targets, options.Value.PageSize, async (page, ct) =>
+        ConsumeAsync(projection, positions, targets, options.Value.PageSize, mode == ApplyMode.Bulk, async (page, ct) =>
         {
             var outcome = await applier.ApplyAsync(page, positions, TableSet.Shadow, CheckpointName(projection), takeLock: false, ct, mode);
             if (!outcome.Committed)
@@ -240,6 +240,7 @@ internal sealed class RebuildRunner(
         Dictionary<PartitionKey, long?> from,
         Dictionary<PartitionKey, long> to,
         int pageSize,
+        bool bulk,
         Func<Page, CancellationToken, Task> flush,
         IRebuildProgress progress,
         CancellationToken cancellationToken)
@@ -311,7 +312,7 @@ internal sealed class RebuildRunner(
                 {
                     var batch = records;
                     records = new List<SourceRecord>(pageSize);
-                    decoding.Enqueue(Task.Run(() => Page.Plan(projection, batch, names), cancellationToken));
+                    decoding.Enqueue(Task.Run(() => Page.Plan(projection, batch, names, bulk), cancellationToken));
                 }
 
                 // Hand decoded pages to the writer in order: at once when decoding is ahead by

@@ -27,6 +27,13 @@ internal interface IProjection
 
     Decision Decode(in SourceRecord record, TopicNames names);
 
+    /// <summary>
+    /// Decoding for a rebuild's bulk phase, whose values only <see cref="BulkLoadAsync"/> sees:
+    /// a projection may decode straight into its bulk rows here. The verdict (apply, skip, park)
+    /// must be <see cref="Decode"/>'s.
+    /// </summary>
+    Decision DecodeBulk(in SourceRecord record, TopicNames names) => Decode(record, names);
+
     /// <summary>Appends the statements applying <paramref name="records"/> (in log order) to <paramref name="batch"/>.</summary>
     void AppendApply(IReadOnlyList<ApplyRecord> records, NpgsqlBatch batch, TableSet tables);
 

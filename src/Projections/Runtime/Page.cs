@@ -20,13 +20,17 @@ internal sealed class Page
 
     public int Count => Apply.Count + Dead.Count + Skipped;
 
-    public static Page Plan(IProjection projection, IReadOnlyList<SourceRecord> records, TopicNames names)
+    /// <param name="projection">Whose decoder.</param>
+    /// <param name="records">The records, in log order.</param>
+    /// <param name="names">The topic names.</param>
+    /// <param name="bulk">A rebuild's bulk phase: values for <see cref="IProjection.BulkLoadAsync"/> (<see cref="IProjection.DecodeBulk"/>).</param>
+    public static Page Plan(IProjection projection, IReadOnlyList<SourceRecord> records, TopicNames names, bool bulk = false)
     {
         var page = new Page();
         for (var i = 0; i < records.Count; i++)
         {
             var record = records[i];
-            var decision = projection.Decode(record, names);
+            var decision = bulk ? projection.DecodeBulk(record, names) : projection.Decode(record, names);
             switch (decision.Disposition)
             {
                 case Disposition.Apply:

@@ -121,7 +121,7 @@ internal sealed class PageApplier(NpgsqlDataSource dataSource, IProjection proje
                 catch (PostgresException ex) when (FailureClassifier.Classify(ex.SqlState) == FailureKind.Record)
                 {
                     await tx.RollbackAsync("r", cancellationToken);
-                    dead.Add(new DeadRecord(records[i].Source, records[i].Value.GetType().Name, $"apply failed: {ex.SqlState} {ex.MessageText}"));
+                    dead.Add(new DeadRecord(records[i].Source, records[i].Value is IRecordTypeName named ? named.RecordType : records[i].Value.GetType().Name, $"apply failed: {ex.SqlState} {ex.MessageText}"));
                 }
             }
         }

@@ -8,6 +8,15 @@ internal readonly record struct SourceRecord(string Topic, int Partition, long O
 /// <summary>A decoded record that a projection will apply.</summary>
 internal readonly record struct ApplyRecord(SourceRecord Source, object Value);
 
+/// <summary>
+/// A decoded value that is not the contract record itself (a rebuild's pre-encoded row) names the
+/// record type it came from, so a record parked from it is filed under its real type.
+/// </summary>
+internal interface IRecordTypeName
+{
+    string RecordType { get; }
+}
+
 /// <summary>A record that cannot be applied: parked in <c>dead_letters</c> and the partition moves on.</summary>
 internal sealed record DeadRecord(SourceRecord Source, string? Type, string Error);
 

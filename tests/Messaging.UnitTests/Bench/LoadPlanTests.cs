@@ -43,6 +43,19 @@ public sealed class LoadPlanTests
     }
 
     [Fact]
+    public void Offline_catchup_gives_each_group_a_sender_of_its_own_so_every_user_can_go_offline()
+    {
+        var plan = LoadPlan.Create(Scenario.OfflineCatchup, users: 1000, groupSize: 10, edges: 2, "t", separateSenders: true);
+
+        plan.Devices.Should().HaveCount(1100);
+        plan.Chats.Should().HaveCount(100);
+        plan.Chats.Should().OnlyContain(c => c.Members.Count == 11 && c.Members[0] >= 1000, "the sender comes first (it creates the group), the 10 users after it");
+        plan.Chats.SelectMany(c => c.Members.Skip(1)).Should().BeEquivalentTo(Enumerable.Range(0, 1000), "all 1,000 users are receivers");
+        (plan.Devices[1000].UserId, plan.Devices[1000].DeviceId).Should().Be(("t-s0", "t-s0-d0"));
+        plan.Devices[1001].Edge.Should().NotBe(plan.Devices[1000].Edge);
+    }
+
+    [Fact]
     public void Direct_chats_form_a_ring_so_each_user_is_in_two()
     {
         var plan = LoadPlan.Create(Scenario.Direct, users: 4, groupSize: 10, edges: 2, "t");

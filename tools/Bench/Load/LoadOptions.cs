@@ -67,6 +67,13 @@ public sealed record LoadOptions
     /// <summary><c>offline-catchup</c>: messages sent to each group while its members are offline.</summary>
     public int OfflineMessages { get; init; } = 100;
 
+    /// <summary>
+    /// <c>offline-catchup</c>: the first member of each group sends and stays online (the shape
+    /// before issue 10's 1,000 × 1,000 target: <see cref="Users"/> − groups devices offline).
+    /// By default each group has a sender user of its own and every one of the users goes offline.
+    /// </summary>
+    public bool MemberSenders { get; init; }
+
     public int MaxFrameBytes { get; init; } = 16 * 1024 * 1024;
 
     public string ResultsDirectory { get; init; } = Path.Combine("bench", "results");

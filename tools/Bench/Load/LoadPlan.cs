@@ -62,8 +62,12 @@ public sealed class LoadPlan
     /// The plan of a scenario. With <paramref name="devicesPerUser"/> n, user u owns devices
     /// u×n … u×n+n−1, dealt round-robin over the Edge nodes like every device, and a group holds
     /// every device of its users (every device gets every message). Direct chats need n = 1.
+    /// With <paramref name="separateSenders"/> (groups only) each group also gets a sender user of
+    /// its own, <c>{prefix}-s{g}</c> with one device, placed first (it creates the group): the
+    /// <paramref name="users"/> are then all receivers (offline-catchup measures that many offline
+    /// devices, issue 10's 1,000 × 1,000), and the senders come after them in <see cref="Devices"/>.
     /// </summary>
-    public static LoadPlan Create(Scenario scenario, int users, int groupSize, int edges, string userPrefix, int devicesPerUser = 1)
+    public static LoadPlan Create(Scenario scenario, int users, int groupSize, int edges, string userPrefix, int devicesPerUser = 1, bool separateSenders = false)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(users, 2);
         ArgumentOutOfRangeException.ThrowIfLessThan(groupSize, 2);
@@ -125,6 +129,21 @@ public sealed class LoadPlan
                 break;
         }
 
-        return new LoadPlan(devices, chats);
+        if (!separateSenders || chats.Count == 0 || chats[0].IsDirect)
+        {
+            return new LoadPlan(devices, chats);
+        }
+
+        var withSenders = new PlannedDevice[devices.Length + chats.Count];
+        devices.CopyTo(withSenders, 0);
+        for (var g = 0; g < chats.Count; g++)
+        {
+            var index = devices.Length + g;
+            var user = string.Create(CultureInfo.InvariantCulture, $"{userPrefix}-s{g}");
+            withSenders[index] = new PlannedDevice(index, user, user + "-d0", index % edges);
+            chats[g] = chats[g] with { Members = [index, .. chats[g].Members] };
+        }
+
+        return new LoadPlan(withSenders, chats);
     }
 }

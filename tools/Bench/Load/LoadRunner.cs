@@ -180,7 +180,7 @@ public sealed class LoadRunner
 
     private async Task<int> RunOfflineCatchupAsync(ResultLog log, CancellationToken cancellationToken)
     {
-        var plan = LoadPlan.Create(Scenario.OfflineCatchup, _options.Users, _options.GroupSize, _options.Edges.Count, UserPrefix(), _options.DevicesPerUser);
+        var plan = LoadPlan.Create(Scenario.OfflineCatchup, _options.Users, _options.GroupSize, _options.Edges.Count, UserPrefix(), _options.DevicesPerUser, separateSenders: !_options.MemberSenders);
         var tracker = new DeliveryTracker(plan, (long)(_options.OfflineMessages * CapacityHeadroom) + 16);
         await using var fleet = new DeviceFleet(plan, _options);
         using var stopAcks = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);

@@ -45,13 +45,14 @@ public static class RunCommand
         var receipts = new Option<bool>("--receipts") { Description = "every device also sends read for what it acks (receipts on; docs/benchmarks.md)" };
         var maxP99 = CommonOptions.Seconds("--max-p99", Defaults.MaxP99.TotalSeconds, "stop stepping once a step's p99 exceeds this");
         var offlineMessages = CommonOptions.Positive("--offline-messages", Defaults.OfflineMessages, "offline-catchup: messages sent to each group while its members are offline");
+        var memberSenders = new Option<bool>("--member-senders") { Description = "offline-catchup: the first member of each group sends and stays online (default: a sender user per group, every --users device offline)" };
         var resultsDirectory = new Option<string>("--results") { Description = "directory for the JSON-lines results", DefaultValueFactory = _ => Defaults.ResultsDirectory };
         var userPrefix = new Option<string>("--user-prefix") { Description = "prefix of this run's user ids (with the start time): two generators run side by side need different ones", DefaultValueFactory = _ => Defaults.UserPrefix };
         var servicePids = new Option<string>("--service-pids") { Description = "directory of make run's service pid files (<name>.pid): CPU per process is measured for these", DefaultValueFactory = _ => Defaults.ServicePidsDirectory };
         var chart = new Option<string>("--chart") { Description = "SVG chart of the sweep: 'results' = beside the results file (bench/results/<runId>.svg), a path, or empty for none", DefaultValueFactory = _ => Defaults.ChartPath };
         var command = new Command("run", "Open-loop load through the real Edge nodes: one JSON line per step, a chart of the sweep")
         {
-            edges, scenario, rates, users, groupSize, devicesPerUser, warmup, duration, drain, settle, setupTimeout, bodyBytes, concurrency, ackInterval, receipts, maxP99, offlineMessages, resultsDirectory, chart, servicePids, userPrefix,
+            edges, scenario, rates, users, groupSize, devicesPerUser, warmup, duration, drain, settle, setupTimeout, bodyBytes, concurrency, ackInterval, receipts, maxP99, offlineMessages, memberSenders, resultsDirectory, chart, servicePids, userPrefix,
         };
         command.SetAction(async (parse, cancellationToken) =>
         {
@@ -74,6 +75,7 @@ public static class RunCommand
                 Receipts = parse.GetValue(receipts),
                 MaxP99 = TimeSpan.FromSeconds(parse.GetValue(maxP99)),
                 OfflineMessages = parse.GetValue(offlineMessages),
+                MemberSenders = parse.GetValue(memberSenders),
                 ResultsDirectory = parse.GetValue(resultsDirectory) ?? Defaults.ResultsDirectory,
                 ChartPath = parse.GetValue(chart) ?? string.Empty,
                 ServicePidsDirectory = parse.GetValue(servicePids) ?? Defaults.ServicePidsDirectory,
