@@ -23,6 +23,9 @@ namespace Messaging.Contracts.Protocol;
 [JsonDerivedType(typeof(GetPresenceFrame), "presence.get")]
 [JsonDerivedType(typeof(WatchPresenceFrame), "presence.watch")]
 [JsonDerivedType(typeof(UnwatchPresenceFrame), "presence.unwatch")]
+[JsonDerivedType(typeof(EditMessageFrame), "message.edit")]
+[JsonDerivedType(typeof(DeleteMessageFrame), "message.delete")]
+[JsonDerivedType(typeof(ReactFrame), "message.react")]
 public abstract record ClientFrame
 {
     public string? Id { get; init; }
@@ -44,9 +47,16 @@ public sealed record SendMessageFrame : ClientFrame
 
     public required string ClientMsgId { get; init; }
 
-    public required string Body { get; init; }
+    /// <summary>The text; empty (or absent) with <see cref="Payloads"/> or for an attachment-only message.</summary>
+    public string Body { get; init; } = "";
 
     public IReadOnlyList<Attachment>? Attachments { get; init; }
+
+    /// <summary>The id of the message (of the same chat) this one replies to.</summary>
+    public string? ReplyTo { get; init; }
+
+    /// <summary>End-to-end encrypted content instead of <see cref="Body"/>: base64 ciphertext per device address <c>userId/deviceId</c>.</summary>
+    public IReadOnlyDictionary<string, string>? Payloads { get; init; }
 }
 
 /// <summary>Cumulative: this device holds everything in the chat up to <see cref="Seq"/>.</summary>

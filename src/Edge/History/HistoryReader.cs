@@ -1,3 +1,4 @@
+using Messaging.Contracts;
 using Messaging.Contracts.Protocol;
 using Messaging.ReadModels.Chats;
 
@@ -12,6 +13,6 @@ namespace Messaging.Edge.History;
 internal sealed class HistoryReader(HistoryQueries history)
 {
     /// <summary>A page of messages before <paramref name="beforeSeq"/> (newest page when null), oldest first; null when not a member.</summary>
-    public Task<HistoryPageFrame?> PageAsync(string userId, string chatId, long? beforeSeq, int limit, string? requestId, CancellationToken cancellationToken) =>
-        history.PageAsync(userId, chatId, beforeSeq, limit, requestId, cancellationToken);
+    public Task<HistoryPageFrame?> PageAsync(DeviceRef reader, string chatId, long? beforeSeq, int limit, string? requestId, CancellationToken cancellationToken) =>
+        history.PageAsync(reader, chatId, beforeSeq, limit, requestId, cancellationToken);
 }

@@ -12,7 +12,7 @@ namespace Messaging.Router.Chats;
 /// same state, command and context always give the same decision, so a command re-processed
 /// after a crash yields the same seq and messageId.
 /// </summary>
-public static class ChatDecider
+public static partial class ChatDecider
 {
     private static readonly ChatEvent[] NoEvents = [];
 
@@ -31,6 +31,9 @@ public static class ChatDecider
             RemoveMember remove => Remove(state, remove, ctx),
             LeaveChat leave => Leave(state, leave, ctx),
             GrantAdmin grant => Grant(state, grant, ctx),
+            EditMessage edit => Edit(state, edit, ctx),
+            DeleteMessage delete => Delete(state, delete, ctx),
+            ReactToMessage react => React(state, react, ctx),
             _ => Reject(state, command, ErrorCodes.UnknownType, "unknown command"),
         };
     }
@@ -90,6 +93,13 @@ public static class ChatDecider
             return TooLarge(state, send, ctx);
         }
 
+        // The members' devices: the recipients, and the set per-device payloads must match exactly.
+        var recipients = Recipients(state, ctx.Devices);
+        if (SendContentRefusal(created is null ? state : null, state, send, recipients, ctx) is { } refusal)
+        {
+            return refusal;
+        }
+
         var seq = state.TakeSeq();
         var sent = new MessageSent
         {
@@ -101,10 +111,11 @@ public static class ChatDecider
             ClientMsgId = send.ClientMsgId,
             Body = send.Body,
             Attachments = send.Attachments,
+            ReplyTo = send.ReplyTo,
+            Payloads = send.Payloads,
         };
-        state.Remember(send.ClientMsgId, new SentMessage(seq, send.MessageId), ctx.Limits.RecentClientMsgIds);
+        state.Remember(new RecentMessage(send.ClientMsgId, seq, send.MessageId, send.Origin.UserId, WholeMilliseconds(ctx.Now), send.Payloads is not null), ctx.Limits.RecentClientMsgIds);
         state.LastCommandOffset = ctx.CommandOffset;
-        var recipients = Recipients(state, ctx.Devices);
         return created is null
             ? new Decision(state, [sent], null, [recipients])
             : new Decision(state, [created, sent], null, [recipients, recipients]);
@@ -459,6 +470,12 @@ public static class ChatDecider
             AddMembers add => add.UserIds is null or { Count: 0 } ? "user ids are required" : UserIdsProblem(add.UserIds),
             RemoveMember remove => Ids.IsValidUserId(remove.UserId) ? "" : "a valid userId is required",
             GrantAdmin grant => Ids.IsValidUserId(grant.UserId) ? "" : "a valid userId is required",
+            EditMessage edit => !Ids.IsValidClientMsgId(edit.MessageId) ? "a valid messageId is required"
+                : edit.Body is null || !TextRules.IsStorable(edit.Body) ? "the body contains NUL or an unpaired surrogate"
+                : "",
+            DeleteMessage delete => Ids.IsValidClientMsgId(delete.MessageId) ? "" : "a valid messageId is required",
+            ReactToMessage react => !Ids.IsValidClientMsgId(react.MessageId) ? "a valid messageId is required"
+                : ContentRules.IsValidEmoji(react.Emoji) ? "" : $"an emoji is 1-{ContentRules.MaxEmojiLength} characters of storable text",
             _ => "",
         };
         return problem.Length == 0;
@@ -476,9 +493,19 @@ public static class ChatDecider
             return "invalid peer user id";
         }
 
-        if (send.Body is null || (send.Body.Length == 0 && (send.Attachments is null || send.Attachments.Count == 0)))
+        if (send.Body is null || (send.Body.Length == 0 && (send.Attachments is null || send.Attachments.Count == 0) && send.Payloads is null))
         {
-            return "a message needs a body or an attachment";
+            return "a message needs a body, payloads or an attachment";
+        }
+
+        if (send.Payloads is not null && send.Body.Length > 0)
+        {
+            return "a message carries either a body or payloads";
+        }
+
+        if (send.ReplyTo is not null && !Ids.IsValidClientMsgId(send.ReplyTo))
+        {
+            return "'replyTo' is not a valid message id";
         }
 
         if (!TextRules.IsStorable(send.Body))

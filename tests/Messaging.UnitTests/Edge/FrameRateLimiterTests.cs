@@ -23,6 +23,9 @@ public sealed class FrameRateLimiterTests
         { new UnwatchPresenceFrame { UserIds = ["a"] }, FrameBucket.Reads },
         { new AckFrame { ChatId = "c", Seq = 1 }, FrameBucket.Acks },
         { new UploadMediaFrame { ContentType = "a/b", Size = 1 }, FrameBucket.Acks },
+        { new EditMessageFrame { ChatId = "c", MessageId = "m", Body = "x" }, FrameBucket.Sends },
+        { new DeleteMessageFrame { ChatId = "c", MessageId = "m" }, FrameBucket.Sends },
+        { new ReactFrame { ChatId = "c", MessageId = "m", Emoji = "👍" }, FrameBucket.Sends },
         { new PingFrame(), FrameBucket.None },
     };
 
