@@ -9,7 +9,8 @@ public sealed record EditMessage : ChatCommand
 {
     public required string MessageId { get; init; }
 
-    public string Body { get; init; } = "";
+    /// <summary>The new text; empty for an encrypted message (then <see cref="Payloads"/>).</summary>
+    public required string Body { get; init; }
 
     /// <summary>Per-device ciphertexts (address → base64), as on <see cref="SendMessage.Payloads"/>.</summary>
     public IReadOnlyDictionary<string, string>? Payloads { get; init; }

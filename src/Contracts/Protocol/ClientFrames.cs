@@ -47,8 +47,12 @@ public sealed record SendMessageFrame : ClientFrame
 
     public required string ClientMsgId { get; init; }
 
-    /// <summary>The text; empty (or absent) with <see cref="Payloads"/> or for an attachment-only message.</summary>
-    public string Body { get; init; } = "";
+    /// <summary>
+    /// The text; absent (or empty) with <see cref="Payloads"/> or for an attachment-only message.
+    /// Nullable rather than defaulted: the source-generated reader sets an init-only property it
+    /// did not find to null, whatever its initializer says (a frame without <c>body</c> crashed the check).
+    /// </summary>
+    public string? Body { get; init; }
 
     public IReadOnlyList<Attachment>? Attachments { get; init; }
 

@@ -7,7 +7,8 @@ public sealed record EditMessageFrame : ClientFrame
 
     public required string MessageId { get; init; }
 
-    public string Body { get; init; } = "";
+    /// <summary>Absent for an encrypted message's edit (see <see cref="SendMessageFrame.Body"/>).</summary>
+    public string? Body { get; init; }
 
     public IReadOnlyDictionary<string, string>? Payloads { get; init; }
 }

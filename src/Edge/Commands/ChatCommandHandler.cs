@@ -49,7 +49,7 @@ internal sealed class ChatCommandHandler(EdgeProducer producer, AckAccess acks, 
             IssuedAt = clock.GetUtcNow(),
             ClientMsgId = frame.ClientMsgId,
             MessageId = messageId,
-            Body = frame.Body,
+            Body = frame.Body ?? "",
             PeerUserId = frame.ToUserId,
             Attachments = frame.Attachments,
             ReplyTo = frame.ReplyTo,
@@ -72,7 +72,7 @@ internal sealed class ChatCommandHandler(EdgeProducer producer, AckAccess acks, 
         AppendAsync(connection, new GrantAdmin { UserId = frame.UserId, ChatId = frame.ChatId, CommandId = NewId(), Origin = connection.Device, OriginNode = _node, RequestId = frame.Id, IssuedAt = clock.GetUtcNow() }, new AcceptedFrame(frame.Id), cancellationToken);
 
     public Task EditMessageAsync(Connection connection, EditMessageFrame frame, CancellationToken cancellationToken) =>
-        AppendAsync(connection, new EditMessage { MessageId = frame.MessageId, Body = frame.Body, Payloads = frame.Payloads, ChatId = frame.ChatId, CommandId = NewId(), Origin = connection.Device, OriginNode = _node, RequestId = frame.Id, IssuedAt = clock.GetUtcNow() }, new AcceptedFrame(frame.Id), cancellationToken);
+        AppendAsync(connection, new EditMessage { MessageId = frame.MessageId, Body = frame.Body ?? "", Payloads = frame.Payloads, ChatId = frame.ChatId, CommandId = NewId(), Origin = connection.Device, OriginNode = _node, RequestId = frame.Id, IssuedAt = clock.GetUtcNow() }, new AcceptedFrame(frame.Id), cancellationToken);
 
     public Task DeleteMessageAsync(Connection connection, DeleteMessageFrame frame, CancellationToken cancellationToken) =>
         AppendAsync(connection, new DeleteMessage { MessageId = frame.MessageId, ChatId = frame.ChatId, CommandId = NewId(), Origin = connection.Device, OriginNode = _node, RequestId = frame.Id, IssuedAt = clock.GetUtcNow() }, new AcceptedFrame(frame.Id), cancellationToken);

@@ -118,8 +118,8 @@ internal static class FrameValidator
         GetPresenceFrame f => CheckPresenceUsers(f.UserIds, limits),
         WatchPresenceFrame f => CheckPresenceUsers(f.UserIds, limits),
         UnwatchPresenceFrame f => CheckPresenceUsers(f.UserIds, limits),
-        EditMessageFrame f => CheckChatId(f.ChatId) ?? CheckMessageId(f.MessageId, "messageId", limits) ?? CheckContent(f.Body, f.Payloads, limits)
-            ?? (f.Body.Length == 0 && f.Payloads is null ? Bad("an edit needs a 'body' or 'payloads'") : null),
+        EditMessageFrame f => CheckChatId(f.ChatId) ?? CheckMessageId(f.MessageId, "messageId", limits) ?? CheckContent(f.Body ?? "", f.Payloads, limits)
+            ?? (string.IsNullOrEmpty(f.Body) && f.Payloads is null ? Bad("an edit needs a 'body' or 'payloads'") : null),
         DeleteMessageFrame f => CheckChatId(f.ChatId) ?? CheckMessageId(f.MessageId, "messageId", limits),
         ReactFrame f => CheckChatId(f.ChatId) ?? CheckMessageId(f.MessageId, "messageId", limits)
             ?? (ContentRules.IsValidEmoji(f.Emoji) ? null : Bad($"'emoji' must be null or 1-{ContentRules.MaxEmojiLength} characters of storable text")),
@@ -156,7 +156,7 @@ internal static class FrameValidator
             return Bad(IdRule("clientMsgId"));
         }
 
-        if (CheckContent(f.Body, f.Payloads, limits) is { } contentError)
+        if (CheckContent(f.Body ?? "", f.Payloads, limits) is { } contentError)
         {
             return contentError;
         }

@@ -471,7 +471,8 @@ public static partial class ChatDecider
             RemoveMember remove => Ids.IsValidUserId(remove.UserId) ? "" : "a valid userId is required",
             GrantAdmin grant => Ids.IsValidUserId(grant.UserId) ? "" : "a valid userId is required",
             EditMessage edit => !Ids.IsValidClientMsgId(edit.MessageId) ? "a valid messageId is required"
-                : edit.Body is null || !TextRules.IsStorable(edit.Body) ? "the body contains NUL or an unpaired surrogate"
+                : edit.Body is null ? "a body is required (empty with payloads)"
+                : !TextRules.IsStorable(edit.Body) ? "the body contains NUL or an unpaired surrogate"
                 : "",
             DeleteMessage delete => Ids.IsValidClientMsgId(delete.MessageId) ? "" : "a valid messageId is required",
             ReactToMessage react => !Ids.IsValidClientMsgId(react.MessageId) ? "a valid messageId is required"
