@@ -156,6 +156,11 @@ internal static class FrameValidator
             return Bad(IdRule("clientMsgId"));
         }
 
+        if (f.Body is null && f.Payloads is null && f.Attachments is not { Count: > 0 })
+        {
+            return Bad("a message needs a 'body', 'payloads' or an attachment");
+        }
+
         if (CheckContent(f.Body ?? "", f.Payloads, limits) is { } contentError)
         {
             return contentError;
