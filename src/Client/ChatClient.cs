@@ -320,7 +320,7 @@ public sealed partial class ChatClient : IAsyncDisposable
         {
             for (var i = 0; i < _skipped.Count; i++)
             {
-                if (_skipped[i] is MessageFrame or ChatUpdatedFrame)
+                if (IsChatEvent(_skipped[i]))
                 {
                     collected.Add(_skipped[i]);
                     _skipped.RemoveAt(i--);
@@ -329,7 +329,7 @@ public sealed partial class ChatClient : IAsyncDisposable
 
             while (_frames.Reader.TryRead(out var frame))
             {
-                if (frame is MessageFrame or ChatUpdatedFrame)
+                if (IsChatEvent(frame))
                 {
                     collected.Add(frame);
                 }
@@ -349,12 +349,7 @@ public sealed partial class ChatClient : IAsyncDisposable
             var highest = new Dictionary<string, long>(StringComparer.Ordinal);
             foreach (var frame in collected)
             {
-                var (chatId, seq) = frame switch
-                {
-                    MessageFrame m => (m.ChatId, m.Seq),
-                    ChatUpdatedFrame u => (u.ChatId, u.Seq),
-                    _ => (string.Empty, 0L),
-                };
+                var (chatId, seq) = PositionOf(frame);
                 highest[chatId] = Math.Max(seq, highest.GetValueOrDefault(chatId));
             }
 

@@ -1,3 +1,4 @@
+using Messaging.Router.Chats;
 using Messaging.Router.Directory;
 using Messaging.Router.Routing;
 using Microsoft.Extensions.Options;
@@ -30,6 +31,10 @@ public static class RouterExtensions
             .ValidateDataAnnotations()
             .ValidateOnStart();
         builder.Services.AddSingleton<IValidateOptions<RouterOptions>, RouterOptionsValidator>();
+        builder.Services.AddOptions<ChatOptions>()
+            .Bind(builder.Configuration.GetSection(ChatOptions.Section))
+            .ValidateDataAnnotations()
+            .ValidateOnStart();
         builder.Services.AddSingleton<DeviceDirectory>();
         builder.Services.AddSingleton<IDeviceDirectory>(sp => sp.GetRequiredService<DeviceDirectory>());
         return builder;

@@ -14,6 +14,9 @@ namespace Messaging.Contracts.Commands;
 [JsonDerivedType(typeof(LeaveChat), "LeaveChat")]
 [JsonDerivedType(typeof(GrantAdmin), "GrantAdmin")]
 [JsonDerivedType(typeof(MarkRead), "MarkRead")]
+[JsonDerivedType(typeof(EditMessage), "EditMessage")]
+[JsonDerivedType(typeof(DeleteMessage), "DeleteMessage")]
+[JsonDerivedType(typeof(ReactToMessage), "ReactToMessage")]
 public abstract record ChatCommand
 {
     /// <summary>Schema version of this record.</summary>
@@ -67,6 +70,17 @@ public sealed record SendMessage : ChatCommand
     public string? PeerUserId { get; init; }
 
     public IReadOnlyList<Attachment>? Attachments { get; init; }
+
+    /// <summary>The message this one replies to (a message of the same chat).</summary>
+    public string? ReplyTo { get; init; }
+
+    /// <summary>
+    /// End-to-end encrypted content instead of <see cref="Body"/> (which is then empty): one
+    /// base64 ciphertext per receiving device, keyed by its address <c>userId/deviceId</c>; the set
+    /// must be exactly the chat's devices (the sender's own included) or the send is refused with
+    /// <c>device_list_changed</c>.
+    /// </summary>
+    public IReadOnlyDictionary<string, string>? Payloads { get; init; }
 }
 
 /// <summary>Media stored in S3; the bytes never pass through Edge.</summary>

@@ -50,6 +50,9 @@ public sealed record CommandRejected : NodeDelivery
     public required string Code { get; init; }
 
     public required string Message { get; init; }
+
+    /// <summary>With <c>device_list_changed</c>: the chat's current device addresses, for the client to encrypt for.</summary>
+    public IReadOnlyList<string>? CurrentDevices { get; init; }
 }
 
 /// <summary>A retried send the chat already holds: tells the sender the original position.</summary>

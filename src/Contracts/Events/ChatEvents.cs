@@ -17,6 +17,9 @@ namespace Messaging.Contracts.Events;
 [JsonDerivedType(typeof(MemberLeft), "MemberLeft")]
 [JsonDerivedType(typeof(AdminGranted), "AdminGranted")]
 [JsonDerivedType(typeof(MessagesRead), "MessagesRead")]
+[JsonDerivedType(typeof(MessageEdited), "MessageEdited")]
+[JsonDerivedType(typeof(MessageDeleted), "MessageDeleted")]
+[JsonDerivedType(typeof(ReactionChanged), "ReactionChanged")]
 public abstract record ChatEvent
 {
     /// <summary>
@@ -64,6 +67,15 @@ public sealed record MessageSent : ChatEvent
     public required string Body { get; init; }
 
     public IReadOnlyList<Attachment>? Attachments { get; init; }
+
+    /// <summary>The message this one replies to, checked by the Router to be a message of this chat.</summary>
+    public string? ReplyTo { get; init; }
+
+    /// <summary>
+    /// An end-to-end encrypted message: one base64 ciphertext per device of the chat at this seq
+    /// (address → ciphertext); <see cref="Body"/> is empty. Each device is given only its own.
+    /// </summary>
+    public IReadOnlyDictionary<string, string>? Payloads { get; init; }
 }
 
 public sealed record MembersAdded : ChatEvent

@@ -26,6 +26,9 @@ namespace Messaging.Contracts.Protocol;
 [JsonDerivedType(typeof(ReadFrame), "read")]
 [JsonDerivedType(typeof(TypingFrame), "typing")]
 [JsonDerivedType(typeof(SetSettingsFrame), "settings.set")]
+[JsonDerivedType(typeof(EditMessageFrame), "message.edit")]
+[JsonDerivedType(typeof(DeleteMessageFrame), "message.delete")]
+[JsonDerivedType(typeof(ReactFrame), "message.react")]
 public abstract record ClientFrame
 {
     public string? Id { get; init; }
@@ -47,9 +50,20 @@ public sealed record SendMessageFrame : ClientFrame
 
     public required string ClientMsgId { get; init; }
 
-    public required string Body { get; init; }
+    /// <summary>
+    /// The text; absent (or empty) with <see cref="Payloads"/> or for an attachment-only message.
+    /// Nullable rather than defaulted: the source-generated reader sets an init-only property it
+    /// did not find to null, whatever its initializer says (a frame without <c>body</c> crashed the check).
+    /// </summary>
+    public string? Body { get; init; }
 
     public IReadOnlyList<Attachment>? Attachments { get; init; }
+
+    /// <summary>The id of the message (of the same chat) this one replies to.</summary>
+    public string? ReplyTo { get; init; }
+
+    /// <summary>End-to-end encrypted content instead of <see cref="Body"/>: base64 ciphertext per device address <c>userId/deviceId</c>.</summary>
+    public IReadOnlyDictionary<string, string>? Payloads { get; init; }
 }
 
 /// <summary>Cumulative: this device holds everything in the chat up to <see cref="Seq"/>.</summary>

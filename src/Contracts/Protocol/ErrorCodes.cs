@@ -18,6 +18,21 @@ public static class ErrorCodes
     public const string DeviceRemoved = "device_removed";
     public const string TokenExpired = "token_expired";
     public const string Internal = "internal";
+
+    /// <summary>The message is not one of this chat's messages the Router remembers (docs/router.md, "Recent messages").</summary>
+    public const string UnknownMessage = "unknown_message";
+
+    /// <summary>Edit of another user's message, or delete of one by a member who is not a group admin.</summary>
+    public const string NotAllowed = "not_allowed";
+
+    /// <summary>Edit or delete after <c>Chat:EditWindowMinutes</c> / <c>Chat:DeleteWindowHours</c>.</summary>
+    public const string WindowPassed = "window_passed";
+
+    /// <summary>Edit, reaction or reply to a message that was deleted for everyone.</summary>
+    public const string MessageDeleted = "message_deleted";
+
+    /// <summary>Per-device payloads whose devices are not exactly the chat's: the error carries the current list.</summary>
+    public const string DeviceListChanged = "device_list_changed";
 }
 
 /// <summary>WebSocket close codes the server uses (4000-4999 is the application range).</summary>

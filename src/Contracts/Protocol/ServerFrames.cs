@@ -25,6 +25,9 @@ namespace Messaging.Contracts.Protocol;
 [JsonDerivedType(typeof(TypingPushFrame), "typing")]
 [JsonDerivedType(typeof(ReadMarkerFrame), "read.marker")]
 [JsonDerivedType(typeof(SettingsFrame), "settings")]
+[JsonDerivedType(typeof(MessageEditedFrame), "message.edited")]
+[JsonDerivedType(typeof(MessageDeletedFrame), "message.deleted")]
+[JsonDerivedType(typeof(ReactionFrame), "reaction")]
 public abstract record ServerFrame;
 
 public sealed record ChatCreatedFrame([property: JsonIgnore(Condition = JsonIgnoreCondition.Never)] string? Id, string ChatId) : ServerFrame;
@@ -63,6 +66,21 @@ public sealed record MessageFrame : ServerFrame
     public required DateTimeOffset SentAt { get; init; }
 
     public IReadOnlyList<Attachment>? Attachments { get; init; }
+
+    /// <summary>The id of the message this one replies to.</summary>
+    public string? ReplyTo { get; init; }
+
+    /// <summary>An encrypted message: this device's own ciphertext (base64); <see cref="Body"/> is empty.</summary>
+    public string? Payload { get; init; }
+
+    /// <summary>History and sync: when the text was last edited (the body is the latest).</summary>
+    public DateTimeOffset? EditedAt { get; init; }
+
+    /// <summary>History and sync: set on a tombstone (deleted for everyone): no body, payload, attachments or reactions.</summary>
+    public DateTimeOffset? DeletedAt { get; init; }
+
+    /// <summary>History and sync: the members' current reactions, in user id order.</summary>
+    public IReadOnlyList<MessageReaction>? Reactions { get; init; }
 
     /// <summary>
     /// Live pushes only, when the node's <c>Edge:HopTimestamps</c> is on: when Edge accepted the
@@ -135,7 +153,8 @@ public sealed record MediaUploadUrlFrame : ServerFrame
 /// A refused request. <see cref="RetryAfterMs"/> is set with <c>rate_limited</c>: how long until the
 /// refused request would be accepted; the connection stays open.
 /// </summary>
-public sealed record ErrorFrame([property: JsonIgnore(Condition = JsonIgnoreCondition.Never)] string? Id, string Code, string Message, long? RetryAfterMs = null) : ServerFrame;
+/// <see cref="Devices"/> is set with <c>device_list_changed</c>: the chat's current devices (addresses) to encrypt for.
+public sealed record ErrorFrame([property: JsonIgnore(Condition = JsonIgnoreCondition.Never)] string? Id, string Code, string Message, long? RetryAfterMs = null, IReadOnlyList<string>? Devices = null) : ServerFrame;
 
 public sealed record PongFrame([property: JsonIgnore(Condition = JsonIgnoreCondition.Never)] string? Id) : ServerFrame;
 

@@ -50,9 +50,11 @@ internal sealed class ChatCommandHandler(EdgeProducer producer, AckAccess acks, 
             IssuedAt = clock.GetUtcNow(),
             ClientMsgId = frame.ClientMsgId,
             MessageId = messageId,
-            Body = frame.Body,
+            Body = frame.Body ?? "",
             PeerUserId = frame.ToUserId,
             Attachments = frame.Attachments,
+            ReplyTo = frame.ReplyTo,
+            Payloads = frame.Payloads,
         };
         var reply = new MessageAcceptedFrame { Id = frame.Id, ClientMsgId = frame.ClientMsgId, ChatId = chatId, MessageId = messageId };
         return AppendAsync(connection, command, reply, cancellationToken);
@@ -69,6 +71,15 @@ internal sealed class ChatCommandHandler(EdgeProducer producer, AckAccess acks, 
 
     public Task GrantAdminAsync(Connection connection, GrantAdminFrame frame, CancellationToken cancellationToken) =>
         AppendAsync(connection, new GrantAdmin { UserId = frame.UserId, ChatId = frame.ChatId, CommandId = NewId(), Origin = connection.Device, OriginNode = _node, RequestId = frame.Id, IssuedAt = clock.GetUtcNow() }, new AcceptedFrame(frame.Id), cancellationToken);
+
+    public Task EditMessageAsync(Connection connection, EditMessageFrame frame, CancellationToken cancellationToken) =>
+        AppendAsync(connection, new EditMessage { MessageId = frame.MessageId, Body = frame.Body ?? "", Payloads = frame.Payloads, ChatId = frame.ChatId, CommandId = NewId(), Origin = connection.Device, OriginNode = _node, RequestId = frame.Id, IssuedAt = clock.GetUtcNow() }, new AcceptedFrame(frame.Id), cancellationToken);
+
+    public Task DeleteMessageAsync(Connection connection, DeleteMessageFrame frame, CancellationToken cancellationToken) =>
+        AppendAsync(connection, new DeleteMessage { MessageId = frame.MessageId, ChatId = frame.ChatId, CommandId = NewId(), Origin = connection.Device, OriginNode = _node, RequestId = frame.Id, IssuedAt = clock.GetUtcNow() }, new AcceptedFrame(frame.Id), cancellationToken);
+
+    public Task ReactAsync(Connection connection, ReactFrame frame, CancellationToken cancellationToken) =>
+        AppendAsync(connection, new ReactToMessage { MessageId = frame.MessageId, Emoji = frame.Emoji, ChatId = frame.ChatId, CommandId = NewId(), Origin = connection.Device, OriginNode = _node, RequestId = frame.Id, IssuedAt = clock.GetUtcNow() }, new AcceptedFrame(frame.Id), cancellationToken);
 
     /// <summary>Records the device's cumulative ack on <c>device.acks</c> (no reply unless it is refused or fails).</summary>
     public async Task AckAsync(Connection connection, AckFrame frame, CancellationToken cancellationToken)

@@ -1,5 +1,6 @@
 using Confluent.Kafka;
 using Messaging.Contracts.Delivery;
+using Messaging.Contracts.Protocol;
 using Messaging.Contracts.Serialization;
 using Messaging.Contracts.Topics;
 using Messaging.Edge.Devices;
@@ -126,6 +127,12 @@ internal sealed class DeliveryConsumer(
             return;
         }
 
+        if (DeliveryFrames.PayloadsOf(delivery) is { } payloads)
+        {
+            PushEach(delivery, frame, payloads);
+            return;
+        }
+
         SharedFrame? shared = null;
         try
         {
@@ -148,6 +155,38 @@ internal sealed class DeliveryConsumer(
                 shared.Release();
                 Interlocked.Increment(ref _delivered);
             }
+        }
+    }
+
+    /// <summary>
+    /// An encrypted message or edit: each device gets a frame with only its own ciphertext, so one
+    /// encoding per device (not one shared by all); plain messages keep the shared frame.
+    /// </summary>
+    private void PushEach(NodeDelivery delivery, ServerFrame frame, IReadOnlyDictionary<string, string> payloads)
+    {
+        var pushed = false;
+        foreach (var address in delivery.Devices)
+        {
+            if (!registry.TryGet(address, out var connection))
+            {
+                continue;
+            }
+
+            var own = SharedFrame.Encode(DeliveryFrames.ForDevice(frame, payloads, address));
+            try
+            {
+                connection.TryPush(own);
+                pushed = true;
+            }
+            finally
+            {
+                own.Release();
+            }
+        }
+
+        if (pushed)
+        {
+            Interlocked.Increment(ref _delivered);
         }
     }
 

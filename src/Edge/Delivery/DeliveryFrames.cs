@@ -13,7 +13,7 @@ internal static class DeliveryFrames
     {
         EventRouted { Event: MessageSent sent } routed when pushedAt is not null => Message(sent, routed.AcceptedAt, pushedAt),
         EventRouted routed => ToFrame(routed.Event),
-        CommandRejected rejected => new ErrorFrame(rejected.RequestId, rejected.Code, rejected.Message),
+        CommandRejected rejected => new ErrorFrame(rejected.RequestId, rejected.Code, rejected.Message, Devices: rejected.CurrentDevices),
         ReceiptsRouted receipts => new ReceiptFrame { ChatId = receipts.ChatId, State = receipts.State, Receipts = receipts.Receipts },
         TypingRouted typing => new TypingPushFrame { ChatId = typing.ChatId, UserId = typing.UserId, State = typing.State, ExpiresInMs = typing.ExpiresInMs },
         DuplicateSendIgnored duplicate => new MessageAcceptedFrame
@@ -36,8 +36,57 @@ internal static class DeliveryFrames
         MemberLeft left => Update(left, ChangeKinds.MemberLeft, left.PromotedAdmin is null ? [left.UserId] : [left.UserId, left.PromotedAdmin], null),
         AdminGranted granted => Update(granted, ChangeKinds.AdminGranted, [granted.UserId], null),
         MessagesRead read => new ReadMarkerFrame { ChatId = read.ChatId, Seq = read.Seq, At = read.OccurredAt },
+        MessageEdited edited => new MessageEditedFrame
+        {
+            ChatId = edited.ChatId,
+            Seq = edited.Seq,
+            MessageId = edited.MessageId,
+            MessageSeq = edited.MessageSeq,
+            Actor = edited.Actor,
+            Body = edited.Body,
+            EditedAt = edited.OccurredAt,
+        },
+        MessageDeleted deleted => new MessageDeletedFrame
+        {
+            ChatId = deleted.ChatId,
+            Seq = deleted.Seq,
+            MessageId = deleted.MessageId,
+            MessageSeq = deleted.MessageSeq,
+            Actor = deleted.Actor,
+            DeletedAt = deleted.OccurredAt,
+        },
+        ReactionChanged reaction => new ReactionFrame
+        {
+            ChatId = reaction.ChatId,
+            Seq = reaction.Seq,
+            MessageId = reaction.MessageId,
+            MessageSeq = reaction.MessageSeq,
+            Actor = reaction.Actor,
+            Emoji = reaction.Emoji,
+            At = reaction.OccurredAt,
+        },
         _ => Update(chatEvent, chatEvent.GetType().Name, null, null),
     };
+
+    /// <summary>The event's per-device payloads (an encrypted message or edit), or null: then one frame fits every device.</summary>
+    public static IReadOnlyDictionary<string, string>? PayloadsOf(NodeDelivery delivery) => delivery switch
+    {
+        EventRouted { Event: MessageSent { Payloads: { } payloads } } => payloads,
+        EventRouted { Event: MessageEdited { Payloads: { } payloads } } => payloads,
+        _ => null,
+    };
+
+    /// <summary>The frame one device receives of an encrypted message or edit: only its own ciphertext.</summary>
+    public static ServerFrame ForDevice(ServerFrame frame, IReadOnlyDictionary<string, string> payloads, string address)
+    {
+        var payload = payloads.TryGetValue(address, out var own) ? own : null;
+        return frame switch
+        {
+            MessageFrame message => message with { Payload = payload },
+            MessageEditedFrame edited => edited with { Payload = payload },
+            _ => frame,
+        };
+    }
 
     private static MessageFrame Message(MessageSent sent, DateTimeOffset? acceptedAt, DateTimeOffset? pushedAt) => new()
     {
@@ -49,6 +98,7 @@ internal static class DeliveryFrames
         Body = sent.Body,
         SentAt = sent.OccurredAt,
         Attachments = sent.Attachments,
+        ReplyTo = sent.ReplyTo,
         AcceptedAt = acceptedAt,
         PushedAt = pushedAt,
     };

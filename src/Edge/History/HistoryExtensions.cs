@@ -48,7 +48,7 @@ public static class HistoryExtensions
             return Problems.Of(StatusCodes.Status400BadRequest, Problems.BadRequest, $"'chatId' must be a valid chat id, 'beforeSeq' at least 1 and 'limit' 1-{edge.HistoryMaxPageSize}");
         }
 
-        var page = await reader.PageAsync(context.User.Device().UserId, chatId, beforeSeq, limit ?? edge.HistoryPageSize, null, cancellationToken);
+        var page = await reader.PageAsync(context.User.Device(), chatId, beforeSeq, limit ?? edge.HistoryPageSize, null, cancellationToken);
         return page is null
             ? Problems.Of(StatusCodes.Status403Forbidden, ErrorCodes.NotMember, "not a member of this chat")
             : Results.Json<ServerFrame>(page, ContractsJsonContext.Default.ServerFrame);

@@ -1,3 +1,4 @@
+using Messaging.Contracts;
 using Messaging.Contracts.Protocol;
 using Messaging.Edge.Conversation;
 using Messaging.ReadModels.Chats;
@@ -15,9 +16,10 @@ namespace Messaging.Edge.History;
 internal sealed class HistoryReader(HistoryQueries history, ConversationQueries conversation, UserSettingsDirectory settings)
 {
     /// <summary>A page of messages before <paramref name="beforeSeq"/> (newest page when null), oldest first; null when not a member.</summary>
-    public async Task<HistoryPageFrame?> PageAsync(string userId, string chatId, long? beforeSeq, int limit, string? requestId, CancellationToken cancellationToken)
+    public async Task<HistoryPageFrame?> PageAsync(DeviceRef reader, string chatId, long? beforeSeq, int limit, string? requestId, CancellationToken cancellationToken)
     {
-        var page = await history.PageAsync(userId, chatId, beforeSeq, limit, requestId, cancellationToken);
+        var userId = reader.UserId;
+        var page = await history.PageAsync(reader, chatId, beforeSeq, limit, requestId, cancellationToken);
         if (page is null)
         {
             return null;

@@ -23,7 +23,7 @@ internal static class FrameBuckets
 
     public static FrameBucket Of(ClientFrame frame) => frame switch
     {
-        SendMessageFrame => FrameBucket.Sends,
+        SendMessageFrame or EditMessageFrame or DeleteMessageFrame or ReactFrame => FrameBucket.Sends,
         CreateChatFrame => FrameBucket.ChatCreates,
         AddMembersFrame or RemoveMemberFrame or LeaveChatFrame or GrantAdminFrame or RemoveDeviceFrame => FrameBucket.Membership,
         HistoryFrame or SyncFrame or GetPresenceFrame or WatchPresenceFrame or UnwatchPresenceFrame => FrameBucket.Reads,

@@ -40,6 +40,9 @@ internal sealed class FrameDispatcher(
         RemoveMemberFrame remove => commands.RemoveMemberAsync(connection, remove, cancellationToken),
         LeaveChatFrame leave => commands.LeaveChatAsync(connection, leave, cancellationToken),
         GrantAdminFrame grant => commands.GrantAdminAsync(connection, grant, cancellationToken),
+        EditMessageFrame edit => commands.EditMessageAsync(connection, edit, cancellationToken),
+        DeleteMessageFrame delete => commands.DeleteMessageAsync(connection, delete, cancellationToken),
+        ReactFrame react => commands.ReactAsync(connection, react, cancellationToken),
         SyncFrame syncFrame => sync.StreamAsync(connection, syncFrame, cancellationToken),
         HistoryFrame historyFrame => HistoryAsync(connection, historyFrame, cancellationToken),
         UploadMediaFrame upload => UploadAsync(connection, upload),
@@ -55,7 +58,7 @@ internal sealed class FrameDispatcher(
 
     private async Task HistoryAsync(Connection connection, HistoryFrame frame, CancellationToken cancellationToken)
     {
-        var page = await history.PageAsync(connection.Device.UserId, frame.ChatId, frame.BeforeSeq, frame.Limit ?? _historyPageSize, frame.Id, cancellationToken);
+        var page = await history.PageAsync(connection.Device, frame.ChatId, frame.BeforeSeq, frame.Limit ?? _historyPageSize, frame.Id, cancellationToken);
         connection.TryPush(page is null ? new ErrorFrame(frame.Id, ErrorCodes.NotMember, "not a member of this chat") : page);
     }
 

@@ -121,6 +121,11 @@ internal static class FrameValidator
         ReadFrame f => CheckChatId(f.ChatId) ?? (f.Seq < 1 ? Bad("'seq' must be at least 1") : null),
         TypingFrame f => CheckChatId(f.ChatId) ?? (ConversationStates.IsTypingState(f.State) ? null : Bad("'state' must be 'started' or 'stopped'")),
         SetSettingsFrame => null,
+        EditMessageFrame f => CheckChatId(f.ChatId) ?? CheckMessageId(f.MessageId, "messageId", limits) ?? CheckContent(f.Body ?? "", f.Payloads, limits)
+            ?? (string.IsNullOrEmpty(f.Body) && f.Payloads is null ? Bad("an edit needs a 'body' or 'payloads'") : null),
+        DeleteMessageFrame f => CheckChatId(f.ChatId) ?? CheckMessageId(f.MessageId, "messageId", limits),
+        ReactFrame f => CheckChatId(f.ChatId) ?? CheckMessageId(f.MessageId, "messageId", limits)
+            ?? (ContentRules.IsValidEmoji(f.Emoji) ? null : Bad($"'emoji' must be null or 1-{ContentRules.MaxEmojiLength} characters of storable text")),
         _ => (ErrorCodes.UnknownType, $"frame type {frame.GetType().Name} is not handled"),
     };
 
@@ -154,14 +159,19 @@ internal static class FrameValidator
             return Bad(IdRule("clientMsgId"));
         }
 
-        if (Encoding.UTF8.GetByteCount(f.Body) > limits.MaxBodyBytes)
+        if (f.Body is null && f.Payloads is null && f.Attachments is not { Count: > 0 })
         {
-            return (ErrorCodes.TooLarge, $"'body' exceeds {limits.MaxBodyBytes} bytes");
+            return Bad("a message needs a 'body', 'payloads' or an attachment");
         }
 
-        if (!TextRules.IsStorable(f.Body))
+        if (CheckContent(f.Body ?? "", f.Payloads, limits) is { } contentError)
         {
-            return Bad(Unstorable("body"));
+            return contentError;
+        }
+
+        if (f.ReplyTo is not null && CheckMessageId(f.ReplyTo, "replyTo", limits) is { } replyError)
+        {
+            return replyError;
         }
 
         if (f.Attachments is { } attachments)
@@ -182,6 +192,38 @@ internal static class FrameValidator
 
         return null;
     }
+
+    /// <summary>A body within the limit, or per-device payloads (each within the body limit) and no body.</summary>
+    private static (string, string)? CheckContent(string body, IReadOnlyDictionary<string, string>? payloads, FrameLimits limits)
+    {
+        if (Encoding.UTF8.GetByteCount(body) > limits.MaxBodyBytes)
+        {
+            return (ErrorCodes.TooLarge, $"'body' exceeds {limits.MaxBodyBytes} bytes");
+        }
+
+        if (!TextRules.IsStorable(body))
+        {
+            return Bad(Unstorable("body"));
+        }
+
+        if (payloads is null)
+        {
+            return null;
+        }
+
+        if (body.Length > 0)
+        {
+            return Bad("'body' and 'payloads' exclude each other");
+        }
+
+        return ContentRules.PayloadsProblem(payloads, limits.MaxBodyBytes) is { } problem
+            ? (problem.TooLarge ? ErrorCodes.TooLarge : ErrorCodes.BadFrame, problem.Message)
+            : null;
+    }
+
+    /// <summary>Message ids are Edge's UUIDv7s; the id rules of <c>clientMsgId</c> bound them.</summary>
+    private static (string, string)? CheckMessageId(string? value, string field, FrameLimits limits) =>
+        Ids.IsValidClientMsgId(value) && value!.Length <= limits.MaxIdLength ? null : Bad(IdRule(field));
 
     private static (string, string)? CheckAttachment(Attachment? attachment, FrameLimits limits)
     {

@@ -68,6 +68,9 @@ internal sealed class SharedFrame
             {
                 MessageFrame m => new SharedFrame(buffer, length, m.ChatId, m.Seq),
                 ChatUpdatedFrame u => new SharedFrame(buffer, length, u.ChatId, u.Seq),
+                MessageEditedFrame e => new SharedFrame(buffer, length, e.ChatId, e.Seq),
+                MessageDeletedFrame d => new SharedFrame(buffer, length, d.ChatId, d.Seq),
+                ReactionFrame r => new SharedFrame(buffer, length, r.ChatId, r.Seq),
                 _ => new SharedFrame(buffer, length, null, 0),
             };
         }

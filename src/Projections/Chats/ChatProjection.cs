@@ -3,6 +3,7 @@ using Messaging.Contracts.Events;
 using Messaging.Contracts.Serialization;
 using Messaging.Contracts.Topics;
 using Messaging.Projections.Runtime;
+using Messaging.ReadModels.Chats;
 using Npgsql;
 using NpgsqlTypes;
 using static Messaging.ReadModels.Sql;
@@ -25,7 +26,43 @@ internal sealed class ChatProjection : IProjection
     ];
 
     private const string CopyMessagesSql =
-        "copy messages__rebuild (chat_id, seq, kind, message_id, client_msg_id, sender_user_id, sender_device_id, body, attachments, user_ids, title, sent_at) from stdin (format binary)";
+        "copy messages__rebuild (chat_id, seq, kind, message_id, client_msg_id, sender_user_id, sender_device_id, body, attachments, user_ids, title, sent_at, reply_to, payloads, target_seq, emoji) from stdin (format binary)";
+
+    /// <summary>
+    /// A rebuild copies every event's row as it is and folds edits, reactions and deletes into the
+    /// messages they change here, once, set-based (an update per event against the unindexed
+    /// copy would scan it per event). The result is what the live statements
+    /// (<see cref="Statements.Edit"/>, <see cref="Statements.React"/>, <see cref="Statements.Delete"/>)
+    /// leave, applied in log order: the latest edit, each user's latest reaction, and the tombstone
+    /// scrubbing the message and its edit rows. Among duplicates of one seq (an at-least-once log)
+    /// the first copy wins, as on the live path where the later copy's guard fails.
+    /// </summary>
+    private static readonly string[] FoldContentSql =
+    [
+        $"""
+        update messages__rebuild t set body = e.body, payloads = e.payloads, edited_at = e.sent_at, edit_seq = e.seq
+        from (select distinct on (chat_id, target_seq) chat_id, target_seq, seq, body, payloads, sent_at
+              from messages__rebuild where kind = '{ChangeKinds.MessageEdited}' order by chat_id, target_seq, seq desc, ctid) e
+        where t.chat_id = e.chat_id and t.seq = e.target_seq and t.kind = '{ChangeKinds.Message}'
+        """,
+        $"""
+        update messages__rebuild t set reactions = r.reactions, reactions_seq = r.last_seq
+        from (select chat_id, target_seq, max(seq) as last_seq,
+                     jsonb_object_agg(sender_user_id, emoji) filter (where emoji is not null) as reactions
+              from (select distinct on (chat_id, target_seq, sender_user_id) chat_id, target_seq, sender_user_id, emoji, seq
+                    from messages__rebuild where kind = '{ChangeKinds.Reaction}' order by chat_id, target_seq, sender_user_id, seq desc, ctid) latest
+              group by chat_id, target_seq) r
+        where t.chat_id = r.chat_id and t.seq = r.target_seq and t.kind = '{ChangeKinds.Message}'
+        """,
+        $"""
+        update messages__rebuild t set body = null, payloads = null, attachments = null, reactions = null,
+            deleted_at = case when t.kind = '{ChangeKinds.Message}' then d.sent_at else t.deleted_at end
+        from (select distinct on (chat_id, target_seq) chat_id, target_seq, sent_at
+              from messages__rebuild where kind = '{ChangeKinds.MessageDeleted}' order by chat_id, target_seq, seq, ctid) d
+        where t.chat_id = d.chat_id
+          and ((t.seq = d.target_seq and t.kind = '{ChangeKinds.Message}') or (t.target_seq = d.target_seq and t.kind = '{ChangeKinds.MessageEdited}'))
+        """,
+    ];
 
     private readonly Statements _live = new("");
     private readonly Statements _shadow = new(ShadowTable.Suffix);
@@ -66,8 +103,16 @@ internal sealed class ChatProjection : IProjection
         }
 
         var messages = new List<MessageRow>(events.Count);
+        List<ChatEvent>? content = null;
         for (var i = 0; i < events.Count; i++)
         {
+            if (ChatRows.ChangesMessage(events[i]))
+            {
+                // After the page's messages are inserted: an edit may change a message of the same page.
+                (content ??= []).Add(events[i]);
+                continue;
+            }
+
             var row = ChatRows.Message(events[i]);
             if (events[i] is MessageSent)
             {
@@ -84,6 +129,17 @@ internal sealed class ChatProjection : IProjection
         if (messages.Count > 0)
         {
             batch.BatchCommands.Add(sql.InsertMessages(messages));
+        }
+
+        if (content is not null)
+        {
+            // Edits, deletes and reactions are rare next to messages and order-dependent: their own
+            // row and the change to the message's row, one statement each, in log order.
+            foreach (var e in content)
+            {
+                batch.BatchCommands.Add(sql.InsertContentRow(ChatRows.Message(e)));
+                sql.AppendFold(e, batch);
+            }
         }
 
         // Last, so that a ChatCreated earlier in the same page has made the row the bump updates.
@@ -162,7 +218,7 @@ internal sealed class ChatProjection : IProjection
     }
 
     public IReadOnlyList<string> FinalizeSql(RetentionCutoffs cutoffs) =>
-        [$"delete from messages__rebuild where sent_at < '{cutoffs.History:O}'::timestamptz"];
+        [.. FoldContentSql, $"delete from messages__rebuild where sent_at < '{cutoffs.History:O}'::timestamptz"];
 
     private static List<ApplyRecord> WithoutReadMarkers(IReadOnlyList<ApplyRecord> records)
     {
@@ -287,12 +343,72 @@ internal sealed class ChatProjection : IProjection
             """;
 
         private readonly string _insertMessages = $"""
-            insert into messages{s} (chat_id, seq, kind, message_id, client_msg_id, sender_user_id, sender_device_id, body, attachments, sent_at)
-            select chat_id, seq, 'message', message_id, client_msg_id, sender_user_id, sender_device_id, body, attachments::jsonb, sent_at
-            from unnest($1::text[], $2::bigint[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::timestamptz[])
-                as r(chat_id, seq, message_id, client_msg_id, sender_user_id, sender_device_id, body, attachments, sent_at)
+            insert into messages{s} (chat_id, seq, kind, message_id, client_msg_id, sender_user_id, sender_device_id, body, attachments, sent_at, reply_to, payloads)
+            select chat_id, seq, 'message', message_id, client_msg_id, sender_user_id, sender_device_id, body, attachments::jsonb, sent_at, reply_to, payloads::jsonb
+            from unnest($1::text[], $2::bigint[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::timestamptz[], $10::text[], $11::text[])
+                as r(chat_id, seq, message_id, client_msg_id, sender_user_id, sender_device_id, body, attachments, sent_at, reply_to, payloads)
             on conflict (chat_id, seq) do nothing
             """;
+
+        private readonly string _insertContent = $"""
+            insert into messages{s} (chat_id, seq, kind, message_id, sender_user_id, sender_device_id, body, payloads, target_seq, emoji, sent_at)
+            values ($1, $2, $3, $4, $5, $6, $7, $8::jsonb, $9, $10, $11) on conflict (chat_id, seq) do nothing
+            """;
+
+        /// <summary>The latest text: a newer edit only, never on a tombstone.</summary>
+        public string Edit { get; } = $"""
+            update messages{s} set body = $3, payloads = $4::jsonb, edited_at = $5, edit_seq = $6
+            where chat_id = $1 and seq = $2 and kind = '{ChangeKinds.Message}' and deleted_at is null and (edit_seq is null or edit_seq < $6)
+            """;
+
+        /// <summary>One reaction per user: set (or with a null emoji removed) by a newer reaction only; no reactions left is null.</summary>
+        public string React { get; } = $"""
+            update messages{s} set reactions_seq = $5, reactions = nullif(
+                case when $4::text is null then coalesce(reactions, jsonb_build_object()) - $3::text
+                     else coalesce(reactions, jsonb_build_object()) || jsonb_build_object($3::text, $4::text) end, jsonb_build_object())
+            where chat_id = $1 and seq = $2 and kind = '{ChangeKinds.Message}' and deleted_at is null and (reactions_seq is null or reactions_seq < $5)
+            """;
+
+        /// <summary>The tombstone: the message keeps its place, sender and time, and loses its content; the first delete's time wins.</summary>
+        public string Delete { get; } = $"""
+            update messages{s} set body = null, payloads = null, attachments = null, reactions = null, deleted_at = $3
+            where chat_id = $1 and seq = $2 and kind = '{ChangeKinds.Message}' and deleted_at is null
+            """;
+
+        /// <summary>The text of the deleted message's edits goes too (the partial index on target_seq finds them).</summary>
+        public string ScrubEdits { get; } = $"""
+            update messages{s} set body = null, payloads = null
+            where chat_id = $1 and target_seq = $2 and kind = '{ChangeKinds.MessageEdited}' and (body is not null or payloads is not null)
+            """;
+
+        public NpgsqlBatchCommand InsertContentRow(MessageRow r) => Command(_insertContent,
+            P(r.ChatId, NpgsqlDbType.Text), P(r.Seq, NpgsqlDbType.Bigint), P(r.Kind, NpgsqlDbType.Text), P(r.MessageId, NpgsqlDbType.Text),
+            P(r.SenderUserId, NpgsqlDbType.Text), P(r.SenderDeviceId, NpgsqlDbType.Text), P(r.Body, NpgsqlDbType.Text), P(r.PayloadsJson, NpgsqlDbType.Text),
+            P(r.TargetSeq, NpgsqlDbType.Bigint), P(r.Emoji, NpgsqlDbType.Text), P(r.SentAt, NpgsqlDbType.TimestampTz));
+
+        /// <summary>The change an edit, reaction or delete makes to the message's own row.</summary>
+        public void AppendFold(ChatEvent e, NpgsqlBatch batch)
+        {
+            switch (e)
+            {
+                case MessageEdited ed:
+                    batch.BatchCommands.Add(Command(Edit,
+                        P(ed.ChatId, NpgsqlDbType.Text), P(ed.MessageSeq, NpgsqlDbType.Bigint), P(ed.Body, NpgsqlDbType.Text),
+                        P(ed.Payloads is { } p ? ChatRows.PayloadsJson(p) : null, NpgsqlDbType.Text),
+                        P(ed.OccurredAt.UtcDateTime, NpgsqlDbType.TimestampTz), P(ed.Seq, NpgsqlDbType.Bigint)));
+                    break;
+                case ReactionChanged r:
+                    batch.BatchCommands.Add(Command(React,
+                        P(r.ChatId, NpgsqlDbType.Text), P(r.MessageSeq, NpgsqlDbType.Bigint), P(r.Actor.UserId, NpgsqlDbType.Text),
+                        P(r.Emoji, NpgsqlDbType.Text), P(r.Seq, NpgsqlDbType.Bigint)));
+                    break;
+                case MessageDeleted d:
+                    batch.BatchCommands.Add(Command(Delete,
+                        P(d.ChatId, NpgsqlDbType.Text), P(d.MessageSeq, NpgsqlDbType.Bigint), P(d.OccurredAt.UtcDateTime, NpgsqlDbType.TimestampTz)));
+                    batch.BatchCommands.Add(Command(ScrubEdits, P(d.ChatId, NpgsqlDbType.Text), P(d.MessageSeq, NpgsqlDbType.Bigint)));
+                    break;
+            }
+        }
 
         private readonly string _bump = $"""
             update chats{s} c set last_seq = b.seq, last_event_at = b.at
@@ -317,6 +433,8 @@ internal sealed class ChatProjection : IProjection
             var body = new string?[n];
             var attachments = new string?[n];
             var sentAt = new DateTime[n];
+            var replyTo = new string?[n];
+            var payloads = new string?[n];
             for (var i = 0; i < n; i++)
             {
                 var r = rows[i];
@@ -329,13 +447,15 @@ internal sealed class ChatProjection : IProjection
                 body[i] = r.Body;
                 attachments[i] = r.AttachmentsJson;
                 sentAt[i] = r.SentAt;
+                replyTo[i] = r.ReplyTo;
+                payloads[i] = r.PayloadsJson;
             }
 
             const NpgsqlDbType text = NpgsqlDbType.Array | NpgsqlDbType.Text;
             return Command(_insertMessages,
                 P(chat, text), P(seq, NpgsqlDbType.Array | NpgsqlDbType.Bigint), P(messageId, text), P(clientMsgId, text),
                 P(senderUser, text), P(senderDevice, text), P(body, text), P(attachments, text),
-                P(sentAt, NpgsqlDbType.Array | NpgsqlDbType.TimestampTz));
+                P(sentAt, NpgsqlDbType.Array | NpgsqlDbType.TimestampTz), P(replyTo, text), P(payloads, text));
         }
 
         public NpgsqlBatchCommand Bump(List<(string ChatId, long Seq, DateTime At)> bumps)

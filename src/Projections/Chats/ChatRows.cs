@@ -20,7 +20,11 @@ internal sealed record MessageRow(
     string? AttachmentsJson,
     string[]? UserIds,
     string? Title,
-    DateTime SentAt);
+    DateTime SentAt,
+    string? ReplyTo = null,
+    string? PayloadsJson = null,
+    long? TargetSeq = null,
+    string? Emoji = null);
 
 /// <summary>Pure event → row mapping for the chat read model (the table contract in docs/read-models.md).</summary>
 internal static class ChatRows
@@ -31,7 +35,17 @@ internal static class ChatRows
         // record's with clones), on the path that runs once per event in a rebuild.
         MessageSent m => new(
             m.ChatId, m.Seq, ChangeKinds.Message, m.MessageId, m.ClientMsgId, m.Actor.UserId, m.Actor.DeviceId, m.Body,
-            m.Attachments is { Count: > 0 } a ? AttachmentsJson(a) : null, null, null, m.OccurredAt.UtcDateTime),
+            m.Attachments is { Count: > 0 } a ? AttachmentsJson(a) : null, null, null, m.OccurredAt.UtcDateTime,
+            m.ReplyTo, m.Payloads is { } p ? PayloadsJson(p) : null),
+        MessageEdited ed => new(
+            ed.ChatId, ed.Seq, ChangeKinds.MessageEdited, ed.MessageId, null, ed.Actor.UserId, ed.Actor.DeviceId, ed.Body, null, null, null, ed.OccurredAt.UtcDateTime,
+            null, ed.Payloads is { } ep ? PayloadsJson(ep) : null, ed.MessageSeq),
+        MessageDeleted d => new(
+            d.ChatId, d.Seq, ChangeKinds.MessageDeleted, d.MessageId, null, d.Actor.UserId, d.Actor.DeviceId, null, null, null, null, d.OccurredAt.UtcDateTime,
+            null, null, d.MessageSeq),
+        ReactionChanged r => new(
+            r.ChatId, r.Seq, ChangeKinds.Reaction, r.MessageId, null, r.Actor.UserId, r.Actor.DeviceId, null, null, null, null, r.OccurredAt.UtcDateTime,
+            null, null, r.MessageSeq, r.Emoji),
         ChatCreated c => Row(e, ChangeKinds.Created) with { UserIds = MemberIds(c.Members), Title = c.Title },
         MembersAdded a => Row(e, ChangeKinds.MembersAdded) with { UserIds = [.. a.UserIds] },
         MemberRemoved r => Row(e, ChangeKinds.MemberRemoved) with { UserIds = [r.UserId] },
@@ -110,6 +124,27 @@ internal static class ChatRows
 
         return Encoding.UTF8.GetString(buffer.WrittenSpan);
     }
+
+    /// <summary>Per-device payloads as a jsonb object address → ciphertext (keys and values are ASCII: ids and base64).</summary>
+    public static string PayloadsJson(IReadOnlyDictionary<string, string> payloads)
+    {
+        var buffer = new ArrayBufferWriter<byte>(64 * payloads.Count);
+        using (var writer = new Utf8JsonWriter(buffer))
+        {
+            writer.WriteStartObject();
+            foreach (var (address, ciphertext) in payloads)
+            {
+                writer.WriteString(address, ciphertext);
+            }
+
+            writer.WriteEndObject();
+        }
+
+        return Encoding.UTF8.GetString(buffer.WrittenSpan);
+    }
+
+    /// <summary>True for the events that change an earlier message's row (edit, delete, reaction) besides writing their own.</summary>
+    public static bool ChangesMessage(ChatEvent e) => e is MessageEdited or MessageDeleted or ReactionChanged;
 
     private static MessageRow Row(ChatEvent e, string kind) =>
         new(e.ChatId, e.Seq, kind, null, null, e.Actor.UserId, e.Actor.DeviceId, null, null, null, null, e.OccurredAt.UtcDateTime);

@@ -40,7 +40,7 @@ internal sealed class MessageCopyRow(string chatId, long seq, DateTime sentAt, b
 /// </summary>
 internal static class MessageCopyReader
 {
-    private const int Fields = 12;
+    private const int Fields = 16;
 
     // Bits of the properties seen (duplicates fall back: the full decoder's last-wins is not copied).
     private const int TypeBit = 1, VersionBit = 2, ChatBit = 4, SeqBit = 8, ActorBit = 16, AtBit = 32,
@@ -228,6 +228,12 @@ internal static class MessageCopyReader
         w.Null();
         w.Null();
         w.Timestamp(sentAt);
+
+        // reply_to, payloads, target_seq, emoji: a record with replyTo or payloads takes the full decoder.
+        w.Null();
+        w.Null();
+        w.Null();
+        w.Null();
         row = new MessageCopyRow(Encoding.UTF8.GetString(chatBytes), seq, sentAt, buffer);
         return true;
     }
@@ -423,12 +429,15 @@ internal static class MessageRowCopy
         }
 
         var title = Bytes(r.Title);
-        var size = 2 + (12 * 4) + chat.Length + 8 + kind.Length + Size(messageId) + Size(clientMsgId) + user.Length + device.Length
+        var replyTo = Bytes(r.ReplyTo);
+        var payloads = Bytes(r.PayloadsJson);
+        var emoji = Bytes(r.Emoji);
+        var size = 2 + (16 * 4) + chat.Length + 8 + kind.Length + Size(messageId) + Size(clientMsgId) + user.Length + device.Length
             + Size(body) + (attachments is null ? 0 : attachments.Length + 1) + (userIds is null ? 0 : CopyRowWriter.TextArraySize(userIds) - 4)
-            + Size(title) + 8;
+            + Size(title) + 8 + Size(replyTo) + (payloads is null ? 0 : payloads.Length + 1) + (r.TargetSeq is null ? 0 : 8) + Size(emoji);
         var buffer = new byte[size];
         var w = new CopyRowWriter(buffer);
-        w.FieldCount(12);
+        w.FieldCount(16);
         w.Bytes(chat);
         w.Int64(r.Seq);
         w.Bytes(kind);
@@ -465,6 +474,26 @@ internal static class MessageRowCopy
             w.Timestamp(r.SentAt);
         }
 
+        Nullable(ref w, replyTo);
+        if (payloads is null)
+        {
+            w.Null();
+        }
+        else
+        {
+            w.Jsonb(payloads);
+        }
+
+        if (r.TargetSeq is { } target)
+        {
+            w.Int64(target);
+        }
+        else
+        {
+            w.Null();
+        }
+
+        Nullable(ref w, emoji);
         return w.Position == size ? buffer : throw new InvalidOperationException($"COPY row size {w.Position} != {size}");
     }
 

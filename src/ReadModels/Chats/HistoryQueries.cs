@@ -1,4 +1,5 @@
 using System.Text.Json;
+using Messaging.Contracts;
 using Messaging.Contracts.Protocol;
 using Npgsql;
 using NpgsqlTypes;
@@ -14,9 +15,10 @@ public sealed class HistoryQueries(NpgsqlDataSource dataSource)
 {
     private const string MembershipSql = "select joined_seq, left_seq from chat_members where chat_id = $1 and user_id = $2";
 
-    // One row more than asked tells whether an older page exists.
-    private const string PageSql = $"""
-        select {MessageRows.Columns} from messages m
+    // One row more than asked tells whether an older page exists. $6: the reading device's
+    // address, whose own ciphertext of an encrypted message is the only one selected.
+    private static readonly string PageSql = $"""
+        select {MessageRows.ColumnsFor(6)} from messages m
         where m.chat_id = $1 and m.kind = '{ChangeKinds.Message}' and m.seq >= $2 and m.seq < $3 and m.seq <= $4
         order by m.seq desc
         limit $5
@@ -34,8 +36,12 @@ public sealed class HistoryQueries(NpgsqlDataSource dataSource)
               and m.seq >= cm.joined_seq and (cm.left_seq is null or m.seq <= cm.left_seq))
         """;
 
-    /// <summary>A page of messages before <paramref name="beforeSeq"/> (newest page when null), oldest first; null when not a member.</summary>
-    public async Task<HistoryPageFrame?> PageAsync(string userId, string chatId, long? beforeSeq, int limit, string? requestId, CancellationToken cancellationToken)
+    /// <summary>
+    /// A page of messages before <paramref name="beforeSeq"/> (newest page when null), oldest first,
+    /// as they are now (latest text, reactions, tombstones), each encrypted one with the reading
+    /// device's own payload; null when the device's user is not a member.
+    /// </summary>
+    public async Task<HistoryPageFrame?> PageAsync(DeviceRef reader, string chatId, long? beforeSeq, int limit, string? requestId, CancellationToken cancellationToken)
     {
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
         long joinedSeq;
@@ -43,15 +49,15 @@ public sealed class HistoryQueries(NpgsqlDataSource dataSource)
         await using (var member = new NpgsqlCommand(MembershipSql, connection))
         {
             member.Parameters.Add(new NpgsqlParameter<string> { TypedValue = chatId });
-            member.Parameters.Add(new NpgsqlParameter<string> { TypedValue = userId });
-            await using var reader = await member.ExecuteReaderAsync(cancellationToken);
-            if (!await reader.ReadAsync(cancellationToken))
+            member.Parameters.Add(new NpgsqlParameter<string> { TypedValue = reader.UserId });
+            await using var row = await member.ExecuteReaderAsync(cancellationToken);
+            if (!await row.ReadAsync(cancellationToken))
             {
                 return null;
             }
 
-            joinedSeq = reader.GetInt64(0);
-            leftSeq = reader.IsDBNull(1) ? null : reader.GetInt64(1);
+            joinedSeq = row.GetInt64(0);
+            leftSeq = row.IsDBNull(1) ? null : row.GetInt64(1);
         }
 
         await using var page = new NpgsqlCommand(PageSql, connection);
@@ -60,12 +66,13 @@ public sealed class HistoryQueries(NpgsqlDataSource dataSource)
         page.Parameters.Add(new NpgsqlParameter<long> { TypedValue = beforeSeq ?? long.MaxValue });
         page.Parameters.Add(new NpgsqlParameter<long> { TypedValue = leftSeq ?? long.MaxValue });
         page.Parameters.Add(new NpgsqlParameter<int> { TypedValue = limit + 1 });
+        page.Parameters.Add(new NpgsqlParameter<string> { TypedValue = reader.Address });
         var messages = new List<MessageFrame>(Math.Min(limit + 1, 256));
-        await using (var reader = await page.ExecuteReaderAsync(cancellationToken))
+        await using (var rows = await page.ExecuteReaderAsync(cancellationToken))
         {
-            while (await reader.ReadAsync(cancellationToken))
+            while (await rows.ReadAsync(cancellationToken))
             {
-                messages.Add((MessageFrame)MessageRows.Read(reader));
+                messages.Add((MessageFrame)MessageRows.Read(rows));
             }
         }
 

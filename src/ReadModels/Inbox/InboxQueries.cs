@@ -62,10 +62,11 @@ public sealed class InboxQueries(NpgsqlDataSource dataSource)
     /// after one page. One query joining step 1 planned a bitmap scan of every pending row of the
     /// chat and a sort, per page: 9 ms for a page of 200 out of 1,000 pending, against 0.7 ms
     /// here (EXPLAIN ANALYZE, offline catch-up data), and it grew with the backlog on every page.
-    /// <c>$4</c> is where a companion device's share begins (null for a first device).
+    /// <c>$4</c> is where a companion device's share begins (null for a first device); <c>$6</c>
+    /// the device's address, whose own ciphertext of an encrypted message is the only one selected.
     /// </summary>
-    private const string ChatPageSql = $"""
-        select {MessageRows.Columns}
+    private static readonly string ChatPageSql = $"""
+        select {MessageRows.ColumnsFor(6)}
         from messages m
         where m.chat_id = $1 and m.seq > $2 and m.seq <= $3
           and ($4::timestamptz is null or m.sent_at >= $4)
@@ -74,7 +75,7 @@ public sealed class InboxQueries(NpgsqlDataSource dataSource)
         """;
 
     /// <summary>The user's current chats, most recently active first, each with its last message and the device's unread count.</summary>
-    private const string ChatListSql = $"""
+    private static readonly string ChatListSql = $"""
         select c.chat_id, c.kind, c.title, cm.role, c.last_seq, c.last_event_at,
                (select count(*) from messages u
                 where u.chat_id = cm.chat_id and u.seq >= cm.joined_seq and u.seq > coalesce(cur.acked_seq, 0)
@@ -85,7 +86,7 @@ public sealed class InboxQueries(NpgsqlDataSource dataSource)
         join chats c on c.chat_id = cm.chat_id
         left join device_cursors cur on cur.user_id = cm.user_id and cur.device_id = $2 and cur.chat_id = cm.chat_id
         left join lateral (
-            select {MessageRows.Columns} from messages m
+            select {MessageRows.ColumnsFor(5)} from messages m
             where m.chat_id = c.chat_id and m.kind = '{ChangeKinds.Message}' and m.seq >= cm.joined_seq
             order by m.seq desc limit 1) lm on true
         where cm.user_id = $1 and cm.left_seq is null
@@ -135,6 +136,7 @@ public sealed class InboxQueries(NpgsqlDataSource dataSource)
         chatPage.Parameters.Add(untilParameter);
         chatPage.Parameters.Add(From(historyFrom));
         chatPage.Parameters.Add(takeParameter);
+        chatPage.Parameters.Add(new NpgsqlParameter<string> { TypedValue = device.Address });
         foreach (var (chatId, from, until) in chats)
         {
             if (page.Count >= wanted)
@@ -160,12 +162,9 @@ public sealed class InboxQueries(NpgsqlDataSource dataSource)
     }
 
     /// <summary>The position a streamed frame stands at (the next page starts after it).</summary>
-    public static SyncPosition PositionOf(ServerFrame frame) => frame switch
-    {
-        MessageFrame m => new(m.ChatId, m.Seq),
-        ChatUpdatedFrame u => new(u.ChatId, u.Seq),
-        _ => throw new ArgumentException("a sync page holds only message and chat.updated frames", nameof(frame)),
-    };
+    public static SyncPosition PositionOf(ServerFrame frame) => MessageRows.PositionOf(frame) is { } at
+        ? new(at.ChatId, at.Seq)
+        : throw new ArgumentException("a sync page holds only frames of chat events", nameof(frame));
 
     /// <summary>
     /// The user's current chats, most recently active first, with the device's unread count;
@@ -178,6 +177,7 @@ public sealed class InboxQueries(NpgsqlDataSource dataSource)
         command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = device.DeviceId });
         command.Parameters.Add(From(historyFrom));
         command.Parameters.Add(new NpgsqlParameter<int> { TypedValue = limit });
+        command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = device.Address });
         var chats = new List<ChatSummary>();
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
         while (await reader.ReadAsync(cancellationToken))

@@ -32,6 +32,9 @@ public static partial class ChatDecider
             LeaveChat leave => Leave(state, leave, ctx),
             GrantAdmin grant => Grant(state, grant, ctx),
             MarkRead read => Read(state, read, ctx),
+            EditMessage edit => Edit(state, edit, ctx),
+            DeleteMessage delete => Delete(state, delete, ctx),
+            ReactToMessage react => React(state, react, ctx),
             _ => Reject(state, command, ErrorCodes.UnknownType, "unknown command"),
         };
     }
@@ -91,6 +94,13 @@ public static partial class ChatDecider
             return TooLarge(state, send, ctx);
         }
 
+        // The members' devices: the recipients, and the set per-device payloads must match exactly.
+        var recipients = Recipients(state, ctx.Devices);
+        if (SendContentRefusal(created is null ? state : null, state, send, recipients, ctx) is { } refusal)
+        {
+            return refusal;
+        }
+
         var seq = state.TakeSeq();
         var sent = new MessageSent
         {
@@ -102,10 +112,11 @@ public static partial class ChatDecider
             ClientMsgId = send.ClientMsgId,
             Body = send.Body,
             Attachments = send.Attachments,
+            ReplyTo = send.ReplyTo,
+            Payloads = send.Payloads,
         };
-        state.Remember(send.ClientMsgId, new SentMessage(seq, send.MessageId), ctx.Limits.RecentClientMsgIds);
+        state.Remember(new RecentMessage(send.ClientMsgId, seq, send.MessageId, send.Origin.UserId, WholeMilliseconds(ctx.Now), send.Payloads is not null), ctx.Limits.RecentClientMsgIds);
         state.LastCommandOffset = ctx.CommandOffset;
-        var recipients = Recipients(state, ctx.Devices);
         return created is null
             ? new Decision(state, [sent], null, [recipients])
             : new Decision(state, [created, sent], null, [recipients, recipients]);
@@ -461,6 +472,13 @@ public static partial class ChatDecider
             RemoveMember remove => Ids.IsValidUserId(remove.UserId) ? "" : "a valid userId is required",
             GrantAdmin grant => Ids.IsValidUserId(grant.UserId) ? "" : "a valid userId is required",
             MarkRead read => read.Seq >= 1 ? "" : "'seq' must be at least 1",
+            EditMessage edit => !Ids.IsValidClientMsgId(edit.MessageId) ? "a valid messageId is required"
+                : edit.Body is null ? "a body is required (empty with payloads)"
+                : !TextRules.IsStorable(edit.Body) ? "the body contains NUL or an unpaired surrogate"
+                : "",
+            DeleteMessage delete => Ids.IsValidClientMsgId(delete.MessageId) ? "" : "a valid messageId is required",
+            ReactToMessage react => !Ids.IsValidClientMsgId(react.MessageId) ? "a valid messageId is required"
+                : ContentRules.IsValidEmoji(react.Emoji) ? "" : $"an emoji is 1-{ContentRules.MaxEmojiLength} characters of storable text",
             _ => "",
         };
         return problem.Length == 0;
@@ -478,9 +496,19 @@ public static partial class ChatDecider
             return "invalid peer user id";
         }
 
-        if (send.Body is null || (send.Body.Length == 0 && (send.Attachments is null || send.Attachments.Count == 0)))
+        if (send.Body is null || (send.Body.Length == 0 && (send.Attachments is null || send.Attachments.Count == 0) && send.Payloads is null))
         {
-            return "a message needs a body or an attachment";
+            return "a message needs a body, payloads or an attachment";
+        }
+
+        if (send.Payloads is not null && send.Body.Length > 0)
+        {
+            return "a message carries either a body or payloads";
+        }
+
+        if (send.ReplyTo is not null && !Ids.IsValidClientMsgId(send.ReplyTo))
+        {
+            return "'replyTo' is not a valid message id";
         }
 
         if (!TextRules.IsStorable(send.Body))

@@ -18,6 +18,33 @@ public sealed class ChatMemberState(string userId, MemberRole role, long joinedS
 public readonly record struct SentMessage(long Seq, string MessageId);
 
 /// <summary>
+/// One of the chat's recent messages, as the decider needs it: retries are answered by
+/// <see cref="ClientMsgId"/>; edits, deletes, reactions and replies find it by
+/// <see cref="MessageId"/> and check <see cref="Sender"/> and <see cref="SentAt"/> against the
+/// windows (docs/router.md, "Recent messages"). <see cref="Sender"/> and <see cref="SentAt"/> are
+/// null for an entry restored from a snapshot written before they were kept: such a message can
+/// still be replied to, reacted to and deleted by an admin, not edited or deleted by its sender.
+/// </summary>
+public sealed class RecentMessage(string clientMsgId, long seq, string messageId, string? sender, DateTimeOffset? sentAt, bool encrypted)
+{
+    public string ClientMsgId { get; } = clientMsgId;
+
+    public long Seq { get; } = seq;
+
+    public string MessageId { get; } = messageId;
+
+    public string? Sender { get; } = sender;
+
+    public DateTimeOffset? SentAt { get; } = sentAt;
+
+    /// <summary>Sent with per-device payloads: its edits must be too.</summary>
+    public bool Encrypted { get; } = encrypted;
+
+    /// <summary>Deleted for everyone: no edit, reaction or reply any more.</summary>
+    public bool Deleted { get; internal set; }
+}
+
+/// <summary>
 /// Everything the Router needs to decide a chat's next command. Owned by one Router instance at a
 /// time (the owner of the chat's partition) and mutated in place by <see cref="ChatDecider"/>:
 /// copying member lists per message would make a send O(members) in allocations, and a failed
@@ -28,8 +55,9 @@ public sealed class ChatState
     // Join order: the first member is the longest-standing one (promoted when the last admin leaves).
     private readonly List<ChatMemberState> _members = [];
     private readonly Dictionary<string, ChatMemberState> _byUser = new(StringComparer.Ordinal);
-    private readonly Dictionary<string, SentMessage> _recent = new(StringComparer.Ordinal);
-    private readonly Queue<string> _recentOrder = new();
+    private readonly Dictionary<string, RecentMessage> _recent = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, RecentMessage> _byMessageId = new(StringComparer.Ordinal);
+    private readonly Queue<RecentMessage> _recentOrder = new();
 
     public ChatState(string chatId, ChatKind kind, string? title)
     {
@@ -67,16 +95,32 @@ public sealed class ChatState
 
     public bool TryGetMember(string userId, out ChatMemberState member) => _byUser.TryGetValue(userId, out member!);
 
-    public bool TryGetRecent(string clientMsgId, out SentMessage sent) => _recent.TryGetValue(clientMsgId, out sent);
+    public bool TryGetRecent(string clientMsgId, out SentMessage sent)
+    {
+        if (_recent.TryGetValue(clientMsgId, out var message))
+        {
+            sent = new SentMessage(message.Seq, message.MessageId);
+            return true;
+        }
 
-    /// <summary>Recent sends, oldest first (for the snapshot).</summary>
+        sent = default;
+        return false;
+    }
+
+    /// <summary>A recent message by its id (edits, deletes, reactions, replies).</summary>
+    public bool TryGetMessage(string messageId, out RecentMessage message) => _byMessageId.TryGetValue(messageId, out message!);
+
+    /// <summary>Recent sends, oldest first.</summary>
     public IEnumerable<KeyValuePair<string, SentMessage>> RecentSends()
     {
-        foreach (var clientMsgId in _recentOrder)
+        foreach (var message in _recentOrder)
         {
-            yield return new(clientMsgId, _recent[clientMsgId]);
+            yield return new(message.ClientMsgId, new SentMessage(message.Seq, message.MessageId));
         }
     }
+
+    /// <summary>Recent messages, oldest first (for the snapshot).</summary>
+    public IEnumerable<RecentMessage> RecentMessages() => _recentOrder;
 
     internal long TakeSeq() => ++LastSeq;
 
@@ -113,17 +157,28 @@ public sealed class ChatState
     }
 
     /// <summary>Remembers a send for de-duplication, forgetting the oldest beyond <paramref name="capacity"/>.</summary>
-    internal void Remember(string clientMsgId, SentMessage sent, int capacity)
+    internal void Remember(string clientMsgId, SentMessage sent, int capacity) =>
+        Remember(new RecentMessage(clientMsgId, sent.Seq, sent.MessageId, null, null, false), capacity);
+
+    /// <summary>Remembers a message for de-duplication and by id, forgetting the oldest beyond <paramref name="capacity"/>.</summary>
+    internal void Remember(RecentMessage message, int capacity)
     {
-        if (capacity <= 0 || !_recent.TryAdd(clientMsgId, sent))
+        if (capacity <= 0 || !_recent.TryAdd(message.ClientMsgId, message))
         {
             return;
         }
 
-        _recentOrder.Enqueue(clientMsgId);
+        // Message ids are assigned by Edge (UUIDv7) and unique; a second entry under an id would be a forged command.
+        _byMessageId.TryAdd(message.MessageId, message);
+        _recentOrder.Enqueue(message);
         while (_recentOrder.Count > capacity)
         {
-            _recent.Remove(_recentOrder.Dequeue());
+            var oldest = _recentOrder.Dequeue();
+            _recent.Remove(oldest.ClientMsgId);
+            if (_byMessageId.TryGetValue(oldest.MessageId, out var indexed) && ReferenceEquals(indexed, oldest))
+            {
+                _byMessageId.Remove(oldest.MessageId);
+            }
         }
     }
 }

@@ -31,13 +31,18 @@ internal sealed record ChatStateSnapshot
     /// <summary>Members in join order.</summary>
     public required IReadOnlyList<MemberSnapshot> Members { get; init; }
 
-    /// <summary>Recent sends, oldest first.</summary>
+    /// <summary>Recent messages, oldest first.</summary>
     public required IReadOnlyList<RecentSendSnapshot> Recent { get; init; }
 }
 
 internal sealed record MemberSnapshot(string UserId, MemberRole Role, long JoinedSeq);
 
-internal sealed record RecentSendSnapshot(string ClientMsgId, long Seq, string MessageId);
+/// <summary>
+/// A recent message. <c>sender</c>, <c>at</c> (Unix milliseconds), <c>encrypted</c> and
+/// <c>deleted</c> were added for edits and deletes (issue 11): optional, so a snapshot without
+/// them still reads (and an older Router ignores them), still version 1; false flags are left out.
+/// </summary>
+internal sealed record RecentSendSnapshot(string ClientMsgId, long Seq, string MessageId, string? Sender = null, long? At = null, bool? Encrypted = null, bool? Deleted = null);
 
 [JsonSourceGenerationOptions(
     PropertyNamingPolicy = JsonKnownNamingPolicy.CamelCase,
@@ -64,9 +69,10 @@ public static class ChatStateCodec
 
         var recent = new RecentSendSnapshot[state.RecentCount];
         var at = 0;
-        foreach (var (clientMsgId, sent) in state.RecentSends())
+        foreach (var m in state.RecentMessages())
         {
-            recent[at++] = new RecentSendSnapshot(clientMsgId, sent.Seq, sent.MessageId);
+            recent[at++] = new RecentSendSnapshot(
+                m.ClientMsgId, m.Seq, m.MessageId, m.Sender, m.SentAt?.ToUnixTimeMilliseconds(), m.Encrypted ? true : null, m.Deleted ? true : null);
         }
 
         var snapshot = new ChatStateSnapshot
@@ -116,7 +122,8 @@ public static class ChatStateCodec
 
         foreach (var r in snapshot.Recent)
         {
-            state.Remember(r.ClientMsgId, new SentMessage(r.Seq, r.MessageId), recentCapacity);
+            var sentAt = r.At is { } ms ? DateTimeOffset.FromUnixTimeMilliseconds(ms) : (DateTimeOffset?)null;
+            state.Remember(new RecentMessage(r.ClientMsgId, r.Seq, r.MessageId, r.Sender, sentAt, r.Encrypted == true) { Deleted = r.Deleted == true }, recentCapacity);
         }
 
         state.RestoreSeq(snapshot.LastSeq);

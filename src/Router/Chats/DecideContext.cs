@@ -11,8 +11,15 @@ public interface IDeviceLookup
     IReadOnlyList<string> AddressesOf(string userId);
 }
 
-/// <summary>The limits a chat enforces (from <c>Router:*</c> options).</summary>
-public sealed record ChatLimits(int MaxGroupMembers = 1024, int MaxBodyBytes = 65536, int RecentClientMsgIds = 1000);
+/// <summary>The limits a chat enforces (from <c>Router:*</c> options, the windows from <c>Chat:*</c>).</summary>
+public sealed record ChatLimits(int MaxGroupMembers = 1024, int MaxBodyBytes = 65536, int RecentClientMsgIds = 1000)
+{
+    /// <summary>How long after sending its sender may edit a message (<c>Chat:EditWindowMinutes</c>); zero turns edits off.</summary>
+    public TimeSpan EditWindow { get; init; } = TimeSpan.FromMinutes(ChatOptions.DefaultEditWindowMinutes);
+
+    /// <summary>How long after sending its sender may delete a message for everyone (<c>Chat:DeleteWindowHours</c>); admins of a group at any time.</summary>
+    public TimeSpan DeleteWindow { get; init; } = TimeSpan.FromHours(ChatOptions.DefaultDeleteWindowHours);
+}
 
 /// <summary>
 /// What a decision may depend on besides the state and the command. A struct: one is built per

@@ -2,6 +2,7 @@ using Confluent.Kafka;
 using Messaging.Contracts.Topics;
 using Messaging.Hosting;
 using Messaging.Hosting.Kafka;
+using Messaging.Router.Chats;
 using Messaging.Router.Directory;
 using Microsoft.Extensions.Options;
 
@@ -18,6 +19,7 @@ public sealed partial class RouterLoop(
     KafkaClientFactory clients,
     TopicNames topics,
     IOptions<RouterOptions> options,
+    IOptions<ChatOptions> chat,
     IOptions<ClusterOptions> cluster,
     IDeviceDirectory directory,
     TimeProvider clock,
@@ -45,7 +47,7 @@ public sealed partial class RouterLoop(
         var clientId = $"router-{Environment.MachineName}-{Environment.ProcessId}";
         using var producer = clients.CreateProducer(clientId);
         var sink = new KafkaRecordSink(producer, new DeadLetterPublisher(producer, topics, clock), ConsumerName);
-        using var processor = new CommandProcessor(topics, _options.Limits(), cluster.Value.EdgeNodes, directory, clock, logger);
+        using var processor = new CommandProcessor(topics, chat.Value.Apply(_options.Limits()), cluster.Value.EdgeNodes, directory, clock, logger);
         var restorer = new ChatStateRestorer(clients, topics, _options.RecentClientMsgIds);
         var states = new ChatStateStore();
         var batch = new List<ConsumeResult<string, byte[]>>(_options.MaxBatch);

@@ -1,3 +1,4 @@
+using Messaging.Contracts;
 using Messaging.Contracts.Commands;
 using Messaging.Contracts.Events;
 using Messaging.Contracts.Protocol;
@@ -67,7 +68,7 @@ public sealed class ReadModelQueryTests : IAsyncLifetime
     {
         var history = new HistoryQueries(_db);
 
-        var newest = await history.PageAsync("bob", Chat, null, 2, "r1", CancellationToken.None);
+        var newest = await history.PageAsync(new DeviceRef("bob", "phone"), Chat, null, 2, "r1", CancellationToken.None);
         newest!.Messages.Select(m => m.Seq).Should().Equal(5, 6);
         newest.HasMore.Should().BeTrue();
         newest.Id.Should().Be("r1");
@@ -78,7 +79,7 @@ public sealed class ReadModelQueryTests : IAsyncLifetime
         newest.Messages[1].SentAt.Should().BeCloseTo(Events.Epoch.AddMilliseconds(6), TimeSpan.FromMicroseconds(1));
         newest.Messages[1].Attachments.Should().ContainSingle().Which.Should().Be(new Attachment("alice/after-leave", "image/png", 10, null));
 
-        var older = await history.PageAsync("bob", Chat, 5, 10, null, CancellationToken.None);
+        var older = await history.PageAsync(new DeviceRef("bob", "phone"), Chat, 5, 10, null, CancellationToken.None);
         older!.Messages.Select(m => m.Seq).Should().Equal(2, 3);
         older.HasMore.Should().BeFalse();
     }
@@ -88,8 +89,8 @@ public sealed class ReadModelQueryTests : IAsyncLifetime
     {
         var history = new HistoryQueries(_db);
 
-        (await history.PageAsync("carol", Chat, null, 10, null, CancellationToken.None))!.Messages.Select(m => m.Seq).Should().Equal(2, 3);
-        (await history.PageAsync("mallory", Chat, null, 10, null, CancellationToken.None)).Should().BeNull();
+        (await history.PageAsync(new DeviceRef("carol", "phone"), Chat, null, 10, null, CancellationToken.None))!.Messages.Select(m => m.Seq).Should().Equal(2, 3);
+        (await history.PageAsync(new DeviceRef("mallory", "phone"), Chat, null, 10, null, CancellationToken.None)).Should().BeNull();
     }
 
     [Fact]

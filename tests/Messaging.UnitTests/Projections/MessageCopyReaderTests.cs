@@ -131,7 +131,7 @@ public sealed class MessageCopyReaderTests
         var row = MessageRowCopy.Encode(new MessageRow("c", 258, "members.added", null, null, "u", "d", null, null, ["ab", "c"], "t", new DateTime(2000, 1, 1, 0, 0, 1, DateTimeKind.Utc)));
         var fields = Fields(row);
 
-        fields.Should().HaveCount(12);
+        fields.Should().HaveCount(16);
         Encoding.UTF8.GetString(fields[0]!).Should().Be("c");
         BinaryPrimitives.ReadInt64BigEndian(fields[1]).Should().Be(258);
         fields[3].Should().BeNull();
@@ -140,6 +140,21 @@ public sealed class MessageCopyReaderTests
         fields[9].Should().Equal(0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 25, 0, 0, 0, 2, 0, 0, 0, 1, 0, 0, 0, 2, (byte)'a', (byte)'b', 0, 0, 0, 1, (byte)'c');
         // timestamptz: microseconds since 2000-01-01 UTC.
         BinaryPrimitives.ReadInt64BigEndian(fields[11]).Should().Be(1_000_000);
+        fields[12..].Should().AllSatisfy(f => f.Should().BeNull());
+    }
+
+    [Fact]
+    public void Reply_payload_target_and_emoji_columns_follow_the_sent_at_column()
+    {
+        var row = MessageRowCopy.Encode(new MessageRow("c", 9, "reaction", "m9", null, "u", "d", null, null, null, null, new DateTime(2000, 1, 1, 0, 0, 1, DateTimeKind.Utc), "m1", "{\"u/d\":\"eA==\"}", 4, "👍"));
+        var fields = Fields(row);
+
+        fields.Should().HaveCount(16);
+        Encoding.UTF8.GetString(fields[12]!).Should().Be("m1");
+        fields[13]![0].Should().Be(1, "jsonb starts with its format version");
+        Encoding.UTF8.GetString(fields[13]!.AsSpan(1)).Should().Be("{\"u/d\":\"eA==\"}");
+        BinaryPrimitives.ReadInt64BigEndian(fields[14]).Should().Be(4);
+        Encoding.UTF8.GetString(fields[15]!).Should().Be("👍");
     }
 
     [Fact]

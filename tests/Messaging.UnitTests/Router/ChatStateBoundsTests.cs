@@ -15,7 +15,7 @@ public sealed class ChatStateBoundsTests
         return suffix + new string(fill, length - suffix.Length);
     }
 
-    /// <summary>Every field at its longest and most escaped: max members and recent sends, 128-char ids, a title of characters JSON escapes.</summary>
+    /// <summary>Every field at its longest and most escaped: max members and recent messages (with sender, time and both flags), 128-char ids, a title of characters JSON escapes.</summary>
     private static ChatState WorstCase(RouterOptions options)
     {
         var limits = options.Limits();
@@ -29,7 +29,8 @@ public sealed class ChatStateBoundsTests
 
         for (var i = 0; i < limits.RecentClientMsgIds; i++)
         {
-            state.Remember(Id('m', i, Ids.MaxLength), new SentMessage(long.MaxValue, Id('x', i, Ids.MaxLength)), limits.RecentClientMsgIds);
+            var message = new RecentMessage(Id('m', i, Ids.MaxLength), long.MaxValue, Id('x', i, Ids.MaxLength), Id('s', i, Ids.MaxLength), DateTimeOffset.MaxValue, encrypted: true) { Deleted = true };
+            state.Remember(message, limits.RecentClientMsgIds);
         }
 
         state.RestoreSeq(long.MaxValue);
@@ -48,7 +49,7 @@ public sealed class ChatStateBoundsTests
         var encoded = ChatStateCodec.Encode(state);
 
         encoded.Length.Should().BeLessThanOrEqualTo((int)ChatStateBounds.WorstCaseBytes(options.Limits()));
-        ChatStateBounds.WorstCaseBytes(options.Limits()).Should().Be(534_603, "the figure in ChatStateBounds and docs/router.md");
+        ChatStateBounds.WorstCaseBytes(options.Limits()).Should().Be(722_603, "the figure in ChatStateBounds and docs/router.md");
         encoded.Length.Should().BeLessThan(options.MaxStateRecordBytes);
         ChatStateCodec.Decode(encoded, options.RecentClientMsgIds).Title.Should().Be(state.Title);
     }

@@ -1,0 +1,9 @@
+namespace Messaging.Contracts.Commands;
+
+/// <summary>Set (or with a null <see cref="Emoji"/> remove) the origin user's one reaction to a message.</summary>
+public sealed record ReactToMessage : ChatCommand
+{
+    public required string MessageId { get; init; }
+
+    public string? Emoji { get; init; }
+}
