@@ -163,7 +163,7 @@ internal sealed class ChatProjection : IProjection
         }
 
         // The page's rows (most already encoded by DecodeBulk on a decode thread) in one buffer,
-        // then one raw binary COPY: the writer copies bytes instead of converting twelve values per
+        // then one raw binary COPY: the writer copies bytes instead of converting sixteen values per
         // row through NpgsqlBinaryImporter (its per-value writes were the writer's top frames).
         var rows = new byte[rowsToCopy.Count][];
         var bumps = new List<(string ChatId, long Seq, DateTime At)>(rowsToCopy.Count);
