@@ -89,12 +89,7 @@ internal sealed class ConversationHandler(
             return;
         }
 
-        var byNode = new List<string>[_edgeNodes];
-        for (var k = 0; k < byNode.Length; k++)
-        {
-            byNode[k] = [];
-        }
-
+        var byNode = NodeRouting.Buckets(_edgeNodes);
         var now = clock.GetUtcNow();
         foreach (var member in members)
         {
@@ -105,15 +100,7 @@ internal sealed class ConversationHandler(
         }
 
         var produces = new List<Task>();
-        for (var k = 0; k < byNode.Length; k++)
-        {
-            if (byNode[k].Count > 0)
-            {
-                var record = new TypingRouted { Devices = byNode[k], ChatId = frame.ChatId, UserId = user, State = frame.State, ExpiresInMs = _options.TypingExpiryMs };
-                produces.Add(producer.ProduceAsync(topics.DeliveryNode(k), frame.ChatId, Codecs.Deliveries.Encode(record), cancellationToken));
-            }
-        }
-
+        NodeRouting.Produce(producer, topics, frame.ChatId, byNode, devices => new TypingRouted { Devices = devices, ChatId = frame.ChatId, UserId = user, State = frame.State, ExpiresInMs = _options.TypingExpiryMs }, produces, cancellationToken);
         try
         {
             await Task.WhenAll(produces);

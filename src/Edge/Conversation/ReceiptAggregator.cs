@@ -1,5 +1,4 @@
 using Messaging.Contracts.Delivery;
-using Messaging.Contracts.Serialization;
 using Messaging.Contracts.Topics;
 using Messaging.Edge.Commands;
 using Messaging.Edge.Presence;
@@ -52,7 +51,8 @@ internal sealed partial class ReceiptAggregator(
     /// <summary>Sends what was gathered since the last flush; returns the records written.</summary>
     public async Task<int> FlushAsync(CancellationToken cancellationToken)
     {
-        List<PendingReceipt> pending;
+        List<PendingReceipt> work;
+        List<ReceiptRange> ranges;
         lock (_gate)
         {
             if (_pending.Count == 0)
@@ -60,15 +60,9 @@ internal sealed partial class ReceiptAggregator(
                 return 0;
             }
 
-            pending = [.. _pending.Values];
-            _pending = [];
-        }
-
-        var work = new List<PendingReceipt>(pending.Count);
-        var ranges = new List<ReceiptRange>(pending.Count);
-        lock (_gate)
-        {
-            foreach (var p in pending)
+            work = new List<PendingReceipt>(_pending.Count);
+            ranges = new List<ReceiptRange>(_pending.Count);
+            foreach (var p in _pending.Values)
             {
                 long? last = _sent.TryGetValue((p.ChatId, p.UserId, p.State), out var sent) ? sent : null;
                 if (ReceiptPlanner.Range(p, last, _options.ReceiptMaxRangeSeqs) is { } range)
@@ -77,6 +71,8 @@ internal sealed partial class ReceiptAggregator(
                     ranges.Add(range);
                 }
             }
+
+            _pending = [];
         }
 
         if (work.Count == 0)
@@ -121,12 +117,7 @@ internal sealed partial class ReceiptAggregator(
     private async Task<int> RouteAsync(ReceiptPlan plan, CancellationToken cancellationToken)
     {
         var now = clock.GetUtcNow();
-        var byNode = new List<string>[_edgeNodes];
-        for (var k = 0; k < byNode.Length; k++)
-        {
-            byNode[k] = [];
-        }
-
+        var byNode = NodeRouting.Buckets(_edgeNodes);
         var produces = new List<Task>();
         foreach (var ((chatId, state, sender), receipts) in plan.Pushes)
         {
@@ -136,16 +127,9 @@ internal sealed partial class ReceiptAggregator(
             }
 
             presence.AddOnlineDevices(sender, now, byNode);
-            for (var k = 0; k < byNode.Length; k++)
-            {
-                if (byNode[k].Count == 0)
-                {
-                    continue;
-                }
 
-                var record = new ReceiptsRouted { Devices = [.. byNode[k]], ChatId = chatId, State = state, Receipts = receipts };
-                produces.Add(producer.ProduceAsync(topics.DeliveryNode(k), chatId, Codecs.Deliveries.Encode(record), cancellationToken));
-            }
+            // The lists are reused for the next sender: each record keeps a copy.
+            NodeRouting.Produce(producer, topics, chatId, byNode, devices => new ReceiptsRouted { Devices = [.. devices], ChatId = chatId, State = state, Receipts = receipts }, produces, cancellationToken);
         }
 
         try
