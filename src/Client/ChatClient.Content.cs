@@ -5,10 +5,14 @@ namespace Messaging.Client;
 /// <summary>Replies, per-device payloads, edits, deletes for everyone and reactions (issue 11).</summary>
 public sealed partial class ChatClient
 {
-    /// <summary>Sends a reply to <paramref name="replyTo"/> (a message of the same chat).</summary>
-    public Task<MessageAcceptedFrame> ReplyAsync(string chatId, string replyTo, string body, string? clientMsgId = null, CancellationToken cancellationToken = default) =>
+    /// <summary>
+    /// Sends a reply to <paramref name="replyTo"/> (a message of the same chat). Give
+    /// <paramref name="replyToSeq"/> (its seq) to reply to a message older than the Router's recent
+    /// messages (docs/protocol.md); the other calls below take a <c>messageSeq</c> for the same reason.
+    /// </summary>
+    public Task<MessageAcceptedFrame> ReplyAsync(string chatId, string replyTo, string body, string? clientMsgId = null, long? replyToSeq = null, CancellationToken cancellationToken = default) =>
         RequestAsync<MessageAcceptedFrame>(
-            new SendMessageFrame { ChatId = chatId, ClientMsgId = clientMsgId ?? Guid.NewGuid().ToString("N"), Body = body, ReplyTo = replyTo },
+            new SendMessageFrame { ChatId = chatId, ClientMsgId = clientMsgId ?? Guid.NewGuid().ToString("N"), Body = body, ReplyTo = replyTo, ReplyToSeq = replyToSeq },
             cancellationToken);
 
     /// <summary>
@@ -23,20 +27,20 @@ public sealed partial class ChatClient
             cancellationToken);
 
     /// <summary>Replaces the text of a message this user sent (within the edit window); the outcome arrives as <c>message.edited</c> or <c>error</c>.</summary>
-    public Task<AcceptedFrame> EditMessageAsync(string chatId, string messageId, string body, CancellationToken cancellationToken = default) =>
-        RequestAsync<AcceptedFrame>(new EditMessageFrame { ChatId = chatId, MessageId = messageId, Body = body }, cancellationToken);
+    public Task<AcceptedFrame> EditMessageAsync(string chatId, string messageId, string body, long? messageSeq = null, CancellationToken cancellationToken = default) =>
+        RequestAsync<AcceptedFrame>(new EditMessageFrame { ChatId = chatId, MessageId = messageId, Body = body, MessageSeq = messageSeq }, cancellationToken);
 
     /// <summary>Replaces the payloads of an encrypted message this user sent (within the edit window).</summary>
     public Task<AcceptedFrame> EditEncryptedAsync(string chatId, string messageId, IReadOnlyDictionary<string, string> payloads, CancellationToken cancellationToken = default) =>
         RequestAsync<AcceptedFrame>(new EditMessageFrame { ChatId = chatId, MessageId = messageId, Payloads = payloads }, cancellationToken);
 
     /// <summary>Deletes a message for everyone; the outcome arrives as <c>message.deleted</c> or <c>error</c>.</summary>
-    public Task<AcceptedFrame> DeleteMessageAsync(string chatId, string messageId, CancellationToken cancellationToken = default) =>
-        RequestAsync<AcceptedFrame>(new DeleteMessageFrame { ChatId = chatId, MessageId = messageId }, cancellationToken);
+    public Task<AcceptedFrame> DeleteMessageAsync(string chatId, string messageId, long? messageSeq = null, CancellationToken cancellationToken = default) =>
+        RequestAsync<AcceptedFrame>(new DeleteMessageFrame { ChatId = chatId, MessageId = messageId, MessageSeq = messageSeq }, cancellationToken);
 
     /// <summary>Sets this user's reaction to a message (null removes it); the outcome arrives as <c>reaction</c> or <c>error</c>.</summary>
-    public Task<AcceptedFrame> ReactAsync(string chatId, string messageId, string? emoji, CancellationToken cancellationToken = default) =>
-        RequestAsync<AcceptedFrame>(new ReactFrame { ChatId = chatId, MessageId = messageId, Emoji = emoji }, cancellationToken);
+    public Task<AcceptedFrame> ReactAsync(string chatId, string messageId, string? emoji, long? messageSeq = null, CancellationToken cancellationToken = default) =>
+        RequestAsync<AcceptedFrame>(new ReactFrame { ChatId = chatId, MessageId = messageId, Emoji = emoji, MessageSeq = messageSeq }, cancellationToken);
 
     /// <summary>A frame that stands for a chat event (it has a seq): what sync streams.</summary>
     public static bool IsChatEvent(ServerFrame frame) =>

@@ -74,6 +74,9 @@ public sealed record SendMessage : ChatCommand
     /// <summary>The message this one replies to (a message of the same chat).</summary>
     public string? ReplyTo { get; init; }
 
+    /// <summary>The read side's facts about <see cref="ReplyTo"/> when the client gave its seq (<see cref="MessageFacts"/>).</summary>
+    public MessageFacts? ReplyTarget { get; init; }
+
     /// <summary>
     /// End-to-end encrypted content instead of <see cref="Body"/> (which is then empty): one
     /// base64 ciphertext per receiving device, keyed by its address <c>userId/deviceId</c>; the set

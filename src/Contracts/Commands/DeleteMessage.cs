@@ -7,4 +7,7 @@ namespace Messaging.Contracts.Commands;
 public sealed record DeleteMessage : ChatCommand
 {
     public required string MessageId { get; init; }
+
+    /// <summary>The read side's facts about the message, for one older than the Router's recent index (Edge fills it when the client gave the message's seq).</summary>
+    public MessageFacts? Target { get; init; }
 }

@@ -14,4 +14,7 @@ public sealed record EditMessage : ChatCommand
 
     /// <summary>Per-device ciphertexts (address → base64), as on <see cref="SendMessage.Payloads"/>.</summary>
     public IReadOnlyDictionary<string, string>? Payloads { get; init; }
+
+    /// <summary>The read side's facts about the message, for one older than the Router's recent index (Edge fills it when the client gave the message's seq).</summary>
+    public MessageFacts? Target { get; init; }
 }

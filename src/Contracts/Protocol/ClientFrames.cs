@@ -62,6 +62,9 @@ public sealed record SendMessageFrame : ClientFrame
     /// <summary>The id of the message (of the same chat) this one replies to.</summary>
     public string? ReplyTo { get; init; }
 
+    /// <summary>The seq of <see cref="ReplyTo"/>, optional: lets a reply quote a message older than the Router's recent-message index (see <see cref="DeleteMessageFrame.MessageSeq"/>).</summary>
+    public long? ReplyToSeq { get; init; }
+
     /// <summary>End-to-end encrypted content instead of <see cref="Body"/>: base64 ciphertext per device address <c>userId/deviceId</c>.</summary>
     public IReadOnlyDictionary<string, string>? Payloads { get; init; }
 }

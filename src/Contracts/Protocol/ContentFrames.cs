@@ -11,6 +11,12 @@ public sealed record EditMessageFrame : ClientFrame
     public string? Body { get; init; }
 
     public IReadOnlyDictionary<string, string>? Payloads { get; init; }
+
+    /// <summary>
+    /// The message's seq, optional: with it Edge looks the message up in the read model, so a
+    /// message older than the Router's recent-message index can still be edited (a chat with more than that many messages in the edit window).
+    /// </summary>
+    public long? MessageSeq { get; init; }
 }
 
 /// <summary>Delete a message for everyone: the sender within <c>Chat:DeleteWindowHours</c>, a group admin at any time.</summary>
@@ -19,6 +25,12 @@ public sealed record DeleteMessageFrame : ClientFrame
     public required string ChatId { get; init; }
 
     public required string MessageId { get; init; }
+
+    /// <summary>
+    /// The message's seq, optional: with it Edge looks the message up in the read model, so a
+    /// message older than the Router's recent-message index can still be deleted by a group admin.
+    /// </summary>
+    public long? MessageSeq { get; init; }
 }
 
 /// <summary>Set the caller's one reaction to a message; a null <see cref="Emoji"/> removes it.</summary>
@@ -29,6 +41,12 @@ public sealed record ReactFrame : ClientFrame
     public required string MessageId { get; init; }
 
     public string? Emoji { get; init; }
+
+    /// <summary>
+    /// The message's seq, optional: with it Edge looks the message up in the read model, so a
+    /// message older than the Router's recent-message index can still be reacted to.
+    /// </summary>
+    public long? MessageSeq { get; init; }
 }
 
 /// <summary>One member's reaction to a message, as history shows it.</summary>

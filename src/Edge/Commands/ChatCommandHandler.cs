@@ -6,6 +6,7 @@ using Messaging.Contracts.Serialization;
 using Messaging.Contracts.Topics;
 using Messaging.Edge.Conversation;
 using Messaging.Edge.Sockets;
+using Messaging.ReadModels.Chats;
 using Microsoft.Extensions.Options;
 
 namespace Messaging.Edge.Commands;
@@ -15,7 +16,7 @@ namespace Messaging.Edge.Commands;
 /// broker acknowledged them: nothing is confirmed to a client before it is durable in the log.
 /// The Router decides; its refusals come back through the node topic as <c>error</c> frames.
 /// </summary>
-internal sealed class ChatCommandHandler(EdgeProducer producer, AckAccess acks, ReceiptAggregator receipts, TopicNames topics, IOptions<EdgeOptions> options, TimeProvider clock)
+internal sealed class ChatCommandHandler(EdgeProducer producer, AckAccess acks, ReceiptAggregator receipts, ConversationQueries queries, TopicNames topics, IOptions<EdgeOptions> options, TimeProvider clock)
 {
     private readonly int _node = options.Value.NodeId;
 
@@ -57,7 +58,9 @@ internal sealed class ChatCommandHandler(EdgeProducer producer, AckAccess acks, 
             Payloads = frame.Payloads,
         };
         var reply = new MessageAcceptedFrame { Id = frame.Id, ClientMsgId = frame.ClientMsgId, ChatId = chatId, MessageId = messageId };
-        return AppendAsync(connection, command, reply, cancellationToken);
+        return frame is { ReplyTo: { } replyTo, ReplyToSeq: { } replyToSeq }
+            ? AppendWithFactsAsync(connection, command, replyTo, replyToSeq, facts => command with { ReplyTarget = facts }, reply, cancellationToken)
+            : AppendAsync(connection, command, reply, cancellationToken);
     }
 
     public Task AddMembersAsync(Connection connection, AddMembersFrame frame, CancellationToken cancellationToken) =>
@@ -72,14 +75,29 @@ internal sealed class ChatCommandHandler(EdgeProducer producer, AckAccess acks, 
     public Task GrantAdminAsync(Connection connection, GrantAdminFrame frame, CancellationToken cancellationToken) =>
         AppendAsync(connection, new GrantAdmin { UserId = frame.UserId, ChatId = frame.ChatId, CommandId = NewId(), Origin = connection.Device, OriginNode = _node, RequestId = frame.Id, IssuedAt = clock.GetUtcNow() }, new AcceptedFrame(frame.Id), cancellationToken);
 
-    public Task EditMessageAsync(Connection connection, EditMessageFrame frame, CancellationToken cancellationToken) =>
-        AppendAsync(connection, new EditMessage { MessageId = frame.MessageId, Body = frame.Body ?? "", Payloads = frame.Payloads, ChatId = frame.ChatId, CommandId = NewId(), Origin = connection.Device, OriginNode = _node, RequestId = frame.Id, IssuedAt = clock.GetUtcNow() }, new AcceptedFrame(frame.Id), cancellationToken);
+    public Task EditMessageAsync(Connection connection, EditMessageFrame frame, CancellationToken cancellationToken)
+    {
+        var command = new EditMessage { MessageId = frame.MessageId, Body = frame.Body ?? "", Payloads = frame.Payloads, ChatId = frame.ChatId, CommandId = NewId(), Origin = connection.Device, OriginNode = _node, RequestId = frame.Id, IssuedAt = clock.GetUtcNow() };
+        return frame.MessageSeq is { } seq
+            ? AppendWithFactsAsync(connection, command, frame.MessageId, seq, facts => command with { Target = facts }, new AcceptedFrame(frame.Id), cancellationToken)
+            : AppendAsync(connection, command, new AcceptedFrame(frame.Id), cancellationToken);
+    }
 
-    public Task DeleteMessageAsync(Connection connection, DeleteMessageFrame frame, CancellationToken cancellationToken) =>
-        AppendAsync(connection, new DeleteMessage { MessageId = frame.MessageId, ChatId = frame.ChatId, CommandId = NewId(), Origin = connection.Device, OriginNode = _node, RequestId = frame.Id, IssuedAt = clock.GetUtcNow() }, new AcceptedFrame(frame.Id), cancellationToken);
+    public Task DeleteMessageAsync(Connection connection, DeleteMessageFrame frame, CancellationToken cancellationToken)
+    {
+        var command = new DeleteMessage { MessageId = frame.MessageId, ChatId = frame.ChatId, CommandId = NewId(), Origin = connection.Device, OriginNode = _node, RequestId = frame.Id, IssuedAt = clock.GetUtcNow() };
+        return frame.MessageSeq is { } seq
+            ? AppendWithFactsAsync(connection, command, frame.MessageId, seq, facts => command with { Target = facts }, new AcceptedFrame(frame.Id), cancellationToken)
+            : AppendAsync(connection, command, new AcceptedFrame(frame.Id), cancellationToken);
+    }
 
-    public Task ReactAsync(Connection connection, ReactFrame frame, CancellationToken cancellationToken) =>
-        AppendAsync(connection, new ReactToMessage { MessageId = frame.MessageId, Emoji = frame.Emoji, ChatId = frame.ChatId, CommandId = NewId(), Origin = connection.Device, OriginNode = _node, RequestId = frame.Id, IssuedAt = clock.GetUtcNow() }, new AcceptedFrame(frame.Id), cancellationToken);
+    public Task ReactAsync(Connection connection, ReactFrame frame, CancellationToken cancellationToken)
+    {
+        var command = new ReactToMessage { MessageId = frame.MessageId, Emoji = frame.Emoji, ChatId = frame.ChatId, CommandId = NewId(), Origin = connection.Device, OriginNode = _node, RequestId = frame.Id, IssuedAt = clock.GetUtcNow() };
+        return frame.MessageSeq is { } seq
+            ? AppendWithFactsAsync(connection, command, frame.MessageId, seq, facts => command with { Target = facts }, new AcceptedFrame(frame.Id), cancellationToken)
+            : AppendAsync(connection, command, new AcceptedFrame(frame.Id), cancellationToken);
+    }
 
     /// <summary>Records the device's cumulative ack on <c>device.acks</c> (no reply unless it is refused or fails).</summary>
     public async Task AckAsync(Connection connection, AckFrame frame, CancellationToken cancellationToken)
@@ -113,7 +131,58 @@ internal sealed class ChatCommandHandler(EdgeProducer producer, AckAccess acks, 
         receipts.Note(frame.ChatId, record.UserId, ConversationStates.Delivered, frame.Seq, record.AckedAt);
     }
 
-    private async Task AppendAsync(Connection connection, ChatCommand command, ServerFrame reply, CancellationToken cancellationToken)
+    /// <summary>
+    /// Looks the target message up in the read model (the client gave its seq), then appends the
+    /// command with what was found. The lookup runs before the produce, so this command and every
+    /// later one of the connection wait on <see cref="Connection.CommandTail"/>: frame order is
+    /// kept. A message not found (a wrong seq, not projected yet, PostgreSQL down) goes without
+    /// facts and the Router decides from its recent index alone.
+    /// </summary>
+    private Task AppendWithFactsAsync(Connection connection, ChatCommand command, string messageId, long seq, Func<MessageFacts?, ChatCommand> withFacts, ServerFrame reply, CancellationToken cancellationToken)
+    {
+        var previous = connection.CommandTail;
+        var task = LookUpThenAppendAsync(previous);
+        connection.CommandTail = task;
+        return task;
+
+        async Task LookUpThenAppendAsync(Task before)
+        {
+            MessageFacts? facts = null;
+            try
+            {
+                facts = await queries.MessageFactsAsync(command.ChatId, seq, messageId, cancellationToken);
+            }
+            catch (Exception ex) when (ex is Npgsql.NpgsqlException or TimeoutException)
+            {
+                // PostgreSQL down: the command goes without facts; the Router still decides it for a recent message.
+            }
+
+            await before.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+            await ProduceAsync(connection, facts is null ? command : withFacts(facts), reply, cancellationToken);
+        }
+    }
+
+    private Task AppendAsync(Connection connection, ChatCommand command, ServerFrame reply, CancellationToken cancellationToken)
+    {
+        var previous = connection.CommandTail;
+        if (previous.IsCompleted)
+        {
+            return ProduceAsync(connection, command, reply, cancellationToken);
+        }
+
+        // A lookup of an earlier frame is still running: queue behind it (rare: only frames with a message seq look up).
+        var task = AfterAsync(previous);
+        connection.CommandTail = task;
+        return task;
+
+        async Task AfterAsync(Task before)
+        {
+            await before.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+            await ProduceAsync(connection, command, reply, cancellationToken);
+        }
+    }
+
+    private async Task ProduceAsync(Connection connection, ChatCommand command, ServerFrame reply, CancellationToken cancellationToken)
     {
         // Started synchronously: commands of one connection reach the partition in frame order.
         var produce = producer.ProduceAsync(topics.ChatCommands, command.ChatId, Codecs.Commands.Encode(command), cancellationToken);

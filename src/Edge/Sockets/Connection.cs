@@ -67,6 +67,13 @@ internal sealed class Connection : IDisposable
 
     public bool IsClosing => Volatile.Read(ref _closeCode) != 0;
 
+    /// <summary>
+    /// The last command of this connection that had to await a read-model lookup before its
+    /// produce (see <c>ChatCommandHandler</c>); later commands wait for it so commands still reach
+    /// <c>chat.commands</c> in frame order. Set and read only by the receive loop.
+    /// </summary>
+    public Task CommandTail { get; set; } = Task.CompletedTask;
+
     /// <summary>A newer socket of this device opened on another Edge node (see <c>CrossNodeReplacement</c>).</summary>
     public bool ReplacedElsewhere { get; set; }
 

@@ -122,12 +122,14 @@ internal static class FrameValidator
         TypingFrame f => CheckChatId(f.ChatId) ?? (ConversationStates.IsTypingState(f.State) ? null : Bad("'state' must be 'started' or 'stopped'")),
         SetSettingsFrame => null,
         EditMessageFrame f => CheckChatId(f.ChatId) ?? CheckMessageId(f.MessageId, "messageId", limits) ?? CheckContent(f.Body ?? "", f.Payloads, limits)
-            ?? (string.IsNullOrEmpty(f.Body) && f.Payloads is null ? Bad("an edit needs a 'body' or 'payloads'") : null),
-        DeleteMessageFrame f => CheckChatId(f.ChatId) ?? CheckMessageId(f.MessageId, "messageId", limits),
-        ReactFrame f => CheckChatId(f.ChatId) ?? CheckMessageId(f.MessageId, "messageId", limits)
+            ?? (string.IsNullOrEmpty(f.Body) && f.Payloads is null ? Bad("an edit needs a 'body' or 'payloads'") : null) ?? CheckSeq(f.MessageSeq, "messageSeq"),
+        DeleteMessageFrame f => CheckChatId(f.ChatId) ?? CheckMessageId(f.MessageId, "messageId", limits) ?? CheckSeq(f.MessageSeq, "messageSeq"),
+        ReactFrame f => CheckChatId(f.ChatId) ?? CheckMessageId(f.MessageId, "messageId", limits) ?? CheckSeq(f.MessageSeq, "messageSeq")
             ?? (ContentRules.IsValidEmoji(f.Emoji) ? null : Bad($"'emoji' must be null or 1-{ContentRules.MaxEmojiLength} characters of storable text")),
         _ => (ErrorCodes.UnknownType, $"frame type {frame.GetType().Name} is not handled"),
     };
+
+    private static (string, string)? CheckSeq(long? seq, string name) => seq is < 1 ? Bad($"'{name}' must be at least 1") : null;
 
     private static (string, string)? CheckSend(SendMessageFrame f, string userId, FrameLimits limits)
     {
@@ -172,6 +174,11 @@ internal static class FrameValidator
         if (f.ReplyTo is not null && CheckMessageId(f.ReplyTo, "replyTo", limits) is { } replyError)
         {
             return replyError;
+        }
+
+        if (f.ReplyToSeq is not null && (f.ReplyTo is null ? Bad("'replyToSeq' needs 'replyTo'") : CheckSeq(f.ReplyToSeq, "replyToSeq")) is { } replySeqError)
+        {
+            return replySeqError;
         }
 
         if (f.Attachments is { } attachments)

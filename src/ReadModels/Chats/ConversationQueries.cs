@@ -1,3 +1,4 @@
+using Messaging.Contracts.Commands;
 using Npgsql;
 
 namespace Messaging.ReadModels.Chats;
@@ -32,6 +33,12 @@ public sealed class ConversationQueries(NpgsqlDataSource dataSource)
             select distinct m.sender_user_id as sender from messages m
             where m.chat_id = r.chat_id and m.seq > r.from_seq and m.seq <= r.to_seq
               and m.kind = '{ChangeKinds.Message}' and m.sender_user_id <> r.user_id) s on true
+        """;
+
+    /// <summary>One primary-key lookup of <c>messages (chat_id, seq)</c>, only when the client gave the seq: no index on message ids is needed (it would cost every message and every rebuild).</summary>
+    private const string FactsSql = $"""
+        select message_id, sender_user_id, sent_at, payloads is not null, deleted_at is not null
+        from messages where chat_id = $1 and seq = $2 and kind = '{ChangeKinds.Message}'
         """;
 
     /// <summary>Every member row of the chat (current and former) with its highest cursor and read marker: ≤ 1,024 + former members.</summary>
@@ -84,6 +91,31 @@ public sealed class ConversationQueries(NpgsqlDataSource dataSource)
         }
 
         return result;
+    }
+
+    /// <summary>
+    /// The facts the Router needs about message <paramref name="messageId"/> at <paramref name="seq"/>
+    /// of the chat; null when that seq is not that message (a wrong seq, or not projected yet).
+    /// </summary>
+    public async Task<MessageFacts?> MessageFactsAsync(string chatId, long seq, string messageId, CancellationToken cancellationToken)
+    {
+        await using var command = dataSource.CreateCommand(FactsSql);
+        command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = chatId });
+        command.Parameters.Add(new NpgsqlParameter<long> { TypedValue = seq });
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        if (!await reader.ReadAsync(cancellationToken) || reader.IsDBNull(0) || !string.Equals(reader.GetString(0), messageId, StringComparison.Ordinal))
+        {
+            return null;
+        }
+
+        return new MessageFacts
+        {
+            Seq = seq,
+            SenderUserId = reader.GetString(1),
+            SentAt = reader.GetFieldValue<DateTimeOffset>(2),
+            Encrypted = reader.GetBoolean(3),
+            Deleted = reader.GetBoolean(4),
+        };
     }
 
     /// <summary>The chat's current members (empty when the chat is unknown).</summary>

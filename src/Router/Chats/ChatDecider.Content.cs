@@ -9,9 +9,10 @@ namespace Messaging.Router.Chats;
 /// <summary>
 /// Edits, deletes for everyone, reactions, replies and per-device payloads (issue 11). They need
 /// a message's sender and time: the decider finds them in the chat's recent-message index
-/// (<see cref="ChatState.TryGetMessage"/>, bounded by <c>Router:RecentClientMsgIds</c>, the
-/// same entries that de-duplicate retried sends); a message older than the index is
-/// <c>unknown_message</c> (docs/router.md, "Recent messages").
+/// (<see cref="ChatState.TryGetMessage(string, MessageFacts?, out RecentMessage)"/>, bounded by
+/// <c>Router:RecentClientMsgIds</c>, the same entries that de-duplicate retried sends), or for an
+/// older message in the read model's facts Edge attached (<see cref="MessageFacts"/>: the client
+/// gave its seq); an older message without them is <c>unknown_message</c> (docs/router.md, "Recent messages").
 /// </summary>
 public static partial class ChatDecider
 {
@@ -20,9 +21,9 @@ public static partial class ChatDecider
     {
         if (send.ReplyTo is { } replyTo)
         {
-            if (rejectState is null || !state.TryGetMessage(replyTo, out var target))
+            if (rejectState is null || !state.TryGetMessage(replyTo, send.ReplyTarget, out var target))
             {
-                return Reject(rejectState, send, ErrorCodes.UnknownMessage, "'replyTo' is not a recent message of this chat");
+                return Reject(rejectState, send, ErrorCodes.UnknownMessage, "'replyTo' is not a message of this chat (for one older than the recent messages, give 'replyToSeq')");
             }
 
             if (target.Deleted)
@@ -36,7 +37,7 @@ public static partial class ChatDecider
 
     private static Decision Edit(ChatState? state, EditMessage edit, in DecideContext ctx)
     {
-        if (Target(state, edit, edit.MessageId, out var target) is { } refused)
+        if (Target(state, edit, edit.MessageId, edit.Target, out var target) is { } refused)
         {
             return refused;
         }
@@ -92,7 +93,7 @@ public static partial class ChatDecider
 
     private static Decision Delete(ChatState? state, DeleteMessage delete, in DecideContext ctx)
     {
-        if (Target(state, delete, delete.MessageId, out var target) is { } refused)
+        if (Target(state, delete, delete.MessageId, delete.Target, out var target) is { } refused)
         {
             return refused;
         }
@@ -134,7 +135,7 @@ public static partial class ChatDecider
 
     private static Decision React(ChatState? state, ReactToMessage react, in DecideContext ctx)
     {
-        if (Target(state, react, react.MessageId, out var target) is { } refused)
+        if (Target(state, react, react.MessageId, react.Target, out var target) is { } refused)
         {
             return refused;
         }
@@ -161,8 +162,8 @@ public static partial class ChatDecider
         return new Decision(state, [evt], null, [Recipients(state, ctx.Devices)]);
     }
 
-    /// <summary>The chat exists, the actor is a member, and the message is one of its recent messages.</summary>
-    private static Decision? Target(ChatState? state, ChatCommand command, string messageId, out RecentMessage target)
+    /// <summary>The chat exists, the actor is a member, and the message is one of its recent messages or one older than them that Edge found (<paramref name="facts"/>).</summary>
+    private static Decision? Target(ChatState? state, ChatCommand command, string messageId, MessageFacts? facts, out RecentMessage target)
     {
         target = null!;
         if (state is null)
@@ -175,9 +176,9 @@ public static partial class ChatDecider
             return Reject(state, command, ErrorCodes.NotMember, "not a member of this chat");
         }
 
-        return state.TryGetMessage(messageId, out target)
+        return state.TryGetMessage(messageId, facts, out target)
             ? null
-            : Reject(state, command, ErrorCodes.UnknownMessage, "not a recent message of this chat");
+            : Reject(state, command, ErrorCodes.UnknownMessage, "not a message of this chat (for one older than the recent messages, give its 'messageSeq')");
     }
 
     /// <summary>

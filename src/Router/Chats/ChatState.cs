@@ -110,6 +110,28 @@ public sealed class ChatState
     /// <summary>A recent message by its id (edits, deletes, reactions, replies).</summary>
     public bool TryGetMessage(string messageId, out RecentMessage message) => _byMessageId.TryGetValue(messageId, out message!);
 
+    /// <summary>
+    /// A recent message by its id or, when the index no longer holds it, the message Edge found in
+    /// the read model (<paramref name="facts"/>): believed only for a seq older than every indexed
+    /// one and already taken, since any younger message would still be in the index.
+    /// </summary>
+    public bool TryGetMessage(string messageId, MessageFacts? facts, out RecentMessage message)
+    {
+        if (_byMessageId.TryGetValue(messageId, out message!))
+        {
+            return true;
+        }
+
+        if (facts is null || facts.Seq < 1 || facts.Seq > LastSeq || (_recentOrder.TryPeek(out var oldest) && facts.Seq >= oldest.Seq))
+        {
+            return false;
+        }
+
+        // Not remembered: the index keeps the newest messages only, and this one is older than all of them.
+        message = new RecentMessage("", facts.Seq, messageId, facts.SenderUserId, facts.SentAt, facts.Encrypted) { Deleted = facts.Deleted };
+        return true;
+    }
+
     /// <summary>Recent sends, oldest first.</summary>
     public IEnumerable<KeyValuePair<string, SentMessage>> RecentSends()
     {

@@ -26,6 +26,10 @@ public sealed class ContentFramesTests
     [InlineData("""{"type":"message.react","chatId":"c","messageId":"m"}""")]
     [InlineData("""{"type":"message.send","chatId":"c","clientMsgId":"x","body":"re","replyTo":"m"}""")]
     [InlineData("""{"type":"message.send","chatId":"c","clientMsgId":"x","payloads":{"ana/phone":"QUJD","bo/phone":"REVG"}}""")]
+    [InlineData("""{"type":"message.delete","id":"1","chatId":"c","messageId":"m","messageSeq":7}""")]
+    [InlineData("""{"type":"message.edit","id":"1","chatId":"c","messageId":"m","body":"fixed","messageSeq":7}""")]
+    [InlineData("""{"type":"message.react","chatId":"c","messageId":"m","emoji":"👍","messageSeq":1}""")]
+    [InlineData("""{"type":"message.send","chatId":"c","clientMsgId":"x","body":"re","replyTo":"m","replyToSeq":7}""")]
     public void Well_formed_content_frames_pass(string json) => Check(json).IsValid.Should().BeTrue(Check(json).ErrorMessage);
 
     [Theory]
@@ -42,6 +46,11 @@ public sealed class ContentFramesTests
     [InlineData("""{"type":"message.send","chatId":"c","clientMsgId":"x","payloads":{"phone":"QUJD"}}""", ErrorCodes.BadFrame)]
     [InlineData("""{"type":"message.send","chatId":"c","clientMsgId":"x","payloads":{"ana/phone":"not base64"}}""", ErrorCodes.BadFrame)]
     [InlineData("""{"type":"message.send","chatId":"c","clientMsgId":"x","payloads":{"ana/phone":"QUJDREVGR0hJSktMTU5PUFFS"}}""", ErrorCodes.TooLarge)]
+    [InlineData("""{"type":"message.delete","chatId":"c","messageId":"m","messageSeq":0}""", ErrorCodes.BadFrame)]
+    [InlineData("""{"type":"message.edit","chatId":"c","messageId":"m","body":"x","messageSeq":-1}""", ErrorCodes.BadFrame)]
+    [InlineData("""{"type":"message.react","chatId":"c","messageId":"m","emoji":"👍","messageSeq":0}""", ErrorCodes.BadFrame)]
+    [InlineData("""{"type":"message.send","chatId":"c","clientMsgId":"x","body":"re","replyToSeq":7}""", ErrorCodes.BadFrame)]
+    [InlineData("""{"type":"message.send","chatId":"c","clientMsgId":"x","body":"re","replyTo":"m","replyToSeq":0}""", ErrorCodes.BadFrame)]
     public void Malformed_content_frames_are_refused_with_their_code(string json, string code)
     {
         var check = Check(json);

@@ -175,6 +175,93 @@ public sealed class ChatDeciderContentTests
         ShouldBeRejected(Run(Send("g1", "cy") with { ReplyTo = id }), ErrorCodes.UnknownMessage, "cy/phone");
     }
 
+    /// <summary>Bo's message at seq 2 pushed out of the index by three of cy's; the read side's facts about it.</summary>
+    private (string Id, MessageFacts Facts) OlderMessageFromBo(bool deleted = false, bool encrypted = false)
+    {
+        var id = GroupWithMessageFromBo();
+        for (var i = 0; i < Limits.RecentClientMsgIds; i++)
+        {
+            Run(Send("g1", "cy")).Events.Should().ContainSingle();
+        }
+
+        return (id, new MessageFacts { Seq = 2, SenderUserId = "bo", SentAt = Now, Deleted = deleted, Encrypted = encrypted });
+    }
+
+    [Fact]
+    public void An_admin_deletes_a_message_older_than_the_recent_index_with_the_read_sides_facts()
+    {
+        var (id, facts) = OlderMessageFromBo();
+
+        var decision = Run(Delete("g1", "ana", id) with { Target = facts }, after: TimeSpan.FromDays(400));
+
+        var deleted = decision.Events.Should().ContainSingle().Which.Should().BeOfType<MessageDeleted>().Subject;
+        deleted.MessageId.Should().Be(id);
+        deleted.MessageSeq.Should().Be(2);
+        deleted.Seq.Should().Be(6);
+        decision.Recipients.Single().Should().BeEquivalentTo(AllDevices);
+    }
+
+    [Fact]
+    public void Facts_about_an_older_message_still_apply_every_rule_of_sender_window_and_membership()
+    {
+        var (id, facts) = OlderMessageFromBo();
+
+        ShouldBeRejected(Run(Delete("g1", "cy", id) with { Target = facts }), ErrorCodes.NotAllowed, "cy/phone");
+        ShouldBeRejected(Run(Delete("g1", "bo", id) with { Target = facts }, after: TimeSpan.FromHours(48)), ErrorCodes.WindowPassed, "bo/phone");
+        ShouldBeRejected(Run(Edit("g1", "bo", id) with { Target = facts }, after: TimeSpan.FromMinutes(15)), ErrorCodes.WindowPassed, "bo/phone");
+        ShouldBeRejected(Run(Edit("g1", "ana", id) with { Target = facts }), ErrorCodes.NotAllowed, "ana/phone");
+        Run(Edit("g1", "bo", id) with { Target = facts }).Events.Should().ContainSingle().Which.Should().BeOfType<MessageEdited>().Which.MessageSeq.Should().Be(2);
+        Run(Delete("g1", "bo", id) with { Target = facts }, after: TimeSpan.FromHours(47)).Events.Should().ContainSingle().Which.Should().BeOfType<MessageDeleted>();
+    }
+
+    [Fact]
+    public void A_member_reacts_and_replies_to_an_older_message_with_the_read_sides_facts()
+    {
+        var (id, facts) = OlderMessageFromBo();
+
+        Run(React("g1", "cy", id, "👍") with { Target = facts }).Events.Should().ContainSingle().Which.Should().BeOfType<ReactionChanged>().Which.MessageSeq.Should().Be(2);
+        var reply = (MessageSent)Run(Send("g1", "cy") with { ReplyTo = id, ReplyTarget = facts }).Events.Single();
+        reply.ReplyTo.Should().Be(id);
+    }
+
+    [Fact]
+    public void Facts_saying_the_older_message_was_deleted_refuse_edits_reactions_and_replies_and_a_second_delete_changes_nothing()
+    {
+        var (id, facts) = OlderMessageFromBo(deleted: true);
+
+        ShouldBeRejected(Run(Edit("g1", "bo", id) with { Target = facts }), ErrorCodes.MessageDeleted, "bo/phone");
+        ShouldBeRejected(Run(React("g1", "cy", id, "👍") with { Target = facts }), ErrorCodes.MessageDeleted, "cy/phone");
+        ShouldBeRejected(Run(Send("g1", "cy") with { ReplyTo = id, ReplyTarget = facts }), ErrorCodes.MessageDeleted, "cy/phone");
+        var again = Run(Delete("g1", "ana", id) with { Target = facts });
+        again.Events.Should().BeEmpty();
+        again.Reply.Should().BeNull();
+    }
+
+    [Theory]
+    [InlineData(0)]
+    [InlineData(3)]
+    [InlineData(5)]
+    [InlineData(6)]
+    public void Facts_are_not_believed_for_a_seq_the_index_would_still_hold_or_that_was_never_taken(long seq)
+    {
+        // The index holds seqs 3-5 (cy's sends); 6 is not taken yet; 0 never exists.
+        var (id, facts) = OlderMessageFromBo();
+
+        ShouldBeRejected(Run(Delete("g1", "ana", id) with { Target = facts with { Seq = seq } }), ErrorCodes.UnknownMessage, "ana/phone");
+        _state!.LastSeq.Should().Be(5);
+    }
+
+    [Fact]
+    public void A_message_in_the_recent_index_is_decided_from_the_index_whatever_facts_come_with_it()
+    {
+        var id = GroupWithMessageFromBo();
+        var wrong = new MessageFacts { Seq = 1, SenderUserId = "cy", SentAt = Now - TimeSpan.FromDays(30), Deleted = true };
+
+        var edited = Run(Edit("g1", "bo", id) with { Target = wrong }).Events.Should().ContainSingle().Which.Should().BeOfType<MessageEdited>().Subject;
+
+        edited.MessageSeq.Should().Be(2);
+    }
+
     [Theory]
     [InlineData("", ErrorCodes.BadFrame)]
     [InlineData("seventeen bytes!!", ErrorCodes.TooLarge)]
