@@ -7,4 +7,11 @@ namespace Messaging.Contracts.Commands;
 public sealed record MarkRead : ChatCommand
 {
     public required long Seq { get; init; }
+
+    /// <summary>
+    /// True when the user had read receipts off (<c>settings.set</c>): the marker still moves
+    /// the user's own read position (other devices, unread counts) but is never shown to others,
+    /// also not after the user turns receipts on again. Absent otherwise.
+    /// </summary>
+    public bool? Private { get; init; }
 }

@@ -9,4 +9,8 @@ namespace Messaging.Contracts.Events;
 /// and re-orderings are harmless. Delivered only to the reader's own devices (as
 /// <c>read.marker</c>); the senders hear of it through aggregated <c>receipt</c> pushes.
 /// </summary>
-public sealed record MessagesRead : ChatEvent;
+public sealed record MessagesRead : ChatEvent
+{
+    /// <summary>Made while the reader had read receipts off (<see cref="Commands.MarkRead.Private"/>): never counted as read for others. Absent otherwise.</summary>
+    public bool? Private { get; init; }
+}

@@ -50,6 +50,8 @@ internal sealed class ConversationHandler(
         }
 
         var now = clock.GetUtcNow();
+        var user = connection.Device.UserId;
+        var shows = settings.ReadReceipts(user);
         var command = new MarkRead
         {
             CommandId = Guid.CreateVersion7().ToString(),
@@ -59,6 +61,7 @@ internal sealed class ConversationHandler(
             RequestId = frame.Id,
             IssuedAt = now,
             Seq = frame.Seq,
+            Private = shows ? null : true,
         };
         try
         {
@@ -70,9 +73,8 @@ internal sealed class ConversationHandler(
             return;
         }
 
-        var user = connection.Device.UserId;
         receipts.Note(frame.ChatId, user, ConversationStates.Delivered, frame.Seq, now);
-        if (settings.ReadReceipts(user))
+        if (shows)
         {
             receipts.Note(frame.ChatId, user, ConversationStates.Read, frame.Seq, now);
         }

@@ -3,8 +3,12 @@ using Npgsql;
 
 namespace Messaging.ReadModels.Chats;
 
-/// <summary>Where a member stands in a chat: membership range, delivered (highest cursor of any of their devices) and read marker.</summary>
-public readonly record struct MemberPosition(string UserId, long JoinedSeq, long? LeftSeq, long DeliveredSeq, long ReadSeq);
+/// <summary>
+/// Where a member stands in a chat: membership range, delivered (highest cursor of any of their
+/// devices), read marker, and the part of it others may see (<see cref="SharedReadSeq"/>: the
+/// highest marker made with read receipts on).
+/// </summary>
+public readonly record struct MemberPosition(string UserId, long JoinedSeq, long? LeftSeq, long DeliveredSeq, long ReadSeq, long SharedReadSeq);
 
 /// <summary>A receipt range to resolve: the senders of messages in <c>(FromSeq, ToSeq]</c> of the chat besides the user.</summary>
 public readonly record struct ReceiptRange(string ChatId, string UserId, long FromSeq, long ToSeq);
@@ -45,7 +49,7 @@ public sealed class ConversationQueries(NpgsqlDataSource dataSource)
     private const string PositionsSql = """
         select cm.user_id, cm.joined_seq, cm.left_seq,
                coalesce((select max(d.acked_seq) from device_cursors d where d.user_id = cm.user_id and d.chat_id = cm.chat_id), 0),
-               coalesce(r.read_seq, 0)
+               coalesce(r.read_seq, 0), coalesce(r.shared_read_seq, 0)
         from chat_members cm
         left join read_markers r on r.chat_id = cm.chat_id and r.user_id = cm.user_id
         where cm.chat_id = $1
@@ -143,7 +147,7 @@ public sealed class ConversationQueries(NpgsqlDataSource dataSource)
         while (await reader.ReadAsync(cancellationToken))
         {
             positions.Add(new MemberPosition(
-                reader.GetString(0), reader.GetInt64(1), reader.IsDBNull(2) ? null : reader.GetInt64(2), reader.GetInt64(3), reader.GetInt64(4)));
+                reader.GetString(0), reader.GetInt64(1), reader.IsDBNull(2) ? null : reader.GetInt64(2), reader.GetInt64(3), reader.GetInt64(4), reader.GetInt64(5)));
         }
 
         return positions;

@@ -5,7 +5,9 @@ namespace Messaging.ReadModels.Chats;
 /// unit-tested). A member counts for a message when they were a member at its seq (joined at or
 /// before it, not left before it) and are not its sender. Delivered: any of their devices acked
 /// it (the first device counts the user) or they read it (reading implies holding it). Read:
-/// their read marker covers it, unless the member turned read receipts off.
+/// a marker they made with read receipts on covers it (<see cref="MemberPosition.SharedReadSeq"/>:
+/// reads made while receipts were off stay hidden after receipts are on again), and the member
+/// does not have read receipts off now.
 /// </summary>
 public static class ReceiptCounts
 {
@@ -26,7 +28,7 @@ public static class ReceiptCounts
                 delivered++;
             }
 
-            if (hasRead && showsReads(m.UserId))
+            if (m.SharedReadSeq >= seq && showsReads(m.UserId))
             {
                 read++;
             }

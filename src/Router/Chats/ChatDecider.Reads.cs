@@ -39,6 +39,7 @@ public static partial class ChatDecider
             Seq = read.Seq,
             Actor = read.Origin,
             OccurredAt = ctx.Now,
+            Private = read.Private is true ? true : null,
         };
         return new Decision(state, [marker], null, [[.. ctx.Devices.AddressesOf(read.Origin.UserId)]]);
     }

@@ -143,6 +143,15 @@ public sealed class ReceiptsTests : IAsyncLifetime
         (await boPhone.SetReadReceiptsAsync(true)).ReadReceipts.Should().BeTrue();
         var again = await EventuallyAsync(() => boPhone.HistoryAsync(chatId), p => p.Messages[^1].ReadCount == 1);
         again.Messages[^1].ReadCount.Should().Be(1);
+
+        // bo's read made with receipts off stays private after they are on again; a read made now is cumulative.
+        (await anaPhone.HistoryAsync(chatId)).Messages.Single(m => m.MessageId == fromAna.MessageId).ReadCount
+            .Should().Be(1, "a read made while receipts were off is never revealed");
+        var later = await anaPhone.SendMessageAsync(chatId, "and now?");
+        var laterSeq = (await boPhone.WaitForAsync<MessageFrame>(m => m.MessageId == later.MessageId, Timeout)).Seq;
+        await boPhone.ReadAsync(chatId, laterSeq);
+        var shown = await EventuallyAsync(() => anaPhone.HistoryAsync(chatId), p => p.Messages.Any(m => m.MessageId == later.MessageId && m.ReadCount == 1));
+        shown.Messages.Single(m => m.MessageId == fromAna.MessageId).ReadCount.Should().Be(2, "a read covers every earlier message");
     }
 
     [Fact]

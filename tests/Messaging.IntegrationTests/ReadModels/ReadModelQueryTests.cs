@@ -139,9 +139,9 @@ public sealed class ReadModelQueryTests : IAsyncLifetime
 
         var queries = new ConversationQueries(_db);
         (await queries.PositionsAsync(Chat, CancellationToken.None)).Should().BeEquivalentTo([
-            new MemberPosition("alice", 1, null, 0, 0),
-            new MemberPosition("bob", 1, null, 5, 4),
-            new MemberPosition("carol", 1, 4, 0, 0),
+            new MemberPosition("alice", 1, null, 0, 0, 0),
+            new MemberPosition("bob", 1, null, 5, 4, 4),
+            new MemberPosition("carol", 1, 4, 0, 0, 0),
         ]);
         (await queries.CurrentMembersAsync(Chat, CancellationToken.None)).Should().BeEquivalentTo(["alice", "bob"]);
     }

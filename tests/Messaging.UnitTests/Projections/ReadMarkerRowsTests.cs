@@ -27,9 +27,24 @@ public sealed class ReadMarkerRowsTests
         ]);
 
         rows.Should().Equal(
-            ("c1", "bo", 7L, T0.AddSeconds(7).UtcDateTime),
-            ("c1", "cy", 5L, T0.AddSeconds(5).UtcDateTime),
-            ("c2", "bo", 3L, T0.AddSeconds(3).UtcDateTime));
+            ("c1", "bo", 7L, T0.AddSeconds(7).UtcDateTime, 7L),
+            ("c1", "cy", 5L, T0.AddSeconds(5).UtcDateTime, 5L),
+            ("c2", "bo", 3L, T0.AddSeconds(3).UtcDateTime, 3L));
+    }
+
+    [Fact]
+    public void Private_markers_raise_the_read_position_but_not_the_shared_one()
+    {
+        var rows = ReadMarkerRows.Plan([
+            Apply(Read("c1", "bo", 4)),
+            Apply(Read("c1", "bo", 9) with { Private = true }),
+            Apply(Read("c1", "bo", 6)),
+            Apply(Read("c2", "bo", 2) with { Private = true }),
+        ]);
+
+        rows.Should().Equal(
+            ("c1", "bo", 9L, T0.AddSeconds(9).UtcDateTime, 6L),
+            ("c2", "bo", 2L, T0.AddSeconds(2).UtcDateTime, 0L));
     }
 
     [Fact]

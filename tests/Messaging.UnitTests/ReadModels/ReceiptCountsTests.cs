@@ -6,12 +6,12 @@ public sealed class ReceiptCountsTests
 {
     private static readonly MemberPosition[] Members =
     [
-        new("ana", 1, null, 10, 10),
-        new("bo", 1, null, 7, 5),
-        new("cy", 1, null, 0, 0),
-        new("di", 6, null, 9, 9),
-        new("ed", 1, 4, 4, 4),
-        new("fay", 1, null, 2, 8),
+        new("ana", 1, null, 10, 10, 10),
+        new("bo", 1, null, 7, 5, 5),
+        new("cy", 1, null, 0, 0, 0),
+        new("di", 6, null, 9, 9, 9),
+        new("ed", 1, 4, 4, 4, 4),
+        new("fay", 1, null, 2, 8, 8),
     ];
 
     [Theory]
@@ -27,7 +27,7 @@ public sealed class ReceiptCountsTests
     [Fact]
     public void Reading_counts_as_delivered_even_before_the_cursor_moved()
     {
-        ReceiptCounts.Count([new("fay", 1, null, 0, 8)], 8, "ana", _ => true).Should().Be((1, 1));
+        ReceiptCounts.Count([new("fay", 1, null, 0, 8, 8)], 8, "ana", _ => true).Should().Be((1, 1));
     }
 
     [Fact]
@@ -39,6 +39,16 @@ public sealed class ReceiptCountsTests
     [Fact]
     public void The_sender_never_counts_for_their_own_message()
     {
-        ReceiptCounts.Count([new("ana", 1, null, 10, 10)], 3, "ana", _ => true).Should().Be((0, 0));
+        ReceiptCounts.Count([new("ana", 1, null, 10, 10, 10)], 3, "ana", _ => true).Should().Be((0, 0));
+    }
+
+    [Fact]
+    public void Reads_made_with_read_receipts_off_count_as_delivered_but_never_as_read()
+    {
+        // gus read up to 9 but only up to 4 with receipts on.
+        MemberPosition gus = new("gus", 1, null, 0, 9, 4);
+
+        ReceiptCounts.Count([gus], 4, "ana", _ => true).Should().Be((1, 1));
+        ReceiptCounts.Count([gus], 5, "ana", _ => true).Should().Be((1, 0));
     }
 }

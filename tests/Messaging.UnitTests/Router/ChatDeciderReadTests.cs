@@ -38,6 +38,17 @@ public sealed class ChatDeciderReadTests
     }
 
     [Fact]
+    public void A_marker_made_with_read_receipts_off_stays_private_in_the_event()
+    {
+        var chat = GroupWithMessages();
+
+        var hidden = (MessagesRead)chat.Run(Read("g1", "bo", 3) with { Private = true }).Events.Single();
+        var shown = (MessagesRead)chat.Run(Read("g1", "cy", 3)).Events.Single();
+
+        (hidden.Private, shown.Private).Should().Be((true, (bool?)null));
+    }
+
+    [Fact]
     public void A_read_marker_goes_to_the_readers_own_devices_only()
     {
         var chat = GroupWithMessages();
