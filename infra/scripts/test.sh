@@ -47,6 +47,8 @@ eval "$("$STACK" env)"
 # No MSBuild node reuse: CI machines should not keep build nodes alive after the run.
 dotnet build "$SLN" -c "$CONFIGURATION" -nodeReuse:false
 dotnet format "$SLN" --verify-no-changes --no-restore
+# The checked contract: docs/asyncapi.yaml must be a valid AsyncAPI document.
+"$ROOT/infra/scripts/validate-contract.sh"
 
 set +e
 dotnet test "$SLN" -c "$CONFIGURATION" --no-build --logger "console;verbosity=normal" \
