@@ -1,3 +1,4 @@
+using System.Text.Json;
 using System.Text.Json.Nodes;
 
 namespace Messaging.Contracts.Serialization;
@@ -249,6 +250,13 @@ public static class SchemaCompatibility
 
     private static void CompareEnums(JsonObject o, JsonObject n, string path, List<SchemaBreak> breaks)
     {
+        if ((o["enum"] is null) != (n["enum"] is null))
+        {
+            // An enumeration became a free value (older readers meet values they do not know) or the reverse.
+            breaks.Add(new SchemaBreak(o["enum"] is null ? SchemaBreakKind.Narrowed : SchemaBreakKind.Widened, Display(path)));
+            return;
+        }
+
         var oldValues = Values(o["enum"]);
         var newValues = Values(n["enum"]);
         foreach (var value in oldValues)
@@ -347,7 +355,16 @@ public static class SchemaCompatibility
         return types;
     }
 
-    private static string KindOf(JsonNode? value) => value is null ? "null" : value.GetValueKind().ToString();
+    /// <summary>The JSON Schema type name of a literal, so an enum compares with a declared <c>type</c>.</summary>
+    private static string KindOf(JsonNode? value) => value?.GetValueKind() switch
+    {
+        null or JsonValueKind.Null => "null",
+        JsonValueKind.String => "string",
+        JsonValueKind.Number => "number",
+        JsonValueKind.True or JsonValueKind.False => "boolean",
+        JsonValueKind.Array => "array",
+        _ => "object",
+    };
 
     private static HashSet<string> Required(JsonObject schema)
     {

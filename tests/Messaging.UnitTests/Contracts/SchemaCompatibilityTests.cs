@@ -133,6 +133,18 @@ public sealed class SchemaCompatibilityTests
     }
 
     [Fact]
+    public void An_enumeration_that_became_a_free_string_breaks_older_readers_and_the_reverse_newer_ones()
+    {
+        var freed = Schema();
+        Props(freed)["kind"] = new JsonObject { ["type"] = "string" };
+        var older = Schema();
+        Props(older)["kind"] = new JsonObject { ["type"] = "string" };
+
+        Breaks(freed).Should().Equal("Widened Sent.kind");
+        SchemaCompatibility.Check(older, Schema()).Select(b => b.ToString()).Should().Equal("Narrowed Sent.kind");
+    }
+
+    [Fact]
     public void A_removed_record_type_breaks_newer_readers_of_older_records()
     {
         var newer = Schema();
