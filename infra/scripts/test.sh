@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# `make test`: bring the local stack up, build, check formatting, run every test assembly with
+# `make test`: bring the local stack up, build, check formatting, validate docs/asyncapi.yaml, run every test assembly with
 # the stack's environment, tear the stack down, and print "N passed, N failed" as the last line.
 # Exit status: non-zero when the build/format check fails, any test fails, or no test ran.
 # Teardown: a stack this run started runs on its own data (.local/data-test and its own
