@@ -31,10 +31,11 @@ EDGE_URLS := $(foreach p,$(EDGE_PORTS),--edge ws://127.0.0.1:$(p))
 .PHONY: help deps infra-up infra-down infra-status infra-env build format-check test run stop smoke bench bench-groups-1024 bench-router bench-projections bench-marten projections-cli rebuild clean
 
 help:
-	@echo "make deps          install Debian/npm dependencies (Kafka jars, s3rver)"
+	@echo "make deps          install Debian/npm dependencies (Kafka jars, s3rver, AsyncAPI CLI)"
 	@echo "make infra-up      start ZooKeeper+Kafka 0.9, PostgreSQL 15, s3rver (infra-down, infra-status, infra-env)"
 	@echo "make build         dotnet build $(SLN) -c $(CONFIGURATION)"
 	@echo "make format-check  dotnet format --verify-no-changes"
+	@echo "make contract      asyncapi validate docs/asyncapi.yaml (also part of make test)"
 	@echo "make test          stack up, build, format check, all tests, stack down"
 	@echo "make run           stack + 2 Edge nodes + Router + Projections in the foreground"
 	@echo "make stop          stop what make run started, and the stack"
@@ -69,6 +70,10 @@ build: deps
 
 format-check: build
 	dotnet format $(SLN) --verify-no-changes --no-restore
+
+.PHONY: contract
+contract: deps
+	@$(SCRIPTS)/validate-contract.sh
 
 # test.sh brings the stack up, builds, checks formatting, runs the tests and always tears
 # down what it started (MESSAGING_TEST_KEEP_STACK=1 keeps it).

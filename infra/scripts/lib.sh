@@ -12,6 +12,9 @@ DATA_DIR="${MESSAGING_DATA_DIR:-$LOCAL/data}"
 LOG_DIR="$LOCAL/logs"
 RUN_DIR="$LOCAL/run"
 CONF_DIR="$LOCAL/conf"
+# The AsyncAPI CLI (docs/asyncapi.yaml is validated with it): its own npm prefix, beside s3rver's.
+ASYNCAPI_DIR="$LOCAL/tools/asyncapi"
+ASYNCAPI_BIN="$ASYNCAPI_DIR/node_modules/.bin/asyncapi"
 
 ZK_PORT="${ZK_PORT:-22181}"
 KAFKA_PORT="${KAFKA_PORT:-29092}"

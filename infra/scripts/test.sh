@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# `make test`: bring the local stack up, build, check formatting, run every test assembly with
+# `make test`: bring the local stack up, build, check formatting, validate docs/asyncapi.yaml, run every test assembly with
 # the stack's environment, tear the stack down, and print "N passed, N failed" as the last line.
 # Exit status: non-zero when the build/format check fails, any test fails, or no test ran.
 # Teardown: a stack this run started runs on its own data (.local/data-test and its own
@@ -47,6 +47,8 @@ eval "$("$STACK" env)"
 # No MSBuild node reuse: CI machines should not keep build nodes alive after the run.
 dotnet build "$SLN" -c "$CONFIGURATION" -nodeReuse:false
 dotnet format "$SLN" --verify-no-changes --no-restore
+# The checked contract: docs/asyncapi.yaml must be a valid AsyncAPI document.
+"$ROOT/infra/scripts/validate-contract.sh"
 
 set +e
 dotnet test "$SLN" -c "$CONFIGURATION" --no-build --logger "console;verbosity=normal" \
