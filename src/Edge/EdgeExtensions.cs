@@ -9,6 +9,7 @@ using Messaging.Edge.Presence;
 using Messaging.Edge.RateLimits;
 using Messaging.Edge.Sockets;
 using Messaging.Edge.Sync;
+using Messaging.Edge.WebClient;
 using Messaging.ReadModels;
 using Microsoft.Extensions.Options;
 
@@ -42,6 +43,7 @@ public static class EdgeExtensions
         builder.AddEdgeHistory();
         builder.AddEdgeMedia();
         builder.AddEdgeSockets();
+        builder.AddEdgeWebClient();
         return builder;
     }
 
@@ -49,6 +51,7 @@ public static class EdgeExtensions
     {
         app.UseExceptionHandler();
         app.UseStatusCodePages();
+        app.UseEdgeWebClient();
         app.UseWebSockets();
         app.UseAuthentication();
         app.UseRemovedDeviceRefusal();
