@@ -3,6 +3,7 @@ using Messaging.Edge.Commands;
 using Messaging.Edge.Conversation;
 using Messaging.Edge.Delivery;
 using Messaging.Edge.Devices;
+using Messaging.Edge.EventStream;
 using Messaging.Edge.History;
 using Messaging.Edge.Media;
 using Messaging.Edge.Presence;
@@ -43,6 +44,7 @@ public static class EdgeExtensions
         builder.AddEdgeHistory();
         builder.AddEdgeMedia();
         builder.AddEdgeSockets();
+        builder.AddEdgeEventStream();
         builder.AddEdgeWebClient();
         return builder;
     }
@@ -59,6 +61,7 @@ public static class EdgeExtensions
         app.UseAuthorization();
         app.MapDevTokens();
         app.MapEdgeSockets();
+        app.MapEdgeEventStream();
         app.MapEdgeHistory();
         app.MapEdgeMedia();
         app.MapEdgePresence();

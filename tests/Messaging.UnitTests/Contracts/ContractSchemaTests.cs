@@ -26,7 +26,7 @@ public sealed class ContractSchemaTests
         File.ReadAllText(path).Should().Be(generated, "the records changed: review and regenerate the schema (see the class comment)");
     }
 
-    private static string RepoRoot()
+    internal static string RepoRoot()
     {
         var dir = new DirectoryInfo(AppContext.BaseDirectory);
         while (dir is not null && !File.Exists(Path.Combine(dir.FullName, "Messaging.sln")))

@@ -61,8 +61,11 @@ export class SseTransport {
     // EventSource cannot set headers either: the token goes in the URL, as on /ws.
     const source = new EventSource(`/v1/events?access_token=${encodeURIComponent(this.token)}`);
     this.source = source;
-    source.addEventListener('session', () => {
-      if (!this.opened) {
+    source.addEventListener('session', (e) => {
+      // After a drop EventSource reconnects with Last-Event-ID: `resumed` means the server replayed
+      // what this page missed; otherwise it is a new session and the page syncs as after a reconnect.
+      const { resumed } = JSON.parse(e.data);
+      if (!this.opened || !resumed) {
         this.opened = true;
         this.onopen?.();
       }
