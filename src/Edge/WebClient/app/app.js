@@ -20,6 +20,7 @@ const state = {
   current: null,
   loadingHistory: false,
   chatListLoaded: false,
+  firstSyncDone: false,
 };
 let session;
 
@@ -155,7 +156,7 @@ function renderChatList() {
       const last = chat.lastMessage;
       const preview = last ? `${last.sender.userId === session.userId ? 'you' : last.sender.userId}: ${messagePreview(last)}` : 'no messages yet';
       li.innerHTML = `<div class="row"><span class="title"></span><span class="unread"></span></div><div class="last"></div>`;
-      li.querySelector('.title').textContent = (chat.kind === 'group' ? '👥 ' : '') + chatTitle(chat);
+      li.querySelector('.title').textContent = (chat.kind === 'group' ? '# ' : '') + chatTitle(chat);
       li.querySelector('.last').textContent = preview;
       const unread = li.querySelector('.unread');
       unread.textContent = chat.unread > 0 ? String(chat.unread) : '';
@@ -169,7 +170,7 @@ function renderChatList() {
 function messagePreview(m) {
   if (m.deletedAt) return 'message deleted';
   if (m.body) return m.body;
-  return m.attachments?.length ? `📎 ${m.attachments[0].fileName ?? 'attachment'}` : '';
+  return m.attachments?.length ? `[${m.attachments[0].fileName ?? 'attachment'}]` : '';
 }
 
 $('#new-direct').addEventListener('submit', (e) => {
@@ -243,6 +244,7 @@ function onFrame(frame) {
       if (frame.chatId === state.current) renderMessages();
       break;
     case 'sync.done':
+      state.firstSyncDone = true;
       refreshChatsSoon();
       break;
     default:
@@ -258,7 +260,8 @@ function onMessage(m) {
   chat.lastMessage = newer(chat.lastMessage, m);
   if (m.sentAt > (chat.lastEventAt ?? '')) chat.lastEventAt = m.sentAt;
   const mine = m.sender.userId === session.userId;
-  if (added && !mine && !isLooking(m.chatId) && m.seq > (state.readSent.get(m.chatId) ?? 0)) chat.unread++;
+  // The first sync brings what the chat list's `unread` already counted (this device's inbox).
+  if (added && !mine && state.firstSyncDone && !isLooking(m.chatId) && m.seq > (state.readSent.get(m.chatId) ?? 0)) chat.unread++;
   if (gap) fillGap(m.chatId, gap);
   else ack(m.chatId, m.seq);
   if (m.chatId === state.current) {
@@ -363,6 +366,8 @@ async function openChat(chatId) {
   renderHeader();
   renderMessages({ scroll: 'bottom' });
   watchPresence(chatId);
+  // A direct chat nobody wrote in yet has no history to ask for.
+  if (directPeer(chatId, session.userId) && !chat.lastEventAt) timelineOf(chatId).hasMore = false;
   await loadHistory(chatId, { newest: true });
   renderMessages({ scroll: 'bottom' });
   markRead(chatId);
@@ -418,11 +423,15 @@ function markRead(chatId) {
 }
 document.addEventListener('visibilitychange', () => state.current && markRead(state.current));
 
-function watchPresence(chatId) {
+function watchPresence(chatId, attempt = 0) {
   const peer = directPeer(chatId, session.userId);
   if (!peer) return;
-  session.request({ type: 'presence.watch', userIds: [peer] }).catch(() => {
-    // Not sharing a chat yet (the first message creates it): no presence to show.
+  session.request({ type: 'presence.watch', userIds: [peer] }).catch((e) => {
+    // not_member: no shared chat yet (the first message creates it), or the read model that
+    // presence is checked against has not applied it yet (it trails the log): ask again shortly.
+    if (e.code === 'not_member' && state.chats.get(chatId)?.lastEventAt && attempt < 5 && state.current === chatId) {
+      setTimeout(() => watchPresence(chatId, attempt + 1), 500 * (attempt + 1));
+    }
   });
 }
 
@@ -496,7 +505,7 @@ function renderMessage(m, others) {
     const t = m.seq == null && !session.outbox.has(m.clientMsgId) ? 'sent' : tick(m, state.receipts, others);
     const el = li.querySelector('.tick');
     el.dataset.tick = t;
-    el.textContent = { pending: '🕓', sent: '✓', delivered: '✓✓', read: '✓✓' }[t];
+    el.textContent = { pending: '…', sent: '✓', delivered: '✓✓', read: '✓✓' }[t];
     el.title = t;
   }
   return li;
@@ -513,7 +522,7 @@ function renderAttachment(a) {
     box.append(img);
   } else {
     const link = document.createElement('a');
-    link.textContent = `📎 ${a.fileName ?? a.key} (${Math.ceil(a.size / 1024)} KiB)`;
+    link.textContent = `${a.fileName ?? a.key} (${Math.ceil(a.size / 1024)} KiB)`;
     link.href = '#';
     link.addEventListener('click', async (e) => {
       e.preventDefault();
@@ -576,7 +585,11 @@ $('#composer').addEventListener('submit', async (e) => {
     renderMessages({ scroll: 'bottom' });
     const accepted = await sending;
     const chat = chatOf(accepted.chatId);
-    if (!chat.lastEventAt) chat.lastEventAt = new Date().toISOString();
+    if (!chat.lastEventAt) {
+      // The first message created the direct chat: now its members may see each other's presence.
+      chat.lastEventAt = new Date().toISOString();
+      if (accepted.chatId === state.current) watchPresence(accepted.chatId);
+    }
     renderMessages();
   } catch (err) {
     // Unknown outcome (connection lost): the outbox resends it after the reconnect.
