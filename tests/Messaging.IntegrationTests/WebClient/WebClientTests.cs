@@ -48,6 +48,9 @@ public sealed class WebClientTests(BrowserFixture browser) : IClassFixture<Brows
         await SendAsync(anaTab, "Yes, 12:00 at Luigi's");
         await Expect(Bodies(anaPage)).ToHaveTextAsync(["Hi Bo! Lunch at noon?", "Sure — the usual place?", "Yes, 12:00 at Luigi's"]);
         await Expect(Bodies(boPage)).ToHaveCountAsync(3);
+        await boPage.SetInputFilesAsync("#file", new FilePayload { Name = "special.png", MimeType = "image/png", Buffer = Png });
+        await SendAsync(boPage, "Today's special");
+        await anaPage.WaitForFunctionAsync("() => { const img = document.querySelector('#messages .attachment img'); return img && img.complete && img.naturalWidth === 64; }");
 
         await boPage.Locator("#text").PressSequentiallyAsync("On my way");
         await Expect(anaPage.Locator("#typing")).ToHaveTextAsync($"{bo} is typing…");
