@@ -97,6 +97,37 @@ public sealed class WebClientTests(BrowserFixture browser) : IClassFixture<Brows
     }
 
     [Fact]
+    public async Task A_group_is_created_and_administered_from_the_page()
+    {
+        var (ana, bo, cy) = (Unique("ana"), Unique("bo"), Unique("cy"));
+        var anaPage = await browser.OpenAsync(0, ana, "laptop");
+        var boPage = await browser.OpenAsync(1, bo, "phone");
+        var cyPage = await browser.OpenAsync(1, cy, "phone");
+
+        await anaPage.FillAsync("#group-title", "Trip");
+        await anaPage.FillAsync("#group-members", bo);
+        await anaPage.ClickAsync("#new-group button");
+        await Expect(anaPage.Locator("#chat-title")).ToHaveTextAsync("Trip");
+        await SendAsync(anaPage, "Who's in?");
+        await boPage.Locator("#chat-list li.chat", new() { HasText = "Trip" }).ClickAsync();
+        await Expect(Bodies(boPage)).ToHaveTextAsync(["Who's in?"]);
+
+        await anaPage.ClickAsync("#members summary");
+        await anaPage.FillAsync("#member-user", cy);
+        await anaPage.ClickAsync("#member-add");
+        await Expect(anaPage.Locator("#messages li.event").Last).ToHaveTextAsync($"you added {cy}");
+        await Expect(cyPage.Locator("#chat-list li.chat", new() { HasText = "Trip" })).ToBeVisibleAsync();
+
+        await anaPage.FillAsync("#member-user", bo);
+        await anaPage.ClickAsync("#member-admin");
+        await Expect(boPage.Locator("#chat-presence")).ToContainTextAsync("you are an admin");
+        await boPage.ClickAsync("#members summary");
+        await boPage.FillAsync("#member-user", cy);
+        await boPage.ClickAsync("#member-remove");
+        await Expect(anaPage.Locator("#messages li.event").Last).ToHaveTextAsync($"{bo} removed {cy}");
+    }
+
+    [Fact]
     public async Task History_scrolls_backwards_page_by_page_to_the_first_message()
     {
         var (dan, cy) = (Unique("dan"), Unique("cy"));

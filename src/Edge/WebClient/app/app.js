@@ -1,6 +1,6 @@
 // The page: renders what the session receives and turns clicks into frames. Plain DOM, no framework.
 import { ChatSession } from './client.js';
-import { directChatId, directPeer, presenceText, ReceiptBook, tick, Timeline, TypingBoard } from './model.js';
+import { backoffDelay, directChatId, directPeer, presenceText, ReceiptBook, tick, Timeline, TypingBoard } from './model.js';
 
 const $ = (selector) => document.querySelector(selector);
 const HISTORY_PAGE = 30;
@@ -537,11 +537,23 @@ function renderAttachment(a) {
 function mediaUrl(key) {
   let url = state.mediaUrls.get(key);
   if (!url) {
-    url = session.api(`/v1/media/${encodeURI(key)}?redirect=false`).then((r) => r.url);
+    url = fetchMediaUrl(key, 0);
     url.catch(() => state.mediaUrls.delete(key));
     state.mediaUrls.set(key, url);
   }
   return url;
+}
+
+async function fetchMediaUrl(key, attempt) {
+  try {
+    return (await session.api(`/v1/media/${encodeURI(key)}?redirect=false`)).url;
+  } catch (e) {
+    // A 404 right after the message arrived live: the read model that authorizes downloads
+    // (a message carrying the key) trails the log by a moment. Ask again a few times.
+    if (attempt >= 5) throw e;
+    await new Promise((r) => setTimeout(r, backoffDelay(attempt)));
+    return fetchMediaUrl(key, attempt + 1);
+  }
 }
 
 // --- composing ----------------------------------------------------------------------------------
