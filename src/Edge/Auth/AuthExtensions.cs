@@ -78,9 +78,10 @@ public static class AuthExtensions
         {
             token = header["Bearer ".Length..].Trim();
         }
-        else if (request.Path.StartsWithSegments("/ws") && request.Query.TryGetValue("access_token", out var fromQuery))
+        else if ((request.Path.StartsWithSegments("/ws") || request.Path.StartsWithSegments("/v1/events")) && request.Query.TryGetValue("access_token", out var fromQuery))
         {
-            // Only the WebSocket endpoint takes the token from the URL: URLs end up in logs.
+            // Only the WebSocket and event-stream endpoints take the token from the URL (browsers
+            // cannot set headers on either): URLs end up in logs.
             token = fromQuery.ToString();
         }
 

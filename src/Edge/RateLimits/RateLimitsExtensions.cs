@@ -52,7 +52,8 @@ internal sealed class HttpRateLimits(IOptions<RateLimitOptions> options) : IConf
         limiter.OnRejected = RejectAsync;
     }
 
-    private static bool IsUpgrade(HttpRequest request) => request.Path.StartsWithSegments("/ws");
+    /// <summary>A new session: a WebSocket upgrade, or an event stream of the HTTP fallback (the same budgets).</summary>
+    private static bool IsUpgrade(HttpRequest request) => request.Path.StartsWithSegments("/ws") || request.Path.StartsWithSegments("/v1/events");
 
     private static bool IsTokenRequest(HttpRequest request) => request.Path.StartsWithSegments("/v1/dev/tokens");
 

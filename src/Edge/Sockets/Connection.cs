@@ -6,21 +6,20 @@ using Messaging.Edge.RateLimits;
 namespace Messaging.Edge.Sockets;
 
 /// <summary>
-/// One live WebSocket of one device on this node: its identity, its bounded send queue, and the
-/// send loop that is the only writer to the socket (WebSocket sends must not overlap).
+/// One live session of one device on this node: its identity, its bounded send queue, and (for a
+/// WebSocket) the send loop that is the only writer to the socket (WebSocket sends must not
+/// overlap). The HTTP fallback drains the same queue into its event stream (EventStreamSession).
 /// </summary>
 internal sealed class Connection : IDisposable
 {
-    private readonly WebSocket _socket;
     private readonly ILogger _logger;
     private readonly TimeSpan _closeTimeout;
     private readonly CancellationTokenSource _closeDeadline = new();
     private int _closeCode;
     private string _closeReason = "";
 
-    public Connection(WebSocket socket, DeviceRef device, EdgeOptions options, RateLimitOptions rateLimits, ILogger logger)
+    public Connection(DeviceRef device, EdgeOptions options, RateLimitOptions rateLimits, ILogger logger)
     {
-        _socket = socket;
         _logger = logger;
         Device = device;
         Address = device.Address;
@@ -79,6 +78,9 @@ internal sealed class Connection : IDisposable
 
     /// <summary>The close code this side asked for (0 while open).</summary>
     public int CloseCode => Volatile.Read(ref _closeCode);
+
+    /// <summary>Why this side closed ("" while open or for a normal close).</summary>
+    public string CloseReason => _closeReason;
 
     /// <summary>
     /// Queues a live frame. A full queue means the client is not reading: the connection is
@@ -153,7 +155,7 @@ internal sealed class Connection : IDisposable
     }
 
     /// <summary>Writes queued frames until the connection closes, then performs the close handshake.</summary>
-    public async Task RunSendLoopAsync(CancellationToken aborted)
+    public async Task RunSendLoopAsync(WebSocket socket, CancellationToken aborted)
     {
         using var linked = CancellationTokenSource.CreateLinkedTokenSource(aborted, _closeDeadline.Token);
         var token = linked.Token;
@@ -167,7 +169,7 @@ internal sealed class Connection : IDisposable
                     {
                         if (CloseCode != CloseCodes.SlowConsumer)
                         {
-                            await _socket.SendAsync(frame.Memory, WebSocketMessageType.Text, endOfMessage: true, token);
+                            await socket.SendAsync(frame.Memory, WebSocketMessageType.Text, endOfMessage: true, token);
                         }
                     }
                     finally
@@ -177,16 +179,16 @@ internal sealed class Connection : IDisposable
                 }
             }
 
-            if (_socket.State is WebSocketState.Open or WebSocketState.CloseReceived)
+            if (socket.State is WebSocketState.Open or WebSocketState.CloseReceived)
             {
                 var code = CloseCode == 0 ? (int)WebSocketCloseStatus.NormalClosure : CloseCode;
-                await _socket.CloseOutputAsync((WebSocketCloseStatus)code, _closeReason, token);
+                await socket.CloseOutputAsync((WebSocketCloseStatus)code, _closeReason, token);
             }
         }
         catch (Exception ex) when (ex is OperationCanceledException or WebSocketException or IOException)
         {
             // The peer vanished or did not finish the close in time: nothing more can be sent.
-            _socket.Abort();
+            socket.Abort();
         }
         finally
         {

@@ -6,6 +6,7 @@ public static class SocketsExtensions
     {
         builder.Services.AddSingleton<ConnectionRegistry>();
         builder.Services.AddSingleton<FrameDispatcher>();
+        builder.Services.AddSingleton<SessionHost>();
         builder.Services.AddSingleton<SocketEndpoint>();
         return builder;
     }
