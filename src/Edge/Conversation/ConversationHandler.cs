@@ -91,6 +91,41 @@ internal sealed class ConversationHandler(
             return;
         }
 
+        connection.Typing.Note(frame.ChatId, frame.State == ConversationStates.Started, clock.GetUtcNow());
+        try
+        {
+            await SendTypingAsync(user, frame.ChatId, frame.State, members, cancellationToken);
+        }
+        catch (Exception ex) when (EdgeProducer.IsUnavailable(ex))
+        {
+            connection.TryPush(new ErrorFrame(frame.Id, ErrorCodes.Unavailable, "typing could not be sent"));
+        }
+    }
+
+    /// <summary>
+    /// The session ended (socket closed or dropped, stream expired): a <c>stopped</c> for every chat
+    /// where this device said <c>started</c> within the expiry and never <c>stopped</c>, so the others
+    /// clear the indicator now instead of after up to <c>Conversation:TypingExpiryMs</c>. Best effort.
+    /// </summary>
+    public async Task StopTypingAsync(Connection connection)
+    {
+        var now = clock.GetUtcNow();
+        foreach (var chatId in connection.Typing.Active(now, TimeSpan.FromMilliseconds(_options.TypingExpiryMs)))
+        {
+            try
+            {
+                await SendTypingAsync(connection.Device.UserId, chatId, ConversationStates.Stopped, await MembersAsync(chatId, CancellationToken.None), CancellationToken.None);
+            }
+            catch (Exception ex) when (EdgeProducer.IsUnavailable(ex) || ex is Npgsql.NpgsqlException or ObjectDisposedException or OperationCanceledException)
+            {
+                // PostgreSQL or Kafka down, or the node stopping: the receivers' expiry clears it (a few seconds of a stale indicator).
+            }
+        }
+    }
+
+    private async Task SendTypingAsync(string user, string chatId, string state, string[] members, CancellationToken cancellationToken)
+    {
+
         var byNode = NodeRouting.Buckets(_edgeNodes);
         var now = clock.GetUtcNow();
         foreach (var member in members)
@@ -102,15 +137,8 @@ internal sealed class ConversationHandler(
         }
 
         var produces = new List<Task>();
-        NodeRouting.Produce(producer, topics, frame.ChatId, byNode, devices => new TypingRouted { Devices = devices, ChatId = frame.ChatId, UserId = user, State = frame.State, ExpiresInMs = _options.TypingExpiryMs }, produces, cancellationToken);
-        try
-        {
-            await Task.WhenAll(produces);
-        }
-        catch (Exception ex) when (EdgeProducer.IsUnavailable(ex))
-        {
-            connection.TryPush(new ErrorFrame(frame.Id, ErrorCodes.Unavailable, "typing could not be sent"));
-        }
+        NodeRouting.Produce(producer, topics, chatId, byNode, devices => new TypingRouted { Devices = devices, ChatId = chatId, UserId = user, State = state, ExpiresInMs = _options.TypingExpiryMs }, produces, cancellationToken);
+        await Task.WhenAll(produces);
     }
 
     /// <summary>Stores the user's settings (durable before the reply) and answers with the values in force.</summary>

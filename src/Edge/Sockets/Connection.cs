@@ -73,6 +73,9 @@ internal sealed class Connection : IDisposable
     /// </summary>
     public Task CommandTail { get; set; } = Task.CompletedTask;
 
+    /// <summary>Chats where this device is typing, for the <c>stopped</c> its session's end sends.</summary>
+    public Conversation.TypingChats Typing { get; } = new();
+
     /// <summary>A newer socket of this device opened on another Edge node (see <c>CrossNodeReplacement</c>).</summary>
     public bool ReplacedElsewhere { get; set; }
 

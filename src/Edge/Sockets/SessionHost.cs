@@ -21,6 +21,7 @@ internal sealed class SessionHost(
     SessionAnnouncer sessions,
     FrameDispatcher dispatcher,
     PresenceWatches presence,
+    Conversation.ConversationHandler conversation,
     IOptions<EdgeOptions> options,
     IOptions<Media.S3Options> s3,
     IOptions<AuthOptions> auth,
@@ -83,10 +84,11 @@ internal sealed class SessionHost(
         return true;
     }
 
-    /// <summary>The session is over: no more presence pushes, and the device offline unless a newer session replaced it.</summary>
+    /// <summary>The session is over: no more presence pushes, typing stopped where it was on, and the device offline unless a newer session replaced it.</summary>
     public async Task EndAsync(Connection connection)
     {
         presence.Forget(connection);
+        await conversation.StopTypingAsync(connection);
         await sessions.OfflineAsync(connection, CancellationToken.None);
     }
 

@@ -193,6 +193,23 @@ public sealed class ReceiptsTests : IAsyncLifetime
         types.Should().Equal(nameof(ChatCreated));
     }
 
+    [Fact]
+    public async Task A_typist_whose_session_ends_without_stopped_is_shown_stopped_to_the_others_at_once()
+    {
+        var (ana, bo) = (Unique("ana"), Unique("bo"));
+        var anaPhone = await _system.ConnectAsync(0, ana, "phone");
+        var boPhone = await _system.ConnectAsync(1, bo, "phone");
+        var chatId = await anaPhone.CreateChatAsync([bo], "gone");
+        await boPhone.WaitForAsync<ChatUpdatedFrame>(u => u.ChatId == chatId, Timeout);
+        await anaPhone.TypingAsync(chatId, typing: true);
+        (await boPhone.WaitForAsync<TypingPushFrame>(t => t.ChatId == chatId, Timeout)).State.Should().Be(ConversationStates.Started);
+
+        await anaPhone.CloseAsync();
+
+        var stopped = await boPhone.WaitForAsync<TypingPushFrame>(t => t.ChatId == chatId, Timeout);
+        (stopped.UserId, stopped.State).Should().Be((ana, ConversationStates.Stopped));
+    }
+
     private List<string> ChatEventTypes(string chatId)
     {
         var clients = _system.Edges[0].Services.GetRequiredService<KafkaClientFactory>();
