@@ -46,45 +46,55 @@ internal sealed class ArchiveReader(ArchiveStore store, TopicNames names)
     }
 
     /// <summary>
-    /// Pages of at most <paramref name="pageSize"/> records of one partition from
-    /// <paramref name="from"/> (null: the beginning) up to, excluding, <paramref name="to"/>, in
-    /// offset order. The next file is fetched and decoded while the caller writes the current pages.
+    /// Pages of at most <paramref name="pageSize"/> records, per range (a partition's manifest,
+    /// from its position (null: the beginning) up to, excluding, its end), in offset order. Up
+    /// to <paramref name="filesAhead"/> files are fetched and decoded while the caller writes:
+    /// one file ahead read 200,000 events at 18k events/s against Kafka's 42k.
     /// </summary>
     public async IAsyncEnumerable<List<SourceRecord>> ReadAsync(
-        ArchiveManifest manifest,
-        long? from,
-        long to,
+        IReadOnlyList<(ArchiveManifest Manifest, long? From, long To)> ranges,
         int pageSize,
+        int filesAhead,
         [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken)
     {
-        var files = new List<ArchivedFile>();
-        foreach (var file in manifest.Files)
+        var files = new List<(ArchivedFile File, int Range)>();
+        for (var r = 0; r < ranges.Count; r++)
         {
-            if (file.FirstOffset < to && (from is not long f || file.LastOffset >= f))
+            var (manifest, from, to) = ranges[r];
+            foreach (var file in manifest.Files)
             {
-                files.Add(file);
+                if (file.FirstOffset < to && (from is not long f || file.LastOffset >= f))
+                {
+                    files.Add((file, r));
+                }
             }
         }
 
-        if (files.Count == 0)
+        var loading = new Queue<Task<IList<ArchiveRow>>>();
+        var starts = new long?[ranges.Count];
+        for (var r = 0; r < ranges.Count; r++)
         {
-            yield break;
+            starts[r] = ranges[r].From;
         }
 
-        var next = LoadAsync(files[0], cancellationToken);
-        for (var i = 0; i < files.Count; i++)
+        for (int i = 0, queued = 0; i < files.Count; i++)
         {
-            var rows = await next;
-            if (i + 1 < files.Count)
+            while (queued < files.Count && queued <= i + filesAhead)
             {
-                next = LoadAsync(files[i + 1], cancellationToken);
+                loading.Enqueue(LoadAsync(files[queued++].File, cancellationToken));
             }
 
+            var rows = await loading.Dequeue();
+            var range = files[i].Range;
+            var to = ranges[range].To;
             var page = new List<SourceRecord>(pageSize);
             foreach (var row in rows)
             {
-                if (row.Offset < to && (from is not long start || row.Offset >= start))
+                if (row.Offset < to && (starts[range] is not long start || row.Offset >= start))
                 {
+                    // Moving the start past each row skips the overlap of two entries a paused,
+                    // unfenced archiver could leave (docs/operations.md, "Archive").
+                    starts[range] = row.Offset + 1;
                     page.Add(ArchiveFile.ToRecord(row, names.ChatEvents));
                     if (page.Count == pageSize)
                     {
@@ -101,9 +111,11 @@ internal sealed class ArchiveReader(ArchiveStore store, TopicNames names)
         }
     }
 
-    private async Task<IList<ArchiveRow>> LoadAsync(ArchivedFile file, CancellationToken cancellationToken)
-    {
-        await using var stream = await store.GetFileAsync(file.Key, cancellationToken);
-        return await ArchiveFile.DecodeAsync(stream, cancellationToken);
-    }
+    private Task<IList<ArchiveRow>> LoadAsync(ArchivedFile file, CancellationToken cancellationToken) => Task.Run(
+        async () =>
+        {
+            await using var stream = await store.GetFileAsync(file.Key, cancellationToken);
+            return await ArchiveFile.DecodeAsync(stream, cancellationToken);
+        },
+        cancellationToken);
 }

@@ -88,7 +88,7 @@ internal sealed class RebuildRunner(
         var applier = new PageApplier(dataSource, projection, Schema);
         if (!await shadow.IsFinalizedAsync(guard, projection, cancellationToken))
         {
-            progress.Phase("replaying into shadow tables (bulk)");
+            progress.Phase(archived is null ? "replaying into shadow tables (bulk)" : "replaying the archive into shadow tables (bulk)");
             var targets = new Dictionary<PartitionKey, long>();
             foreach (var p in plan.Partitions)
             {
@@ -97,7 +97,6 @@ internal sealed class RebuildRunner(
 
             if (archived is not null)
             {
-                progress.Phase("replaying the archive into shadow tables (bulk)");
                 await ReplayArchiveAsync(projection, applier, positions, targets, archived, progress, cancellationToken);
                 progress.Phase("replaying Kafka after the archive into shadow tables (bulk)");
             }
@@ -244,19 +243,47 @@ internal sealed class RebuildRunner(
         IRebuildProgress progress,
         CancellationToken cancellationToken)
     {
+        // The same stages as from Kafka (ConsumeAsync): pages decoded on the thread pool, up to
+        // DecodeAhead ahead of the one page being written, in log order; the reader fetches the
+        // next file meanwhile. Decoding inline ran at 13k events/s against 21k from Kafka (100k events).
+        var decoding = new Queue<Task<Page>>();
+        var inFlight = Task.CompletedTask;
+        var ranges = new List<(ArchiveManifest, long?, long)>();
         foreach (var (partition, manifest) in archived)
         {
             var key = new PartitionKey(names.ChatEvents, partition);
-            if (!targets.TryGetValue(key, out var target) || manifest.NextOffset is not long end)
+            if (targets.TryGetValue(key, out var target) && manifest.NextOffset is long end)
             {
-                continue;
+                ranges.Add((manifest, positions.TryGetValue(key, out var p) ? p : null, Math.Min(target, end)));
+            }
+        }
+
+        try
+        {
+            await foreach (var records in archive.ReadAsync(ranges, options.Value.PageSize, options.Value.DecodeAhead, cancellationToken))
+            {
+                decoding.Enqueue(Task.Run(() => Page.Plan(projection, records, names, bulk: true), cancellationToken));
+                while (decoding.Count > 0 && (decoding.Count > options.Value.DecodeAhead || (inFlight.IsCompleted && decoding.Peek().IsCompleted)))
+                {
+                    var page = await decoding.Dequeue();
+                    await inFlight;
+                    inFlight = FlushAsync(projection, applier, positions, page, ApplyMode.Bulk, progress, cancellationToken);
+                }
             }
 
-            var from = positions.TryGetValue(key, out var p) ? p : null;
-            await foreach (var records in archive.ReadAsync(manifest, from, Math.Min(target, end), options.Value.PageSize, cancellationToken))
+            while (decoding.Count > 0)
             {
-                await FlushAsync(projection, applier, positions, Page.Plan(projection, records, names, bulk: true), ApplyMode.Bulk, progress, cancellationToken);
+                var page = await decoding.Dequeue();
+                await inFlight;
+                inFlight = FlushAsync(projection, applier, positions, page, ApplyMode.Bulk, progress, cancellationToken);
             }
+
+            await inFlight;
+        }
+        finally
+        {
+            // Never leave a page writing behind: the Kafka replay that follows must not overlap it.
+            await Task.WhenAny(inFlight);
         }
     }
 
