@@ -127,8 +127,9 @@ rebuild:
 
 # Copies the archive's recorded Parquet files to .local/analytics (DuckDB cannot read S3 here:
 # its httpfs extension is downloaded on first use) and runs the example queries (docs/analytics.md).
+ANALYTICS_DIR ?= $(CURDIR)/.local/analytics
 analytics:
-	@$(MAKE) projections-cli ARGS="analytics --dir $(CURDIR)/.local/analytics $(ARGS)"
+	@$(MAKE) projections-cli ARGS="analytics --dir $(ANALYTICS_DIR) $(ARGS)"
 # The Marten evaluation (issue 10): in-process, needs only the stack (docs/benchmarks.md).
 bench-marten:
 	@test -f $(BENCH_DLL) || { echo "missing $(BENCH_DLL): run make build"; exit 1; }

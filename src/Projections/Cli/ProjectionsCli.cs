@@ -67,6 +67,12 @@ public static class ProjectionsCli
                 console.MarkupLineInterpolated($"[grey]{paths.Count} archive file(s) in {directory} ({System.Diagnostics.Stopwatch.GetElapsedTime(started).TotalSeconds:0.0} s)[/]");
             }
 
+            if (!Directory.Exists(directory) || Directory.GetFiles(directory, "*.parquet", SearchOption.AllDirectories).Length == 0)
+            {
+                console.MarkupLineInterpolated($"[red]No archive files in {directory}: is the archiver on (Archive:Enabled, docs/operations.md \"Archive\") and has it closed a file yet (Archive:MaxFileAgeSeconds)?[/]");
+                return 1;
+            }
+
             var text = parse.GetValue(sql);
             var results = await ArchiveQueries.RunAsync(directory, text is null ? null : [("query", text, text)], ct);
             foreach (var result in results)
