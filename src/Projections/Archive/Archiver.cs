@@ -61,7 +61,7 @@ internal sealed class Archiver(
                     await AppendAsync(consumer, file, result, cancellationToken);
                 }
 
-                var now = clock.GetTimestamp() * 1000 / TimeProvider.System.TimestampFrequency;
+                var now = Now();
                 foreach (var open in _open.Values)
                 {
                     if (open.Pending is null && ArchiveCut.Expired(open.Records.Count, open.OpenedAtMs, now, settings))
@@ -184,7 +184,7 @@ internal sealed class Archiver(
         }
     }
 
-    private long Now() => clock.GetTimestamp() * 1000 / TimeProvider.System.TimestampFrequency;
+    private long Now() => clock.GetTimestamp() * 1000 / clock.TimestampFrequency;
 
     /// <summary>S3 errors are not the records' fault: the same step again, with back-off, until it works or the service stops.</summary>
     private async Task RetryAsync(int partition, Func<CancellationToken, Task> step, CancellationToken cancellationToken) =>
