@@ -28,7 +28,7 @@ BENCH_DLL := tools/Bench/bin/$(CONFIGURATION)/net10.0/linux-x64/Messaging.Bench.
 PROJECTIONS_DLL := src/Projections/bin/$(CONFIGURATION)/net10.0/linux-x64/Messaging.Projections.dll
 EDGE_URLS := $(foreach p,$(EDGE_PORTS),--edge ws://127.0.0.1:$(p))
 
-.PHONY: help deps infra-up infra-down infra-status infra-env build format-check test run stop smoke bench bench-groups-1024 bench-router bench-projections bench-marten projections-cli rebuild clean
+.PHONY: help deps infra-up infra-down infra-status infra-env build format-check test run stop smoke bench bench-groups-1024 bench-router bench-projections bench-marten projections-cli rebuild analytics clean
 
 help:
 	@echo "make deps          install Debian/npm dependencies (Kafka jars, s3rver, AsyncAPI CLI)"
@@ -45,6 +45,7 @@ help:
 	@echo "make bench-router / bench-projections   component benchmarks (stack only)"
 	@echo "make rebuild ARGS='--projection chat [--dry-run] [--chat ID]'   rebuild read models from the log (docs/operations.md)"
 	@echo "make projections-cli ARGS='migrate|deadletters list|...'       any Projections operator command against the stack"
+	@echo "make analytics [ARGS='--sql \"select ...\"']   example DuckDB queries over the chat.events archive on S3 (docs/analytics.md)"
 	@echo "make bench-marten  the chat model on Marten, same backlog as bench-projections (docs/decisions/read-side.md)"
 	@echo "make clean         dotnet clean, stop the stack, delete its data and logs"
 
@@ -128,6 +129,12 @@ projections-cli:
 
 rebuild:
 	@$(MAKE) projections-cli ARGS="rebuild $(ARGS)"
+
+# Copies the archive's recorded Parquet files to .local/analytics (DuckDB cannot read S3 here:
+# its httpfs extension is downloaded on first use) and runs the example queries (docs/analytics.md).
+ANALYTICS_DIR ?= $(CURDIR)/.local/analytics
+analytics:
+	@$(MAKE) projections-cli ARGS="analytics --dir $(ANALYTICS_DIR) $(ARGS)"
 # The Marten evaluation (issue 10): in-process, needs only the stack (docs/benchmarks.md).
 bench-marten:
 	@test -f $(BENCH_DLL) || { echo "missing $(BENCH_DLL): run make build"; exit 1; }

@@ -1,4 +1,5 @@
 using Messaging.Hosting;
+using Messaging.Projections.Archive;
 using Messaging.Projections.Chats;
 using Messaging.Projections.DeadLetters;
 using Messaging.Projections.Inbox;
@@ -28,6 +29,7 @@ public static class ProjectionsExtensions
         }
 
         builder.Services.AddHostedService<RetentionService>();
+        builder.AddArchiver();
         return builder;
     }
 
@@ -55,6 +57,7 @@ public static class ProjectionsExtensions
         builder.Services.AddSingleton<RetentionSweeper>();
         builder.Services.AddSingleton<RebuildRunner>();
         builder.Services.AddSingleton<StatusQuery>();
+        builder.AddArchiveCore();
         return builder;
     }
 

@@ -1,6 +1,8 @@
 using System.CommandLine;
 using Messaging.Hosting;
 using Messaging.Hosting.Postgres;
+using Messaging.Projections.Analytics;
+using Messaging.Projections.Archive;
 using Messaging.Projections.DeadLetters;
 using Messaging.Projections.Rebuild;
 using Messaging.ReadModels.Schema;
@@ -15,7 +17,7 @@ namespace Messaging.Projections.Cli;
 /// </summary>
 public static class ProjectionsCli
 {
-    private static readonly string[] Commands = ["migrate", "rebuild", "deadletters"];
+    private static readonly string[] Commands = ["migrate", "rebuild", "deadletters", "analytics"];
 
     /// <summary>What a dry run prints per projection, so nobody has to infer it from the absence of phases.</summary>
     internal const string DryRunDone = "dry run, nothing changed (no tables, rows or checkpoints written)";
@@ -48,6 +50,52 @@ public static class ProjectionsCli
         return await Root(host.Services, output).Parse(args).InvokeAsync();
     }
 
+    /// <summary><c>analytics</c>: copies the archive's recorded files down, then runs the example queries (or <c>--sql</c>) with DuckDB.</summary>
+    private static Command AnalyticsCommand(IServiceProvider services, IAnsiConsole console)
+    {
+        var dir = new Option<string>("--dir") { Description = "Local directory for the archive's Parquet files.", DefaultValueFactory = _ => Path.Combine(".local", "analytics") };
+        var noDownload = new Option<bool>("--no-download") { Description = "Query the files already in --dir." };
+        var sql = new Option<string?>("--sql") { Description = "Run this query instead of the examples (views: events, chats, archived)." };
+        var analytics = new Command("analytics", "Query the chat.events archive with DuckDB (docs/analytics.md).") { dir, noDownload, sql };
+        analytics.SetAction(async (parse, ct) =>
+        {
+            var directory = Path.GetFullPath(parse.GetValue(dir)!);
+            if (!parse.GetValue(noDownload))
+            {
+                var started = System.Diagnostics.Stopwatch.GetTimestamp();
+                var paths = await services.GetRequiredService<ArchiveStore>().DownloadAsync(directory, ct);
+                console.MarkupLineInterpolated($"[grey]{paths.Count} archive file(s) in {directory} ({System.Diagnostics.Stopwatch.GetElapsedTime(started).TotalSeconds:0.0} s)[/]");
+            }
+
+            if (!Directory.Exists(directory) || Directory.GetFiles(directory, "*.parquet", SearchOption.AllDirectories).Length == 0)
+            {
+                console.MarkupLineInterpolated($"[red]No archive files in {directory}: is the archiver on (Archive:Enabled, docs/operations.md \"Archive\") and has it closed a file yet (Archive:MaxFileAgeSeconds)?[/]");
+                return 1;
+            }
+
+            var text = parse.GetValue(sql);
+            var results = await ArchiveQueries.RunAsync(directory, text is null ? null : [("query", text, text)], ct);
+            foreach (var result in results)
+            {
+                var table = new Table { Title = new TableTitle(Markup.Escape(result.Description)) };
+                foreach (var column in result.Columns)
+                {
+                    table.AddColumn(Markup.Escape(column));
+                }
+
+                foreach (var row in result.Rows)
+                {
+                    table.AddRow([.. row.Select(v => Markup.Escape(ArchiveQueries.Format(v)))]);
+                }
+
+                console.Write(table);
+            }
+
+            return 0;
+        });
+        return analytics;
+    }
+
     private static RootCommand Root(IServiceProvider services, IAnsiConsole console)
     {
         var root = new RootCommand("Messaging.Projections operator commands");
@@ -65,7 +113,8 @@ public static class ProjectionsCli
         projectionOption.AcceptOnlyFromAmong([.. ProjectionsOptions.Known, "all"]);
         var dryRun = new Option<bool>("--dry-run") { Description = "Print the plan (per partition: earliest, end, records) and stop." };
         var chat = new Option<string?>("--chat") { Description = "Rebuild one chat's rows only (chat projection)." };
-        var rebuild = new Command("rebuild", "Replay topics into fresh shadow tables, then swap them in atomically.") { projectionOption, dryRun, chat };
+        var fromArchive = new Option<bool>("--from-archive") { Description = "Read chat.events from the S3 archive up to its manifests, then Kafka from there (past the topic's retention)." };
+        var rebuild = new Command("rebuild", "Replay topics into fresh shadow tables, then swap them in atomically.") { projectionOption, dryRun, chat, fromArchive };
         rebuild.SetAction(async (parse, ct) =>
         {
             var name = parse.GetValue(projectionOption)!;
@@ -108,7 +157,7 @@ public static class ProjectionsCli
                         continue;
                     }
 
-                    var result = await runner.RunAsync(projection, planOnly, progress, ct);
+                    var result = await runner.RunAsync(projection, planOnly, progress, ct, parse.GetValue(fromArchive));
                     if (result == RebuildResult.AlreadyRunning)
                     {
                         console.MarkupLineInterpolated($"[red]{n}: a rebuild of this projection is already running[/]");
@@ -173,6 +222,7 @@ public static class ProjectionsCli
         });
         var deadletters = new Command("deadletters", "Inspect and retry records the projections parked.") { list, retry };
         root.Subcommands.Add(deadletters);
+        root.Subcommands.Add(AnalyticsCommand(services, console));
         return root;
     }
 }

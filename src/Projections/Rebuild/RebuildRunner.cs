@@ -3,6 +3,7 @@ using Messaging.Contracts.Events;
 using Messaging.Contracts.Topics;
 using Messaging.Hosting.Kafka;
 using Messaging.Hosting.Postgres;
+using Messaging.Projections.Archive;
 using Messaging.Projections.Retention;
 using Messaging.Projections.Runtime;
 using Messaging.ReadModels.Checkpoints;
@@ -32,6 +33,7 @@ internal sealed class RebuildRunner(
     TopicNames names,
     CheckpointStore checkpoints,
     RetentionSweeper retention,
+    ArchiveReader archive,
     IOptions<PostgresOptions> postgres,
     IOptions<RebuildOptions> options,
     ILogger<RebuildRunner> logger)
@@ -40,7 +42,15 @@ internal sealed class RebuildRunner(
 
     public static string CheckpointName(IProjection projection) => "rebuild:" + projection.Name;
 
-    public async Task<RebuildResult> RunAsync(IProjection projection, bool dryRun, IRebuildProgress progress, CancellationToken cancellationToken)
+    /// <param name="projection">The projection to rebuild.</param>
+    /// <param name="dryRun">Print the plan only.</param>
+    /// <param name="progress">Where the plan, phases and positions go.</param>
+    /// <param name="cancellationToken">Stops after the page in flight; the same command resumes.</param>
+    /// <param name="fromArchive">
+    /// Read <c>chat.events</c> from the archive up to its manifests' ends, then from Kafka: the
+    /// rebuild reaches back past the topic's retention (docs/operations.md, "Archive").
+    /// </param>
+    public async Task<RebuildResult> RunAsync(IProjection projection, bool dryRun, IRebuildProgress progress, CancellationToken cancellationToken, bool fromArchive = false)
     {
         // Held for the whole run on its own connection: a second rebuild of the same projection refuses to start.
         await using var guard = await dataSource.OpenConnectionAsync(cancellationToken);
@@ -52,7 +62,11 @@ internal sealed class RebuildRunner(
         var shadow = new ShadowTables(Schema);
         var resuming = await ShadowTables.ExistsAsync(guard, projection, cancellationToken);
         var saved = resuming ? await checkpoints.LoadAsync(CheckpointName(projection), cancellationToken) : [];
-        var plan = RebuildPlan.Create(Watermarks(projection), saved);
+        var archived = fromArchive && projection.Topics(names).Contains(names.ChatEvents)
+            ? await archive.ManifestsAsync(cancellationToken)
+            : null;
+        var watermarks = Watermarks(projection);
+        var plan = RebuildPlan.Create(archived is null ? watermarks : ArchiveReader.Extend(watermarks, names.ChatEvents, archived), saved);
         progress.Planned(projection.Name, plan);
         if (dryRun)
         {
@@ -74,11 +88,17 @@ internal sealed class RebuildRunner(
         var applier = new PageApplier(dataSource, projection, Schema);
         if (!await shadow.IsFinalizedAsync(guard, projection, cancellationToken))
         {
-            progress.Phase("replaying into shadow tables (bulk)");
+            progress.Phase(archived is null ? "replaying into shadow tables (bulk)" : "replaying the archive into shadow tables (bulk)");
             var targets = new Dictionary<PartitionKey, long>();
             foreach (var p in plan.Partitions)
             {
                 targets[p.Partition] = p.End;
+            }
+
+            if (archived is not null)
+            {
+                await ReplayArchiveAsync(projection, applier, positions, targets, archived, progress, cancellationToken);
+                progress.Phase("replaying Kafka after the archive into shadow tables (bulk)");
             }
 
             await ReplayAsync(projection, applier, positions, targets, ApplyMode.Bulk, progress, cancellationToken);
@@ -208,6 +228,80 @@ internal sealed class RebuildRunner(
         return targets;
     }
 
+    /// <summary>
+    /// The bulk replay's first part when rebuilding from the archive: per partition of
+    /// <c>chat.events</c>, the archived records from the rebuild's position up to the manifest's
+    /// end (or the target), through the same decoder and pages as records from Kafka; the
+    /// positions then stand where Kafka takes over.
+    /// </summary>
+    private async Task ReplayArchiveAsync(
+        IProjection projection,
+        PageApplier applier,
+        Dictionary<PartitionKey, long?> positions,
+        Dictionary<PartitionKey, long> targets,
+        IReadOnlyDictionary<int, ArchiveManifest> archived,
+        IRebuildProgress progress,
+        CancellationToken cancellationToken)
+    {
+        // The same stages as from Kafka (ConsumeAsync): pages decoded on the thread pool, up to
+        // DecodeAhead ahead of the one page being written, in log order; the reader fetches the
+        // next file meanwhile. Decoding inline ran at 13k events/s against 21k from Kafka (100k events).
+        var decoding = new Queue<Task<Page>>();
+        var inFlight = Task.CompletedTask;
+        var ranges = new List<(ArchiveManifest, long?, long)>();
+        foreach (var (partition, manifest) in archived)
+        {
+            var key = new PartitionKey(names.ChatEvents, partition);
+            if (targets.TryGetValue(key, out var target) && manifest.NextOffset is long end)
+            {
+                ranges.Add((manifest, positions.TryGetValue(key, out var p) ? p : null, Math.Min(target, end)));
+            }
+        }
+
+        try
+        {
+            await foreach (var records in archive.ReadAsync(ranges, options.Value.PageSize, options.Value.DecodeAhead, cancellationToken))
+            {
+                decoding.Enqueue(Task.Run(() => Page.Plan(projection, records, names, bulk: true), cancellationToken));
+                while (decoding.Count > 0 && (decoding.Count > options.Value.DecodeAhead || (inFlight.IsCompleted && decoding.Peek().IsCompleted)))
+                {
+                    var page = await decoding.Dequeue();
+                    await inFlight;
+                    inFlight = FlushAsync(projection, applier, positions, page, ApplyMode.Bulk, progress, cancellationToken);
+                }
+            }
+
+            while (decoding.Count > 0)
+            {
+                var page = await decoding.Dequeue();
+                await inFlight;
+                inFlight = FlushAsync(projection, applier, positions, page, ApplyMode.Bulk, progress, cancellationToken);
+            }
+
+            await inFlight;
+        }
+        finally
+        {
+            // Never leave a page writing behind: the Kafka replay that follows must not overlap it.
+            await Task.WhenAny(inFlight);
+        }
+    }
+
+    private static async Task FlushAsync(IProjection projection, PageApplier applier, Dictionary<PartitionKey, long?> positions, Page page, ApplyMode mode, IRebuildProgress progress, CancellationToken cancellationToken)
+    {
+        var outcome = await applier.ApplyAsync(page, positions, TableSet.Shadow, CheckpointName(projection), takeLock: false, cancellationToken, mode);
+        if (!outcome.Committed)
+        {
+            throw new InvalidOperationException($"Rebuild checkpoints of {projection.Name} were moved by another writer ({string.Join(", ", outcome.Fenced)}): is a second rebuild running without the lock?");
+        }
+
+        foreach (var (partition, next) in page.NextOffsets)
+        {
+            positions[partition] = next;
+            progress.Advanced(partition, next);
+        }
+    }
+
     private Task ReplayAsync(
         IProjection projection,
         PageApplier applier,
@@ -216,20 +310,7 @@ internal sealed class RebuildRunner(
         ApplyMode mode,
         IRebuildProgress progress,
         CancellationToken cancellationToken) =>
-        ConsumeAsync(projection, positions, targets, options.Value.PageSize, mode == ApplyMode.Bulk, async (page, ct) =>
-        {
-            var outcome = await applier.ApplyAsync(page, positions, TableSet.Shadow, CheckpointName(projection), takeLock: false, ct, mode);
-            if (!outcome.Committed)
-            {
-                throw new InvalidOperationException($"Rebuild checkpoints of {projection.Name} were moved by another writer ({string.Join(", ", outcome.Fenced)}): is a second rebuild running without the lock?");
-            }
-
-            foreach (var (partition, next) in page.NextOffsets)
-            {
-                positions[partition] = next;
-                progress.Advanced(partition, next);
-            }
-        }, progress, cancellationToken);
+        ConsumeAsync(projection, positions, targets, options.Value.PageSize, mode == ApplyMode.Bulk, (page, ct) => FlushAsync(projection, applier, positions, page, mode, progress, ct), progress, cancellationToken);
 
     /// <summary>
     /// Reads each partition from its position up to (excluding) its target offset, in pages.

@@ -85,7 +85,7 @@ public sealed class MessageContentProjectionTests : IAsyncLifetime
         }
     }
 
-    private static MessageDeleted Deleted(string chat, long seq, long target, DateTimeOffset at) => new()
+    internal static MessageDeleted Deleted(string chat, long seq, long target, DateTimeOffset at) => new()
     {
         ChatId = chat,
         Seq = seq,
@@ -95,7 +95,7 @@ public sealed class MessageContentProjectionTests : IAsyncLifetime
         MessageSeq = target,
     };
 
-    private static MessageEdited Edit(string chat, long seq, long target, string user, string body) => new()
+    internal static MessageEdited Edit(string chat, long seq, long target, string user, string body) => new()
     {
         ChatId = chat,
         Seq = seq,
@@ -106,7 +106,7 @@ public sealed class MessageContentProjectionTests : IAsyncLifetime
         Body = body,
     };
 
-    private static ReactionChanged Reaction(string chat, long seq, long target, string user, string? emoji) => new()
+    internal static ReactionChanged Reaction(string chat, long seq, long target, string user, string? emoji) => new()
     {
         ChatId = chat,
         Seq = seq,

@@ -95,7 +95,7 @@ public sealed class ProjectionsThroughputMeasurement(ITestOutputHelper output)
         (await ctx.CountAsync("select count(*) from messages")).Should().Be(total);
     }
 
-    private static IEnumerable<Contracts.Events.ChatEvent> Backlog(int total)
+    internal static IEnumerable<Contracts.Events.ChatEvent> Backlog(int total)
     {
         var devices = new string[ChatCount][];
         for (var c = 0; c < ChatCount; c++)
