@@ -48,7 +48,8 @@ public sealed partial class RouterLoop(
         using var producer = clients.CreateProducer(clientId);
         var sink = new KafkaRecordSink(producer, new DeadLetterPublisher(producer, topics, clock), ConsumerName);
         using var processor = new CommandProcessor(topics, chat.Value.Apply(_options.Limits()), cluster.Value.EdgeNodes, directory, clock, logger);
-        var restorer = new ChatStateRestorer(clients, topics, _options.RecentClientMsgIds);
+        var restorer = new ChatStateRestorer(clients, topics, _options.RecentClientMsgIds, _options.RebuildStateFromEvents);
+        var rebuilder = new ChatStateRebuilder(clients, topics, _options.RecentClientMsgIds);
         var states = new ChatStateStore();
         var batch = new List<ConsumeResult<string, byte[]>>(_options.MaxBatch);
 
@@ -63,9 +64,14 @@ public sealed partial class RouterLoop(
 
                 var started = clock.GetTimestamp();
                 var restored = restorer.Restore(numbers, cancellationToken);
-                foreach (var (partition, chats) in restored)
+                foreach (var (partition, chats) in restored.Chats)
                 {
                     states.Load(partition, chats);
+                }
+
+                foreach (var partition in restored.ToRebuild)
+                {
+                    Rebuild(rebuilder, sink, states, partition, cancellationToken);
                 }
 
                 _assigned = [.. states.Partitions];
@@ -122,6 +128,16 @@ public sealed partial class RouterLoop(
         }
     }
 
+    /// <summary>A partition whose <c>chat.state</c> was lost: its chats folded from <c>chat.events</c>, written back, then loaded.</summary>
+    private void Rebuild(ChatStateRebuilder rebuilder, IRecordSink sink, ChatStateStore states, int partition, CancellationToken cancellationToken)
+    {
+        var started = clock.GetTimestamp();
+        var (chats, events, undecodable) = rebuilder.Fold(partition, cancellationToken);
+        rebuilder.Write(sink, partition, chats, cancellationToken);
+        states.Load(partition, chats);
+        LogRebuilt(logger, partition, chats.Count, events, undecodable, clock.GetElapsedTime(started));
+    }
+
     private void Finish(IConsumer<string, byte[]> consumer, List<ConsumeResult<string, byte[]>> batch, ChatStateStore states, IRecordSink sink, CommandProcessor processor, bool revoking, CancellationToken cancellationToken)
     {
         var flush = StateFlushPolicy.IsDue(revoking, processor.HasUnflushed, batch.Count > 0, clock.GetElapsedTime(_lastFlush), TimeSpan.FromMilliseconds(_options.StateFlushMs));
@@ -161,6 +177,9 @@ public sealed partial class RouterLoop(
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Assigned {Count} partitions: restored, {Chats} chats held, in {Elapsed}")]
     private static partial void LogAssigned(ILogger logger, int count, int chats, TimeSpan elapsed);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Partition {Partition}: chat.state was empty or incomplete; rebuilt {Chats} chats from {Events} chat.events records ({Undecodable} undecodable) and wrote them back in {Elapsed}")]
+    private static partial void LogRebuilt(ILogger logger, int partition, int chats, long events, int undecodable, TimeSpan elapsed);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Revoked {Count} partitions after finishing the in-flight batch")]
     private static partial void LogRevoked(ILogger logger, int count);

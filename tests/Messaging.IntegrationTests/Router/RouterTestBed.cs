@@ -59,10 +59,16 @@ internal sealed class RouterTestBed : IAsyncDisposable
         return bed;
     }
 
-    /// <summary>A Router hosted in-process on real Kestrel, composed exactly like its Program.cs.</summary>
-    public async Task<ServiceHost> StartRouterAsync()
+    /// <summary>A Router hosted in-process on real Kestrel, composed exactly like its Program.cs; <paramref name="overrides"/> on top of the bed's settings.</summary>
+    public async Task<ServiceHost> StartRouterAsync(IReadOnlyDictionary<string, string?>? overrides = null)
     {
-        var host = await ServiceHost.StartAsync(Settings, b =>
+        var settings = new Dictionary<string, string?>(Settings);
+        foreach (var (key, value) in overrides ?? new Dictionary<string, string?>())
+        {
+            settings[key] = value;
+        }
+
+        var host = await ServiceHost.StartAsync(settings, b =>
         {
             b.AddServiceDefaults();
             b.AddRouter();
