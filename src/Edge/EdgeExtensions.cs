@@ -3,6 +3,7 @@ using Messaging.Edge.Commands;
 using Messaging.Edge.Conversation;
 using Messaging.Edge.Delivery;
 using Messaging.Edge.Devices;
+using Messaging.Edge.Drain;
 using Messaging.Edge.History;
 using Messaging.Edge.Media;
 using Messaging.Edge.Presence;
@@ -42,6 +43,7 @@ public static class EdgeExtensions
         builder.AddEdgeHistory();
         builder.AddEdgeMedia();
         builder.AddEdgeSockets();
+        builder.AddEdgeDrain();
         return builder;
     }
 

@@ -91,6 +91,14 @@ public sealed class RouterOptions
     /// </summary>
     public bool RebuildStateFromEvents { get; set; }
 
+    /// <summary>
+    /// On SIGTERM the Router stops taking commands, decides the batch in hand, flushes (acks,
+    /// states) and commits before leaving the group, for at most this long; under the host's
+    /// 30 s shutdown timeout.
+    /// </summary>
+    [Range(0, 25_000)]
+    public int DrainTimeoutMs { get; set; } = 10_000;
+
     public ChatLimits Limits() => new(MaxGroupMembers, MaxBodyBytes, RecentClientMsgIds);
 
     public DeviceLimits DeviceLimits() => new(MaxDevicesPerUser, MaxRemovedDevicesPerUser);

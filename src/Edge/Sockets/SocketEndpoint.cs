@@ -3,6 +3,7 @@ using System.Net.WebSockets;
 using Messaging.Contracts.Protocol;
 using Messaging.Edge.Auth;
 using Messaging.Edge.Devices;
+using Messaging.Edge.Drain;
 using Messaging.Edge.Presence;
 using Messaging.Edge.RateLimits;
 using Microsoft.Extensions.Options;
@@ -25,6 +26,7 @@ internal sealed class SocketEndpoint(
     IOptions<AuthOptions> auth,
     TimeProvider clock,
     IOptions<RateLimitOptions> rateLimits,
+    EdgeDrain drain,
     ILogger<SocketEndpoint> logger)
 {
     /// <summary>Most frames are small: start with this and grow up to Edge:MaxFrameBytes for the rare big one.</summary>
@@ -42,6 +44,11 @@ internal sealed class SocketEndpoint(
         if (!context.WebSockets.IsWebSocketRequest)
         {
             return Problems.Of(StatusCodes.Status400BadRequest, Problems.BadRequest, "this endpoint only accepts WebSocket upgrades");
+        }
+
+        if (drain.IsDraining)
+        {
+            return EdgeDrain.Refusal(_options);
         }
 
         var device = context.User.Device();
@@ -68,6 +75,13 @@ internal sealed class SocketEndpoint(
             if (!await sessions.OnlineAsync(connection, aborted))
             {
                 Unavailable(connection);
+                return Results.Empty;
+            }
+
+            // A socket that came in while the drain was withdrawing the others: send it on too.
+            if (drain.IsDraining)
+            {
+                connection.Close((int)WebSocketCloseStatus.EndpointUnavailable, EdgeDrain.CloseReason(_options));
                 return Results.Empty;
             }
 

@@ -53,6 +53,10 @@ public sealed partial class RouterLoop(
         var states = new ChatStateStore();
         var batch = new List<ConsumeResult<string, byte[]>>(_options.MaxBatch);
 
+        // Stop takes no new commands; what is in hand is decided, flushed and committed under this token.
+        using var drain = new DrainDeadline(TimeSpan.FromMilliseconds(_options.DrainTimeoutMs), cancellationToken);
+        var work = drain.Token;
+
         using var consumer = new ConsumerBuilder<string, byte[]>(ConsumerLoops.GroupConfig(clients, GroupId, clientId))
             .SetPartitionsAssignedHandler((_, partitions) =>
             {
@@ -82,7 +86,7 @@ public sealed partial class RouterLoop(
             {
                 // Finish what was drained from these partitions and flush it, so the next owner neither
                 // re-decides it nor starts from states older than our last decision.
-                Finish(c, batch, states, sink, processor, revoking: true, cancellationToken);
+                Finish(c, batch, states, sink, processor, revoking: true, work);
                 foreach (var tp in partitions)
                 {
                     states.Drop(tp.Partition.Value);
@@ -114,8 +118,16 @@ public sealed partial class RouterLoop(
             while (!cancellationToken.IsCancellationRequested)
             {
                 ConsumerBatching.Drain(consumer, batch, _options.MaxBatch, poll, cancellationToken);
-                Finish(consumer, batch, states, sink, processor, revoking: false, cancellationToken);
+                Finish(consumer, batch, states, sink, processor, revoking: false, work);
             }
+
+            // Stopping (SIGTERM): flush and commit everything decided, so the next owner neither
+            // decides it again nor appends its events a second time.
+            var stopping = clock.GetTimestamp();
+            var unflushed = batch.Count;
+            Finish(consumer, batch, states, sink, processor, revoking: true, work);
+            var elapsed = clock.GetElapsedTime(stopping);
+            LogDrained(logger, unflushed, elapsed);
         }
         finally
         {
@@ -180,6 +192,9 @@ public sealed partial class RouterLoop(
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Partition {Partition}: chat.state was empty or incomplete; rebuilt {Chats} chats from {Events} chat.events records ({Undecodable} undecodable) and wrote them back in {Elapsed}")]
     private static partial void LogRebuilt(ILogger logger, int partition, int chats, long events, int undecodable, TimeSpan elapsed);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Stopping: the last batch ({Commands} commands) decided, states flushed and offsets committed in {Elapsed}")]
+    private static partial void LogDrained(ILogger logger, int commands, TimeSpan elapsed);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Revoked {Count} partitions after finishing the in-flight batch")]
     private static partial void LogRevoked(ILogger logger, int count);
