@@ -40,6 +40,7 @@ public sealed class ChaosTests
     private readonly ConcurrentDictionary<string, ChatClient> _clients = new(StringComparer.Ordinal);
     private readonly Stopwatch _clock = Stopwatch.StartNew();
     private readonly List<ServiceProcess> _processes = [];
+    private readonly List<string> _notes = [];
     private ChatSystem _system = null!;
     private EdgeProcess? _node1;
     private ServiceProcess[] _routers = new ServiceProcess[2];
@@ -94,7 +95,7 @@ public sealed class ChaosTests
             await load;
             await CheckLogAndReadModelsAsync();
             var (lost, duplicates) = await CheckAsync();
-            WriteReport(report, lost, duplicates);
+            WriteReport(report, lost, duplicates, _notes);
             lost.Values.Sum().Should().Be(0, "no accepted message may be lost");
         }
         finally
@@ -160,6 +161,12 @@ public sealed class ChaosTests
         _routerSettings["Router:ChatStateTopic"] = "chat.state.lost-" + Guid.NewGuid().ToString("N")[..8];
         _routers = [StartService("Router", _routerSettings), StartService("Router", _routerSettings)];
         await Eventually.TrueAsync(() => Task.FromResult(_routers.Any(r => r.Output.Contains("rebuilt", StringComparison.Ordinal))), Timeout, "a Router rebuilding chat.state from chat.events");
+        await ProbeDeliveryAsync();
+        foreach (var router in _routers)
+        {
+            // The Routers log each partition's rebuild (chats, events, time): the report quotes them.
+            _notes.AddRange(router.Output.Split('\n').Where(l => l.Contains("rebuilt", StringComparison.Ordinal)).Select(l => System.Text.RegularExpressions.Regex.Match(l, "Partition [^\"]*").Value));
+        }
     }
 
     private async Task ConnectAndCreateGroupsAsync()
@@ -379,7 +386,7 @@ public sealed class ChaosTests
             "the messages read model equal to the log");
     }
 
-    private static void WriteReport(List<string> rows, Dictionary<string, int> lost, Dictionary<string, int> duplicates)
+    private static void WriteReport(List<string> rows, Dictionary<string, int> lost, Dictionary<string, int> duplicates, List<string> notes)
     {
         int Sum(Dictionary<string, int> counts, long from, long to) => counts.Where(kv => long.Parse(kv.Key, CultureInfo.InvariantCulture) is var at && at >= from && at < to).Sum(kv => kv.Value);
         var text = new StringBuilder();
@@ -392,6 +399,16 @@ public sealed class ChaosTests
             var line = System.Text.RegularExpressions.Regex.Replace(row, @"\{(lost|dup):(\d+):(\d+)\}", m =>
                 Sum(m.Groups[1].Value == "lost" ? lost : duplicates, long.Parse(m.Groups[2].Value, CultureInfo.InvariantCulture), long.Parse(m.Groups[3].Value, CultureInfo.InvariantCulture)).ToString(CultureInfo.InvariantCulture));
             text.AppendLine(line);
+        }
+
+        if (notes.Count > 0)
+        {
+            text.AppendLine();
+            text.AppendLine("chat.state rebuilds (Router logs):");
+            foreach (var note in notes)
+            {
+                text.AppendLine("- " + note);
+            }
         }
 
         var path = Environment.GetEnvironmentVariable("CHAOS_REPORT");
