@@ -28,7 +28,7 @@ BENCH_DLL := tools/Bench/bin/$(CONFIGURATION)/net10.0/linux-x64/Messaging.Bench.
 PROJECTIONS_DLL := src/Projections/bin/$(CONFIGURATION)/net10.0/linux-x64/Messaging.Projections.dll
 EDGE_URLS := $(foreach p,$(EDGE_PORTS),--edge ws://127.0.0.1:$(p))
 
-.PHONY: help deps infra-up infra-down infra-status infra-env build format-check test run stop smoke bench bench-groups-1024 bench-router bench-projections bench-marten projections-cli rebuild analytics clean
+.PHONY: help deps infra-up infra-down infra-status infra-env build format-check test run stop smoke bench bench-groups-1024 bench-router bench-projections bench-marten projections-cli rebuild analytics chaos clean
 
 help:
 	@echo "make deps          install Debian/npm dependencies (Kafka jars, s3rver, AsyncAPI CLI)"
@@ -47,6 +47,7 @@ help:
 	@echo "make projections-cli ARGS='migrate|deadletters list|...'       any Projections operator command against the stack"
 	@echo "make analytics [ARGS='--sql \"select ...\"']   example DuckDB queries over the chat.events archive on S3 (docs/analytics.md)"
 	@echo "make bench-marten  the chat model on Marten, same backlog as bench-projections (docs/decisions/read-side.md)"
+	@echo "make chaos         chaos suite: faults under a steady load (CHAOS_RATE=200 sends/s), report in bench/results/chaos.md (docs/reliability.md)"
 	@echo "make clean         dotnet clean, stop the stack, delete its data and logs"
 
 deps:
@@ -139,6 +140,15 @@ analytics:
 bench-marten:
 	@test -f $(BENCH_DLL) || { echo "missing $(BENCH_DLL): run make build"; exit 1; }
 	eval "$$($(SCRIPTS)/stack.sh env)" && dotnet $(BENCH_DLL) marten $(BENCH_ARGS)
+
+# The chaos suite's full version (its short version runs inside make test): real service processes,
+# kill -9 / SIGSTOP / chat.state loss under an open-loop load; needs the stack and make build.
+CHAOS_RATE ?= 200
+chaos:
+	@mkdir -p bench/results
+	eval "$$($(SCRIPTS)/stack.sh env)" && CHAOS_FULL=1 CHAOS_RATE=$(CHAOS_RATE) CHAOS_REPORT=$(CURDIR)/bench/results/chaos.md \
+	  dotnet test tests/Messaging.IntegrationTests -c $(CONFIGURATION) --no-build --filter "FullyQualifiedName~Chaos.ChaosTests" --logger "console;verbosity=normal"
+	@cat bench/results/chaos.md
 
 clean:
 	-@$(SCRIPTS)/run.sh stop

@@ -4,6 +4,7 @@ using Messaging.Edge.Conversation;
 using Messaging.Edge.Delivery;
 using Messaging.Edge.Devices;
 using Messaging.Edge.EventStream;
+using Messaging.Edge.Drain;
 using Messaging.Edge.History;
 using Messaging.Edge.Media;
 using Messaging.Edge.Presence;
@@ -46,6 +47,7 @@ public static class EdgeExtensions
         builder.AddEdgeSockets();
         builder.AddEdgeEventStream();
         builder.AddEdgeWebClient();
+        builder.AddEdgeDrain();
         return builder;
     }
 

@@ -131,6 +131,21 @@ public sealed class EdgeOptions
     /// <summary>Create missing topics at start (always done when <c>Kafka:TopicPrefix</c> is set).</summary>
     public bool EnsureTopics { get; set; }
 
+    /// <summary>
+    /// Longest a SIGTERM drain waits for its sockets to close after withdrawing their sessions
+    /// (docs/operations.md, "Graceful drain"); must stay under the host's shutdown timeout (30 s).
+    /// </summary>
+    [Range(0, 25_000)]
+    public int DrainTimeoutMs { get; set; } = 10_000;
+
+    /// <summary>
+    /// Where a draining node sends its clients: the close reason of its 1001 closes is
+    /// <c>reconnect {url}</c> (another node's WebSocket URL, or a load balancer's). Empty: the
+    /// reason is <c>server shutting down</c> and clients use their own list of nodes.
+    /// </summary>
+    [MaxLength(100)]
+    public string DrainReconnectUrl { get; set; } = "";
+
     public TimeSpan SessionLease => TimeSpan.FromSeconds(SessionLeaseSeconds);
 
     public TimeSpan CloseTimeout => TimeSpan.FromSeconds(CloseTimeoutSeconds);

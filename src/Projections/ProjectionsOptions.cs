@@ -17,6 +17,10 @@ public sealed class ProjectionsOptions : IValidatableObject
     [Range(1, 60_000)]
     public int MaxBatchWaitMs { get; set; } = 100;
 
+    /// <summary>On SIGTERM, how long a runner may still take to apply and commit the page in hand (ms); under the host's 30 s shutdown timeout.</summary>
+    [Range(0, 25_000)]
+    public int DrainTimeoutMs { get; set; } = 10_000;
+
     /// <summary>Comma-separated projections this process runs (scale out by running the same set in several processes).</summary>
     [Required]
     public string Runners { get; set; } = "inbox,chat,presence";

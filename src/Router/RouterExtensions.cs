@@ -1,3 +1,5 @@
+using Messaging.Contracts.Topics;
+using Messaging.Hosting.Kafka;
 using Messaging.Router.Chats;
 using Messaging.Router.Directory;
 using Messaging.Router.Routing;
@@ -35,8 +37,15 @@ public static class RouterExtensions
             .Bind(builder.Configuration.GetSection(ChatOptions.Section))
             .ValidateDataAnnotations()
             .ValidateOnStart();
+        builder.Services.AddSingleton(sp => RouterTopics(sp.GetRequiredService<IOptions<KafkaOptions>>().Value, sp.GetRequiredService<IOptions<RouterOptions>>().Value));
         builder.Services.AddSingleton<DeviceDirectory>();
         builder.Services.AddSingleton<IDeviceDirectory>(sp => sp.GetRequiredService<DeviceDirectory>());
         return builder;
     }
+
+    /// <summary>The topic names with <c>Router:ChatStateTopic</c> applied (registered after the shared defaults, so it wins in the Router).</summary>
+    internal static TopicNames RouterTopics(KafkaOptions kafka, RouterOptions options) =>
+        options.ChatStateTopic.Length == 0
+            ? new TopicNames(kafka.TopicPrefix)
+            : new TopicNames(kafka.TopicPrefix) { ChatState = kafka.TopicPrefix + options.ChatStateTopic };
 }

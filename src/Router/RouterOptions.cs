@@ -77,6 +77,28 @@ public sealed class RouterOptions
     [Range(0, 60_000)]
     public int StateFlushMs { get; set; } = 500;
 
+    /// <summary>
+    /// The <c>chat.state</c> topic, under <c>Kafka:TopicPrefix</c> (empty: <c>chat.state</c>). Pointing
+    /// the Router at a fresh name loses its state cache on purpose: each partition is rebuilt from
+    /// <c>chat.events</c> (docs/router.md, "Rebuilding chat.state from chat.events").
+    /// </summary>
+    public string ChatStateTopic { get; set; } = "";
+
+    /// <summary>
+    /// Rebuild every assigned partition's chat states from <c>chat.events</c> instead of restoring
+    /// them from <c>chat.state</c>, at every assignment while set (a full restore, for a
+    /// <c>chat.state</c> that is damaged rather than empty; an empty one is rebuilt anyway).
+    /// </summary>
+    public bool RebuildStateFromEvents { get; set; }
+
+    /// <summary>
+    /// On SIGTERM the Router stops taking commands, decides the batch in hand, flushes (acks,
+    /// states) and commits before leaving the group, for at most this long; under the host's
+    /// 30 s shutdown timeout.
+    /// </summary>
+    [Range(0, 25_000)]
+    public int DrainTimeoutMs { get; set; } = 10_000;
+
     public ChatLimits Limits() => new(MaxGroupMembers, MaxBodyBytes, RecentClientMsgIds);
 
     public DeviceLimits DeviceLimits() => new(MaxDevicesPerUser, MaxRemovedDevicesPerUser);

@@ -28,8 +28,12 @@ public sealed class TopicNames
     /// <summary>The public, versioned event log of every chat, keyed by chat id.</summary>
     public string ChatEvents { get; }
 
-    /// <summary>Compacted changelog of the Router's per-chat state, keyed by chat id.</summary>
-    public string ChatState { get; }
+    /// <summary>
+    /// Compacted changelog of the Router's per-chat state, keyed by chat id. Settable: the Router
+    /// may be pointed at a fresh one (<c>Router:ChatStateTopic</c>), which it rebuilds from
+    /// <see cref="ChatEvents"/> (docs/router.md).
+    /// </summary>
+    public string ChatState { get; init; }
 
     /// <summary>Compacted device → Edge node registry, keyed by device id.</summary>
     public string DeviceSessions { get; }

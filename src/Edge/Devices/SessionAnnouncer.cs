@@ -59,7 +59,7 @@ internal sealed class SessionAnnouncer(
             // A socket replaced from another node writes no offline record: it would overwrite the
             // newer session there and the Router would treat the device as offline until its next
             // heartbeat.
-            if (registry.Remove(connection) && !connection.ReplacedElsewhere)
+            if (registry.Remove(connection) && !connection.ReplacedElsewhere && !connection.Withdrawn)
             {
                 produce = Produce(connection, online: false, cancellationToken);
             }
@@ -81,6 +81,40 @@ internal sealed class SessionAnnouncer(
         }
     }
 
+    /// <summary>
+    /// A drain: every local device announced offline at once, acknowledged, before any socket is
+    /// closed. Closing first would race the client's reconnection elsewhere: this node's offline
+    /// record could land after the other node's online record and hide the device from the
+    /// Router until the next heartbeat. Returns how many sessions were withdrawn.
+    /// </summary>
+    public async Task<int> WithdrawAllAsync(CancellationToken cancellationToken)
+    {
+        var pending = new List<Task>();
+        foreach (var connection in registry.Connections)
+        {
+            lock (registry.LockFor(connection.Address))
+            {
+                if (registry.IsCurrent(connection) && !connection.ReplacedElsewhere && !connection.Withdrawn)
+                {
+                    connection.Withdrawn = true;
+                    pending.Add(Produce(connection, online: false, cancellationToken));
+                }
+            }
+        }
+
+        try
+        {
+            await Task.WhenAll(pending);
+        }
+        catch (Exception ex) when (EdgeProducer.IsUnavailable(ex) || ex is OperationCanceledException)
+        {
+            // The leases run out by themselves: the Router stops routing here after SessionLeaseSeconds.
+            EdgeLog.ProduceFailed(logger, ex, topics.DeviceSessions);
+        }
+
+        return pending.Count;
+    }
+
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         using var timer = new PeriodicTimer(_options.SessionLease / 3, clock);
@@ -92,7 +126,7 @@ internal sealed class SessionAnnouncer(
             {
                 lock (registry.LockFor(connection.Address))
                 {
-                    if (registry.IsCurrent(connection) && !connection.IsClosing)
+                    if (registry.IsCurrent(connection) && !connection.IsClosing && !connection.Withdrawn)
                     {
                         pending.Add(Produce(connection, online: true, stoppingToken));
                     }
@@ -131,7 +165,7 @@ internal sealed class SessionAnnouncer(
     {
         foreach (var connection in registry.Connections)
         {
-            connection.Close((int)WebSocketCloseStatus.EndpointUnavailable, "server shutting down");
+            connection.Close((int)WebSocketCloseStatus.EndpointUnavailable, Drain.EdgeDrain.CloseReason(_options));
         }
 
         await base.StopAsync(cancellationToken);

@@ -42,6 +42,12 @@ internal sealed class EventStreamEndpoint(
 
     public async Task StreamAsync(HttpContext context)
     {
+        if (host.DrainRefusal() is { } draining)
+        {
+            await draining.ExecuteAsync(context);
+            return;
+        }
+
         if (Interlocked.Exchange(ref _watchingShutdown, 1) == 0)
         {
             // Sessions waiting for a resume have no request to end them: the node ends them while

@@ -79,6 +79,9 @@ internal sealed class Connection : IDisposable
     /// <summary>A newer socket of this device opened on another Edge node (see <c>CrossNodeReplacement</c>).</summary>
     public bool ReplacedElsewhere { get; set; }
 
+    /// <summary>Announced offline by a drain before its socket closes (see <c>EdgeDrain</c>): no heartbeat, no second offline record.</summary>
+    public bool Withdrawn { get; set; }
+
     /// <summary>The close code this side asked for (0 while open).</summary>
     public int CloseCode => Volatile.Read(ref _closeCode);
 

@@ -22,6 +22,7 @@ internal sealed class SessionHost(
     FrameDispatcher dispatcher,
     PresenceWatches presence,
     Conversation.ConversationHandler conversation,
+    Drain.EdgeDrain drain,
     IOptions<EdgeOptions> options,
     IOptions<Media.S3Options> s3,
     IOptions<AuthOptions> auth,
@@ -38,6 +39,9 @@ internal sealed class SessionHost(
     };
 
     public int MaxFrameBytes => _options.MaxFrameBytes;
+
+    /// <summary>The answer to a new session while the node drains (503 <c>unavailable</c>, where to reconnect); null otherwise.</summary>
+    public IResult? DrainRefusal() => drain.IsDraining ? Drain.EdgeDrain.Refusal(_options) : null;
 
     /// <summary>A session of the authenticated device of <paramref name="context"/>; not yet online.</summary>
     public Connection Create(HttpContext context) =>
@@ -69,6 +73,13 @@ internal sealed class SessionHost(
         if (!await sessions.OnlineAsync(connection, cancellationToken))
         {
             Unavailable(connection);
+            return false;
+        }
+
+        // A session that came in while the drain was withdrawing the others: send it on too.
+        if (drain.IsDraining)
+        {
+            connection.Close((int)WebSocketCloseStatus.EndpointUnavailable, Drain.EdgeDrain.CloseReason(_options));
             return false;
         }
 

@@ -21,6 +21,11 @@ internal sealed class SocketEndpoint(SessionHost host, ILogger<SocketEndpoint> l
             return Problems.Of(StatusCodes.Status400BadRequest, Problems.BadRequest, "this endpoint only accepts WebSocket upgrades");
         }
 
+        if (host.DrainRefusal() is { } draining)
+        {
+            return draining;
+        }
+
         var aborted = context.RequestAborted;
         using var socket = await context.WebSockets.AcceptWebSocketAsync();
         using var connection = host.Create(context);

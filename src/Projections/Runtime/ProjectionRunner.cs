@@ -1,5 +1,6 @@
 using Confluent.Kafka;
 using Messaging.Contracts.Topics;
+using Messaging.Hosting;
 using Messaging.Hosting.Kafka;
 using Messaging.Hosting.Postgres;
 using Messaging.ReadModels.Checkpoints;
@@ -49,6 +50,10 @@ internal sealed class ProjectionRunner(
         var batch = new List<ConsumeResult<string, byte[]>>(settings.BatchSize);
         var records = new List<SourceRecord>(settings.BatchSize);
         var wait = TimeSpan.FromMilliseconds(settings.MaxBatchWaitMs);
+
+        // Stop takes no new records; a page in hand is applied and committed under this token
+        // (cancelling it at once rolled the page back for the next owner to apply again).
+        using var drain = new DrainDeadline(TimeSpan.FromMilliseconds(settings.DrainTimeoutMs), cancellationToken);
         try
         {
             while (!cancellationToken.IsCancellationRequested)
@@ -81,7 +86,7 @@ internal sealed class ProjectionRunner(
                 }
 
                 var page = Page.Plan(projection, records, names);
-                await ApplyAsync(consumer, page, cancellationToken);
+                await ApplyAsync(consumer, page, drain.Token);
             }
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)

@@ -225,5 +225,5 @@ public static partial class ChatDecider
     }
 
     /// <summary>The time kept in the recent-message index: whole milliseconds, as the snapshot stores it, so a re-decision after a restore sees the same time.</summary>
-    private static DateTimeOffset WholeMilliseconds(DateTimeOffset at) => DateTimeOffset.FromUnixTimeMilliseconds(at.ToUnixTimeMilliseconds());
+    internal static DateTimeOffset WholeMilliseconds(DateTimeOffset at) => DateTimeOffset.FromUnixTimeMilliseconds(at.ToUnixTimeMilliseconds());
 }

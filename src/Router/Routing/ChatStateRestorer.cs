@@ -10,11 +10,23 @@ namespace Messaging.Router.Routing;
 /// of the compacted <c>chat.state</c> topic: read from the beginning to the high watermark as of
 /// the assignment, the latest record per chat wins.
 /// </summary>
-public sealed class ChatStateRestorer(KafkaClientFactory clients, TopicNames topics, int recentCapacity)
+/// <summary>What an assignment restored: the chats per partition, and the partitions whose states must be rebuilt from <c>chat.events</c>.</summary>
+public sealed record RestoredStates(Dictionary<int, Dictionary<string, ChatState>> Chats, IReadOnlyList<int> ToRebuild);
+
+/// <summary>
+/// Rebuilds the chat states of <c>chat.commands</c> partitions from the same-numbered partitions
+/// of the compacted <c>chat.state</c> topic: read from the beginning to the high watermark as of
+/// the assignment, the latest record per chat wins. A partition is rebuilt from <c>chat.events</c>
+/// instead (<see cref="ChatStateRebuilder"/>) when its <c>chat.state</c> partition is empty while
+/// its <c>chat.events</c> partition is not (the cache was lost), when its last rebuild marker says
+/// a rebuild was started and never finished, or always with <c>Router:RebuildStateFromEvents</c>.
+/// </summary>
+public sealed class ChatStateRestorer(KafkaClientFactory clients, TopicNames topics, int recentCapacity, bool rebuildAlways = false)
 {
-    public Dictionary<int, Dictionary<string, ChatState>> Restore(IReadOnlyCollection<int> partitions, CancellationToken cancellationToken)
+    public RestoredStates Restore(IReadOnlyCollection<int> partitions, CancellationToken cancellationToken)
     {
         var result = new Dictionary<int, Dictionary<string, ChatState>>();
+        var toRebuild = new List<int>();
         foreach (var p in partitions)
         {
             result[p] = new Dictionary<string, ChatState>(StringComparer.Ordinal);
@@ -22,7 +34,7 @@ public sealed class ChatStateRestorer(KafkaClientFactory clients, TopicNames top
 
         if (partitions.Count == 0)
         {
-            return result;
+            return new RestoredStates(result, toRebuild);
         }
 
         // No group: the reader never commits, it always replays the compacted log.
@@ -31,9 +43,16 @@ public sealed class ChatStateRestorer(KafkaClientFactory clients, TopicNames top
         config.AutoOffsetReset = AutoOffsetReset.Earliest;
         using var consumer = new ConsumerBuilder<string, byte[]>(config).Build();
         var pending = new Dictionary<int, long>();
+        var markers = new Dictionary<int, bool>();
         var assignment = new List<TopicPartitionOffset>(partitions.Count);
         foreach (var p in partitions)
         {
+            if (rebuildAlways)
+            {
+                toRebuild.Add(p);
+                continue;
+            }
+
             var tp = new TopicPartition(topics.ChatState, p);
             var marks = consumer.QueryWatermarkOffsets(tp, TimeSpan.FromSeconds(10));
             if (marks.High.Value > marks.Low.Value)
@@ -41,11 +60,19 @@ public sealed class ChatStateRestorer(KafkaClientFactory clients, TopicNames top
                 pending[p] = marks.High.Value;
                 assignment.Add(new TopicPartitionOffset(tp, Offset.Beginning));
             }
+            else
+            {
+                var events = consumer.QueryWatermarkOffsets(new TopicPartition(topics.ChatEvents, p), TimeSpan.FromSeconds(10));
+                if (events.High.Value > events.Low.Value)
+                {
+                    toRebuild.Add(p);
+                }
+            }
         }
 
         if (assignment.Count == 0)
         {
-            return result;
+            return new RestoredStates(result, toRebuild);
         }
 
         consumer.Assign(assignment);
@@ -61,7 +88,11 @@ public sealed class ChatStateRestorer(KafkaClientFactory clients, TopicNames top
             var p = record.Partition.Value;
             if (!record.IsPartitionEOF && record.Message.Key is { } chatId)
             {
-                if (record.Message.Value is null)
+                if (ChatStateRebuilder.IsMarker(chatId))
+                {
+                    markers[p] = ChatStateRebuilder.IsFinished(record.Message.Value);
+                }
+                else if (record.Message.Value is null)
                 {
                     result[p].Remove(chatId);
                 }
@@ -78,6 +109,15 @@ public sealed class ChatStateRestorer(KafkaClientFactory clients, TopicNames top
         }
 
         consumer.Close();
-        return result;
+        foreach (var (p, finished) in markers)
+        {
+            if (!finished)
+            {
+                // A rebuild wrote part of the partition and died: what is there may miss chats.
+                toRebuild.Add(p);
+            }
+        }
+
+        return new RestoredStates(result, toRebuild);
     }
 }

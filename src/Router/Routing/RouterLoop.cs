@@ -48,9 +48,14 @@ public sealed partial class RouterLoop(
         using var producer = clients.CreateProducer(clientId);
         var sink = new KafkaRecordSink(producer, new DeadLetterPublisher(producer, topics, clock), ConsumerName);
         using var processor = new CommandProcessor(topics, chat.Value.Apply(_options.Limits()), cluster.Value.EdgeNodes, directory, clock, logger);
-        var restorer = new ChatStateRestorer(clients, topics, _options.RecentClientMsgIds);
+        var restorer = new ChatStateRestorer(clients, topics, _options.RecentClientMsgIds, _options.RebuildStateFromEvents);
+        var rebuilder = new ChatStateRebuilder(clients, topics, _options.RecentClientMsgIds);
         var states = new ChatStateStore();
         var batch = new List<ConsumeResult<string, byte[]>>(_options.MaxBatch);
+
+        // Stop takes no new commands; what is in hand is decided, flushed and committed under this token.
+        using var drain = new DrainDeadline(TimeSpan.FromMilliseconds(_options.DrainTimeoutMs), cancellationToken);
+        var work = drain.Token;
 
         using var consumer = new ConsumerBuilder<string, byte[]>(ConsumerLoops.GroupConfig(clients, GroupId, clientId))
             .SetPartitionsAssignedHandler((_, partitions) =>
@@ -63,9 +68,14 @@ public sealed partial class RouterLoop(
 
                 var started = clock.GetTimestamp();
                 var restored = restorer.Restore(numbers, cancellationToken);
-                foreach (var (partition, chats) in restored)
+                foreach (var (partition, chats) in restored.Chats)
                 {
                     states.Load(partition, chats);
+                }
+
+                foreach (var partition in restored.ToRebuild)
+                {
+                    Rebuild(rebuilder, sink, states, partition, cancellationToken);
                 }
 
                 _assigned = [.. states.Partitions];
@@ -76,7 +86,7 @@ public sealed partial class RouterLoop(
             {
                 // Finish what was drained from these partitions and flush it, so the next owner neither
                 // re-decides it nor starts from states older than our last decision.
-                Finish(c, batch, states, sink, processor, revoking: true, cancellationToken);
+                Finish(c, batch, states, sink, processor, revoking: true, work);
                 foreach (var tp in partitions)
                 {
                     states.Drop(tp.Partition.Value);
@@ -108,8 +118,16 @@ public sealed partial class RouterLoop(
             while (!cancellationToken.IsCancellationRequested)
             {
                 ConsumerBatching.Drain(consumer, batch, _options.MaxBatch, poll, cancellationToken);
-                Finish(consumer, batch, states, sink, processor, revoking: false, cancellationToken);
+                Finish(consumer, batch, states, sink, processor, revoking: false, work);
             }
+
+            // Stopping (SIGTERM): flush and commit everything decided, so the next owner neither
+            // decides it again nor appends its events a second time.
+            var stopping = clock.GetTimestamp();
+            var unflushed = batch.Count;
+            Finish(consumer, batch, states, sink, processor, revoking: true, work);
+            var elapsed = clock.GetElapsedTime(stopping);
+            LogDrained(logger, unflushed, elapsed);
         }
         finally
         {
@@ -120,6 +138,16 @@ public sealed partial class RouterLoop(
             states.Clear();
             _assigned = [];
         }
+    }
+
+    /// <summary>A partition whose <c>chat.state</c> was lost: its chats folded from <c>chat.events</c>, written back, then loaded.</summary>
+    private void Rebuild(ChatStateRebuilder rebuilder, IRecordSink sink, ChatStateStore states, int partition, CancellationToken cancellationToken)
+    {
+        var started = clock.GetTimestamp();
+        var (chats, events, undecodable) = rebuilder.Fold(partition, cancellationToken);
+        rebuilder.Write(sink, partition, chats, cancellationToken);
+        states.Load(partition, chats);
+        LogRebuilt(logger, partition, chats.Count, events, undecodable, clock.GetElapsedTime(started));
     }
 
     private void Finish(IConsumer<string, byte[]> consumer, List<ConsumeResult<string, byte[]>> batch, ChatStateStore states, IRecordSink sink, CommandProcessor processor, bool revoking, CancellationToken cancellationToken)
@@ -161,6 +189,12 @@ public sealed partial class RouterLoop(
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Assigned {Count} partitions: restored, {Chats} chats held, in {Elapsed}")]
     private static partial void LogAssigned(ILogger logger, int count, int chats, TimeSpan elapsed);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Partition {Partition}: chat.state was empty or incomplete; rebuilt {Chats} chats from {Events} chat.events records ({Undecodable} undecodable) and wrote them back in {Elapsed}")]
+    private static partial void LogRebuilt(ILogger logger, int partition, int chats, long events, int undecodable, TimeSpan elapsed);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Stopping: the last batch ({Commands} commands) decided, states flushed and offsets committed in {Elapsed}")]
+    private static partial void LogDrained(ILogger logger, int commands, TimeSpan elapsed);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Revoked {Count} partitions after finishing the in-flight batch")]
     private static partial void LogRevoked(ILogger logger, int count);

@@ -76,6 +76,9 @@ internal sealed class EdgeProcess : IAsyncDisposable
     /// <summary>SIGKILL: the node cannot withdraw its sessions; they expire with their lease.</summary>
     public Task KillAsync() => _process.KillAsync();
 
+    /// <summary>SIGTERM: the node drains (docs/operations.md, "Graceful drain"); returns its exit code.</summary>
+    public Task<int> TerminateAsync(TimeSpan timeout) => _process.TerminateAsync(timeout);
+
     /// <summary>A port nothing listens on now: the kernel picks it for a listener on port 0, which is then closed.</summary>
     internal static int FreePort()
     {

@@ -59,10 +59,16 @@ internal sealed class RouterTestBed : IAsyncDisposable
         return bed;
     }
 
-    /// <summary>A Router hosted in-process on real Kestrel, composed exactly like its Program.cs.</summary>
-    public async Task<ServiceHost> StartRouterAsync()
+    /// <summary>A Router hosted in-process on real Kestrel, composed exactly like its Program.cs; <paramref name="overrides"/> on top of the bed's settings.</summary>
+    public async Task<ServiceHost> StartRouterAsync(IReadOnlyDictionary<string, string?>? overrides = null)
     {
-        var host = await ServiceHost.StartAsync(Settings, b =>
+        var settings = new Dictionary<string, string?>(Settings);
+        foreach (var (key, value) in overrides ?? new Dictionary<string, string?>())
+        {
+            settings[key] = value;
+        }
+
+        var host = await ServiceHost.StartAsync(settings, b =>
         {
             b.AddServiceDefaults();
             b.AddRouter();
@@ -72,9 +78,9 @@ internal sealed class RouterTestBed : IAsyncDisposable
     }
 
     /// <summary>A Router as a separate OS process (<c>dotnet Messaging.Router.dll</c>), for kill -9.</summary>
-    public ServiceProcess StartRouterProcess()
+    public ServiceProcess StartRouterProcess(IReadOnlyDictionary<string, string?>? environment = null)
     {
-        var process = ServiceProcess.Start("Router", new Dictionary<string, string?>
+        var variables = new Dictionary<string, string?>
         {
             ["Kafka__BootstrapServers"] = TestStack.KafkaBootstrap,
             ["Kafka__Profile"] = TestStack.KafkaProfile,
@@ -82,7 +88,13 @@ internal sealed class RouterTestBed : IAsyncDisposable
             ["Cluster__EdgeNodes"] = EdgeNodes.ToString(System.Globalization.CultureInfo.InvariantCulture),
             ["ASPNETCORE_URLS"] = "http://127.0.0.1:0",
             ["Logging__LogLevel__Default"] = "Information",
-        });
+        };
+        foreach (var (key, value) in environment ?? new Dictionary<string, string?>())
+        {
+            variables[key] = value;
+        }
+
+        var process = ServiceProcess.Start("Router", variables);
         _owned.Add(process);
         return process;
     }
