@@ -6,6 +6,7 @@ using Messaging.Contracts.Serialization;
 using Messaging.Contracts.Topics;
 using Messaging.Edge.Conversation;
 using Messaging.Edge.Sockets;
+using Messaging.Edge.Telemetry;
 using Microsoft.Extensions.Options;
 
 namespace Messaging.Edge.Commands;
@@ -15,7 +16,7 @@ namespace Messaging.Edge.Commands;
 /// broker acknowledged them: nothing is confirmed to a client before it is durable in the log.
 /// The Router decides; its refusals come back through the node topic as <c>error</c> frames.
 /// </summary>
-internal sealed class ChatCommandHandler(EdgeProducer producer, AckAccess acks, ReceiptAggregator receipts, TopicNames topics, IOptions<EdgeOptions> options, TimeProvider clock)
+internal sealed class ChatCommandHandler(EdgeProducer producer, AckAccess acks, ReceiptAggregator receipts, TopicNames topics, IOptions<EdgeOptions> options, TimeProvider clock, EdgeMetrics metrics)
 {
     private readonly int _node = options.Value.NodeId;
 
@@ -128,6 +129,10 @@ internal sealed class ChatCommandHandler(EdgeProducer producer, AckAccess acks, 
         }
 
         connection.TryPush(reply);
+        if (command is SendMessage)
+        {
+            metrics.SendAccepted();
+        }
     }
 
     private static string NewId() => Guid.CreateVersion7().ToString();

@@ -2,6 +2,7 @@ using System.Net.WebSockets;
 using Messaging.Contracts;
 using Messaging.Contracts.Protocol;
 using Messaging.Edge.RateLimits;
+using Messaging.Edge.Telemetry;
 
 namespace Messaging.Edge.Sockets;
 
@@ -13,15 +14,17 @@ internal sealed class Connection : IDisposable
 {
     private readonly WebSocket _socket;
     private readonly ILogger _logger;
+    private readonly EdgeMetrics _metrics;
     private readonly TimeSpan _closeTimeout;
     private readonly CancellationTokenSource _closeDeadline = new();
     private int _closeCode;
     private string _closeReason = "";
 
-    public Connection(WebSocket socket, DeviceRef device, EdgeOptions options, RateLimitOptions rateLimits, ILogger logger)
+    public Connection(WebSocket socket, DeviceRef device, EdgeOptions options, RateLimitOptions rateLimits, EdgeMetrics metrics, ILogger logger)
     {
         _socket = socket;
         _logger = logger;
+        _metrics = metrics;
         Device = device;
         Address = device.Address;
         SessionId = Guid.CreateVersion7().ToString();
@@ -91,6 +94,7 @@ internal sealed class Connection : IDisposable
                 return true;
             case EnqueueResult.Full:
                 EdgeLog.SlowConsumer(_logger, Address, Queue.Count, Queue.QueuedBytes, Queue.PeakQueuedBytes);
+                _metrics.SlowConsumerClosed();
                 Close(CloseCodes.SlowConsumer, "send queue full");
                 return false;
             default:
@@ -101,6 +105,11 @@ internal sealed class Connection : IDisposable
     /// <summary>Encodes and queues one frame for this socket only (replies).</summary>
     public bool TryPush(ServerFrame frame)
     {
+        if (frame is ErrorFrame error)
+        {
+            _metrics.Refused(error.Code);
+        }
+
         var shared = SharedFrame.Encode(frame);
         try
         {
@@ -161,6 +170,7 @@ internal sealed class Connection : IDisposable
                         if (CloseCode != CloseCodes.SlowConsumer)
                         {
                             await _socket.SendAsync(frame.Memory, WebSocketMessageType.Text, endOfMessage: true, token);
+                            _metrics.FrameOut(frame.Type);
                         }
                     }
                     finally

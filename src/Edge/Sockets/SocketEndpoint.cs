@@ -5,6 +5,7 @@ using Messaging.Edge.Auth;
 using Messaging.Edge.Devices;
 using Messaging.Edge.Presence;
 using Messaging.Edge.RateLimits;
+using Messaging.Edge.Telemetry;
 using Microsoft.Extensions.Options;
 using Npgsql;
 
@@ -25,6 +26,7 @@ internal sealed class SocketEndpoint(
     IOptions<AuthOptions> auth,
     TimeProvider clock,
     IOptions<RateLimitOptions> rateLimits,
+    EdgeMetrics metrics,
     ILogger<SocketEndpoint> logger)
 {
     /// <summary>Most frames are small: start with this and grow up to Edge:MaxFrameBytes for the rare big one.</summary>
@@ -49,13 +51,14 @@ internal sealed class SocketEndpoint(
         var expiresAt = context.User.ExpiresAt() ?? clock.GetUtcNow();
         var aborted = context.RequestAborted;
         using var socket = await context.WebSockets.AcceptWebSocketAsync();
-        using var connection = new Connection(socket, device, _options, rateLimits.Value, logger) { TokenIssuedAt = tokenIssuedAt };
+        using var connection = new Connection(socket, device, _options, rateLimits.Value, metrics, logger) { TokenIssuedAt = tokenIssuedAt };
         using var expiry = new TokenExpiry(expiresAt + _clockSkew, clock, () =>
         {
             connection.TryPush(new ErrorFrame(null, ErrorCodes.TokenExpired, "the token expired; reconnect with a new one"));
             connection.Close(CloseCodes.Unauthorized, ErrorCodes.TokenExpired);
         });
         var sendLoop = connection.RunSendLoopAsync(aborted);
+        var opened = false;
         try
         {
             var registration = await devices.EnsureRegisteredAsync(device, tokenIssuedAt, aborted);
@@ -80,6 +83,8 @@ internal sealed class SocketEndpoint(
             }
 
             EdgeLog.Connected(logger, device.UserId, device.DeviceId, connection.SessionId);
+            metrics.Opened();
+            opened = true;
             await ReceiveLoopAsync(socket, connection, aborted);
             return Results.Empty;
         }
@@ -95,6 +100,10 @@ internal sealed class SocketEndpoint(
             await sessions.OfflineAsync(connection, CancellationToken.None);
             await sendLoop;
             EdgeLog.Disconnected(logger, device.UserId, device.DeviceId, connection.CloseCode);
+            if (opened)
+            {
+                metrics.Closed(connection.CloseCode);
+            }
         }
     }
 
@@ -172,11 +181,13 @@ internal sealed class SocketEndpoint(
                     {
                         // Refused without closing: the client backs off and later requests work.
                         var retryAfterMs = (long)Math.Ceiling(retryAfter.TotalMilliseconds);
+                        metrics.RateLimited(frame.GetType().Name);
                         EdgeLog.RateLimited(logger, connection.Address, frame.GetType().Name, retryAfterMs);
                         connection.TryPush(new ErrorFrame(frame.Id, ErrorCodes.RateLimited, "too many requests; retry after retryAfterMs", retryAfterMs));
                     }
                     else
                     {
+                        metrics.FrameIn(frame.GetType().Name);
                         await connection.Inflight.WaitAsync(token);
                         _ = RunAsync(connection, frame, token);
                     }

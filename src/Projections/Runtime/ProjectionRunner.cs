@@ -1,7 +1,9 @@
+using System.Diagnostics;
 using Confluent.Kafka;
 using Messaging.Contracts.Topics;
 using Messaging.Hosting.Kafka;
 using Messaging.Hosting.Postgres;
+using Messaging.Hosting.Telemetry;
 using Messaging.ReadModels.Checkpoints;
 using Microsoft.Extensions.Options;
 using Npgsql;
@@ -22,6 +24,7 @@ internal sealed class ProjectionRunner(
     IOptions<ProjectionsOptions> options,
     IOptions<PostgresOptions> postgres,
     ProjectionMetrics metrics,
+    ConsumerLag lag,
     ILogger<ProjectionRunner> logger) : BackgroundService
 {
     private readonly PageApplier _applier = new(dataSource, projection, postgres.Value.Schema);
@@ -49,6 +52,7 @@ internal sealed class ProjectionRunner(
         var batch = new List<ConsumeResult<string, byte[]>>(settings.BatchSize);
         var records = new List<SourceRecord>(settings.BatchSize);
         var wait = TimeSpan.FromMilliseconds(settings.MaxBatchWaitMs);
+        var lagProbe = lag.For(GroupId);
         try
         {
             while (!cancellationToken.IsCancellationRequested)
@@ -58,6 +62,7 @@ internal sealed class ProjectionRunner(
                 try
                 {
                     ConsumerBatching.Drain(consumer, batch, settings.BatchSize, wait, cancellationToken);
+                    lagProbe.Observe(consumer);
                 }
                 catch (ConsumeException ex)
                 {
@@ -90,6 +95,7 @@ internal sealed class ProjectionRunner(
         finally
         {
             consumer.Close();
+            lagProbe.Clear();
             ProjectionsLog.RunnerStopped(logger, projection.Name);
         }
     }
@@ -99,6 +105,7 @@ internal sealed class ProjectionRunner(
         var backoff = options.Value.RetryBackoffMs;
         while (page.NextOffsets.Count > 0)
         {
+            var started = Stopwatch.GetTimestamp();
             ApplyOutcome outcome;
             try
             {
@@ -122,7 +129,7 @@ internal sealed class ProjectionRunner(
                     offsets.Add(new TopicPartitionOffset(partition.Topic, partition.Partition, next));
                 }
 
-                metrics.Applied(projection.Name, page.Apply.Count, page.Dead.Count + outcome.DeadLettered, page.Skipped);
+                metrics.Applied(projection.Name, page.Apply.Count, page.Dead.Count + outcome.DeadLettered, page.Skipped, Stopwatch.GetElapsedTime(started));
                 if (outcome.DeadLettered > 0 || page.Dead.Count > 0)
                 {
                     ProjectionsLog.DeadLettered(logger, projection.Name, page.Dead.Count + outcome.DeadLettered);
