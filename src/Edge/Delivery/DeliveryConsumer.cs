@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using Confluent.Kafka;
 using Messaging.Contracts.Delivery;
 using Messaging.Contracts.Protocol;
@@ -126,6 +127,11 @@ internal sealed class DeliveryConsumer(
         {
             metrics.Refused(rejected.Code);
         }
+
+        using var activity = delivery is EventRouted routed
+            ? MessagingTelemetry.StartFrom(EdgeTracing.Source, EdgeTracing.Push, ActivityKind.Consumer, routed.Event.Traceparent)
+            : null;
+        activity?.SetTag("messaging.delivery.devices", delivery.Devices.Count);
 
         var frame = DeliveryFrames.ToFrame(delivery, _hopTimestamps ? clock.GetUtcNow() : null);
         if (frame is null)

@@ -106,6 +106,7 @@ internal sealed class ProjectionRunner(
         while (page.NextOffsets.Count > 0)
         {
             var started = Stopwatch.GetTimestamp();
+            var startedAt = DateTimeOffset.UtcNow;
             ApplyOutcome outcome;
             try
             {
@@ -133,6 +134,11 @@ internal sealed class ProjectionRunner(
                 if (outcome.DeadLettered > 0 || page.Dead.Count > 0)
                 {
                     ProjectionsLog.DeadLettered(logger, projection.Name, page.Dead.Count + outcome.DeadLettered);
+                }
+
+                if (ProjectionsTracing.Source.HasListeners())
+                {
+                    ProjectionsTracing.PageCommitted(projection.Name, page, startedAt);
                 }
 
                 CommitInformational(consumer, offsets);
