@@ -12,6 +12,9 @@ EDGE_PORTS="${EDGE_PORTS:-8080 8081}"
 ROUTER_PORT="${ROUTER_PORT:-8090}"
 PROJECTIONS_PORT="${PROJECTIONS_PORT:-8091}"
 SVC_RUN="$RUN_DIR/services"
+# Present while `make stop` stops the services: the foreground run then reports a stop, not a
+# crash, and leaves the stopping to it (both used to stop everything and print each line twice).
+STOPPING="$SVC_RUN/stopping"
 STACK="$ROOT/infra/scripts/stack.sh"
 TFM_DIR="bin/$CONFIGURATION/net10.0/linux-x64"
 
@@ -27,8 +30,11 @@ stop_services() {
 }
 
 if [[ "${1:-}" == stop ]]; then
+  mkdir -p "$SVC_RUN"
+  echo "$$" >"$STOPPING"
   stop_services
   "$STACK" down
+  rm -f "$STOPPING"
   exit 0
 fi
 [[ $# -eq 0 ]] || die "usage: $0 [stop]"
@@ -47,6 +53,7 @@ for dll in "${dlls[@]}"; do
   [[ -f "$dll" ]] || die "missing ${dll#"$ROOT"/}; build first: make build CONFIGURATION=$CONFIGURATION"
 done
 mkdir -p "$SVC_RUN" "$LOG_DIR"
+rm -f "$STOPPING"
 for n in "${!names[@]}"; do
   if pid_matches "$(read_pid "$SVC_RUN/${names[$n]}.pid")" "Messaging."; then
     die "${names[$n]} is already running (pid file $SVC_RUN/${names[$n]}.pid); run make stop first"
@@ -105,6 +112,8 @@ WebSocket:   $(for p in "${edge_ports[@]}"; do printf 'ws://127.0.0.1:%s/ws  ' "
 Dev tokens:  POST http://127.0.0.1:${edge_ports[0]}/v1/dev/tokens
 Health:
 $(for n in "${!names[@]}"; do printf '  %-12s http://127.0.0.1:%s/health/live  http://127.0.0.1:%s/health/ready\n' "${names[$n]}" "${ports[$n]}" "${ports[$n]}"; done)
+Metrics:
+$(for n in "${!names[@]}"; do printf '  %-12s http://127.0.0.1:%s/metrics\n' "${names[$n]}" "${ports[$n]}"; done)
 Logs:        $LOG_DIR/<service>.log
 Ctrl-C or \`make stop\` stops everything.
 
@@ -114,7 +123,15 @@ INFO
 set +e
 wait -n "${pids[@]}"
 rc=$?
+if [[ -e "$STOPPING" ]]; then
+  # make stop is stopping every service and the stack: wait for ours to finish their last lines.
+  trap - INT TERM EXIT
+  wait "${pids[@]}" 2>/dev/null
+  say "run: stopped by make stop"
+  exit 0
+fi
 set -e
+say "run: a service exited on its own (exit code $rc); stopping the others"
 for n in "${!names[@]}"; do
   alive "${pids[$n]}" || say "run: ${names[$n]} exited (see $LOG_DIR/${names[$n]}.log)"
 done

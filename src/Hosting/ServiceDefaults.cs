@@ -1,6 +1,7 @@
 using Messaging.Contracts.Topics;
 using Messaging.Hosting.Health;
 using Messaging.Hosting.Kafka;
+using Messaging.Hosting.Telemetry;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Diagnostics.HealthChecks;
 using Microsoft.Extensions.DependencyInjection;
@@ -9,7 +10,7 @@ using Microsoft.Extensions.Options;
 
 namespace Messaging.Hosting;
 
-/// <summary>What every Messaging service wires the same way: configuration, Kafka clients, logs, health.</summary>
+/// <summary>What every Messaging service wires the same way: configuration, Kafka clients, logs, health, metrics and traces.</summary>
 public static class ServiceDefaults
 {
     public static IHostApplicationBuilder AddServiceDefaults(this IHostApplicationBuilder builder)
@@ -29,6 +30,7 @@ public static class ServiceDefaults
         builder.Services.AddSingleton<TopicProvisioner>();
         builder.Services.AddSingleton<KafkaHealthCheck>();
         builder.Services.AddHealthChecks().AddCheck<KafkaHealthCheck>("kafka", tags: ["ready"]);
+        builder.AddMessagingTelemetry();
         return builder;
     }
 
@@ -39,11 +41,12 @@ public static class ServiceDefaults
         return builder;
     }
 
-    /// <summary><c>/health/live</c>: the process runs. <c>/health/ready</c>: its dependencies answer.</summary>
+    /// <summary><c>/health/live</c>: the process runs. <c>/health/ready</c>: its dependencies answer. <c>/metrics</c>: Prometheus.</summary>
     public static WebApplication MapServiceDefaults(this WebApplication app)
     {
         app.MapHealthChecks("/health/live", new HealthCheckOptions { Predicate = _ => false });
         app.MapHealthChecks("/health/ready", new HealthCheckOptions { Predicate = c => c.Tags.Contains("ready") });
+        app.MapMessagingTelemetry();
         return app;
     }
 }

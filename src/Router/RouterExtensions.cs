@@ -3,6 +3,7 @@ using Messaging.Hosting.Kafka;
 using Messaging.Router.Chats;
 using Messaging.Router.Directory;
 using Messaging.Router.Routing;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
 
 namespace Messaging.Router;
@@ -13,7 +14,7 @@ public static class RouterExtensions
     public static IHostApplicationBuilder AddRouter(this IHostApplicationBuilder builder)
     {
         builder.AddRouterDirectory();
-        builder.Services.AddSingleton<RouterMetrics>();
+        builder.Services.TryAddSingleton<RouterMetrics>();
         builder.Services.AddSingleton<RouterLoop>();
         builder.Services.AddHostedService<RouterWorker>();
         builder.Services.AddHealthChecks().AddCheck<DirectoryHealthCheck>("router-directory", tags: ["ready"]);

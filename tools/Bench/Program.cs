@@ -4,7 +4,9 @@ using Messaging.Bench.Components;
 using Messaging.Bench.Load;
 using Messaging.Bench.Micro;
 using Messaging.Bench.Smoke;
+using Messaging.Hosting.Cli;
 
+PlainConsole.UseForProcess();
 var root = new RootCommand("Messaging bench: smoke test, open-loop load generator, component benchmarks, micro-benchmarks")
 {
     SmokeCommand.Create(),

@@ -37,6 +37,13 @@ public abstract record ChatCommand
     public string? RequestId { get; init; }
 
     public required DateTimeOffset IssuedAt { get; init; }
+
+    /// <summary>
+    /// W3C trace context (<c>00-traceid-spanid-01</c>) of the Edge span that accepted the command,
+    /// present only when that message is traced (<c>Telemetry:TraceSampleRatio</c>): Kafka 0.9 has
+    /// no record headers, so the context travels in the record. Optional; readers ignore it.
+    /// </summary>
+    public string? Traceparent { get; init; }
 }
 
 public enum ChatKind

@@ -39,6 +39,12 @@ public abstract record ChatEvent
     public required DeviceRef Actor { get; init; }
 
     public required DateTimeOffset OccurredAt { get; init; }
+
+    /// <summary>
+    /// W3C trace context of the Router span that decided the event, when its command was traced:
+    /// Edge's push and the projections' apply continue the same trace. Optional; readers ignore it.
+    /// </summary>
+    public string? Traceparent { get; init; }
 }
 
 public enum MemberRole

@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using Messaging.Contracts;
 using Messaging.Contracts.Commands;
 using Messaging.Contracts.Devices;
@@ -7,6 +8,8 @@ using Messaging.Contracts.Topics;
 using Messaging.Edge.Conversation;
 using Messaging.Edge.Sockets;
 using Messaging.ReadModels.Chats;
+using Messaging.Edge.Telemetry;
+using Messaging.Hosting.Telemetry;
 using Microsoft.Extensions.Options;
 
 namespace Messaging.Edge.Commands;
@@ -16,7 +19,7 @@ namespace Messaging.Edge.Commands;
 /// broker acknowledged them: nothing is confirmed to a client before it is durable in the log.
 /// The Router decides; its refusals come back through the node topic as <c>error</c> frames.
 /// </summary>
-internal sealed class ChatCommandHandler(EdgeProducer producer, AckAccess acks, ReceiptAggregator receipts, ConversationQueries queries, TopicNames topics, IOptions<EdgeOptions> options, TimeProvider clock)
+internal sealed class ChatCommandHandler(EdgeProducer producer, AckAccess acks, ReceiptAggregator receipts, ConversationQueries queries, TopicNames topics, IOptions<EdgeOptions> options, TimeProvider clock, EdgeMetrics metrics)
 {
     private readonly int _node = options.Value.NodeId;
 
@@ -184,6 +187,16 @@ internal sealed class ChatCommandHandler(EdgeProducer producer, AckAccess acks, 
 
     private async Task ProduceAsync(Connection connection, ChatCommand command, ServerFrame reply, CancellationToken cancellationToken)
     {
+        // A traced command starts its trace here and carries it in the record (Kafka 0.9 has no
+        // headers); untraced, this is one check and the record is unchanged.
+        using var activity = MessagingTelemetry.StartRoot(EdgeTracing.Source, EdgeTracing.Accept, ActivityKind.Producer);
+        if (activity is not null)
+        {
+            activity.SetTag("messaging.chat.id", command.ChatId);
+            activity.SetTag("messaging.command", command.GetType().Name);
+            command = command with { Traceparent = activity.Id };
+        }
+
         // Started synchronously: commands of one connection reach the partition in frame order.
         var produce = producer.ProduceAsync(topics.ChatCommands, command.ChatId, Codecs.Commands.Encode(command), cancellationToken);
         try
@@ -197,6 +210,10 @@ internal sealed class ChatCommandHandler(EdgeProducer producer, AckAccess acks, 
         }
 
         connection.TryPush(reply);
+        if (command is SendMessage)
+        {
+            metrics.SendAccepted();
+        }
     }
 
     private static string NewId() => Guid.CreateVersion7().ToString();

@@ -2,6 +2,7 @@ using Messaging.Contracts.Delivery;
 using Messaging.Contracts.Topics;
 using Messaging.Edge.Commands;
 using Messaging.Edge.Presence;
+using Messaging.Edge.Telemetry;
 using Messaging.Hosting;
 using Messaging.ReadModels.Chats;
 using Microsoft.Extensions.Options;
@@ -23,6 +24,7 @@ internal sealed partial class ReceiptAggregator(
     IOptions<ConversationOptions> options,
     IOptions<ClusterOptions> cluster,
     TimeProvider clock,
+    EdgeMetrics metrics,
     ILogger<ReceiptAggregator> logger)
 {
     private readonly object _gate = new();
@@ -30,11 +32,6 @@ internal sealed partial class ReceiptAggregator(
     private readonly int _edgeNodes = cluster.Value.EdgeNodes;
     private Dictionary<(string ChatId, string UserId, string State), PendingReceipt> _pending = [];
     private readonly Dictionary<(string ChatId, string UserId, string State), long> _sent = [];
-    private long _records;
-
-    /// <summary><c>ReceiptsRouted</c> records written (for tests and metrics).</summary>
-    public long Records => Interlocked.Read(ref _records);
-
     /// <summary>Notes that <paramref name="userId"/> reached <paramref name="seq"/> in the chat (cumulative; the highest wins).</summary>
     public void Note(string chatId, string userId, string state, long seq, DateTimeOffset at)
     {
@@ -142,7 +139,7 @@ internal sealed partial class ReceiptAggregator(
             LogFlushFailed(logger, ex, produces.Count);
         }
 
-        Interlocked.Add(ref _records, produces.Count);
+        metrics.ReceiptRecords(produces.Count);
         return produces.Count;
     }
 

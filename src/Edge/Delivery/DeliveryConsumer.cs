@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using Confluent.Kafka;
 using Messaging.Contracts.Delivery;
 using Messaging.Contracts.Protocol;
@@ -5,7 +6,9 @@ using Messaging.Contracts.Serialization;
 using Messaging.Contracts.Topics;
 using Messaging.Edge.Devices;
 using Messaging.Edge.Sockets;
+using Messaging.Edge.Telemetry;
 using Messaging.Hosting.Kafka;
+using Messaging.Hosting.Telemetry;
 using Microsoft.Extensions.Options;
 
 namespace Messaging.Edge.Delivery;
@@ -24,6 +27,8 @@ internal sealed class DeliveryConsumer(
     DeviceCommandReplies deviceReplies,
     IOptions<EdgeOptions> options,
     TimeProvider clock,
+    EdgeMetrics metrics,
+    ConsumerLag lag,
     ILogger<DeliveryConsumer> logger) : IHostedService, IDisposable
 {
     private readonly CancellationTokenSource _stop = new();
@@ -31,11 +36,6 @@ internal sealed class DeliveryConsumer(
     private readonly string _topic = topics.DeliveryNode(options.Value.NodeId);
     private readonly bool _hopTimestamps = options.Value.HopTimestamps;
     private Thread? _thread;
-
-    private long _delivered;
-
-    /// <summary>Records pushed to at least one socket (for tests and metrics).</summary>
-    public long Delivered => Interlocked.Read(ref _delivered);
 
     /// <summary>Starts the loop and waits until its start position is fixed, so nothing produced after start-up is missed.</summary>
     public async Task StartAsync(CancellationToken cancellationToken)
@@ -81,9 +81,11 @@ internal sealed class DeliveryConsumer(
             }
 
             _positioned.TrySetResult();
+            var lagProbe = lag.For($"edge-delivery-{options.Value.NodeId}");
             while (!token.IsCancellationRequested)
             {
                 var result = consumer.Consume(TimeSpan.FromMilliseconds(250));
+                lagProbe.Observe(consumer);
                 if (result is null || result.IsPartitionEOF || result.Message.Value is null)
                 {
                     continue;
@@ -121,6 +123,16 @@ internal sealed class DeliveryConsumer(
             return;
         }
 
+        if (delivery is CommandRejected rejected)
+        {
+            metrics.Refused(rejected.Code);
+        }
+
+        using var activity = delivery is EventRouted routed
+            ? MessagingTelemetry.StartFrom(EdgeTracing.Source, EdgeTracing.Push, ActivityKind.Consumer, routed.Event.Traceparent)
+            : null;
+        activity?.SetTag("messaging.delivery.devices", delivery.Devices.Count);
+
         var frame = DeliveryFrames.ToFrame(delivery, _hopTimestamps ? clock.GetUtcNow() : null);
         if (frame is null)
         {
@@ -134,6 +146,7 @@ internal sealed class DeliveryConsumer(
         }
 
         SharedFrame? shared = null;
+        var copies = 0;
         try
         {
             foreach (var address in delivery.Devices)
@@ -146,6 +159,7 @@ internal sealed class DeliveryConsumer(
                 // Encoded lazily: a record for devices that just left costs no serialization.
                 shared ??= SharedFrame.Encode(frame);
                 connection.TryPush(shared);
+                copies++;
             }
         }
         finally
@@ -153,7 +167,7 @@ internal sealed class DeliveryConsumer(
             if (shared is not null)
             {
                 shared.Release();
-                Interlocked.Increment(ref _delivered);
+                metrics.Delivered(copies);
             }
         }
     }
@@ -164,7 +178,7 @@ internal sealed class DeliveryConsumer(
     /// </summary>
     private void PushEach(NodeDelivery delivery, ServerFrame frame, IReadOnlyDictionary<string, string> payloads)
     {
-        var pushed = false;
+        var copies = 0;
         foreach (var address in delivery.Devices)
         {
             if (!registry.TryGet(address, out var connection))
@@ -176,7 +190,7 @@ internal sealed class DeliveryConsumer(
             try
             {
                 connection.TryPush(own);
-                pushed = true;
+                copies++;
             }
             finally
             {
@@ -184,9 +198,9 @@ internal sealed class DeliveryConsumer(
             }
         }
 
-        if (pushed)
+        if (copies > 0)
         {
-            Interlocked.Increment(ref _delivered);
+            metrics.Delivered(copies);
         }
     }
 

@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Security.Claims;
 using System.Threading.RateLimiting;
 using Messaging.Contracts.Protocol;
+using Messaging.Edge.Telemetry;
 using Microsoft.AspNetCore.RateLimiting;
 using Microsoft.Extensions.Options;
 
@@ -65,6 +66,7 @@ internal sealed class HttpRateLimits(IOptions<RateLimitOptions> options) : IConf
         var wait = rejected.Lease.TryGetMetadata(MetadataName.RetryAfter, out var retryAfter) ? retryAfter : TimeSpan.FromSeconds(1);
         var seconds = (int)Math.Ceiling(wait.TotalSeconds);
         var http = rejected.HttpContext;
+        http.RequestServices.GetService<EdgeMetrics>()?.RateLimited("http");
         http.Response.Headers.RetryAfter = Math.Max(1, seconds).ToString(CultureInfo.InvariantCulture);
         var problem = Results.Problem(
             statusCode: StatusCodes.Status429TooManyRequests,

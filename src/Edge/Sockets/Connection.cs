@@ -2,6 +2,7 @@ using System.Net.WebSockets;
 using Messaging.Contracts;
 using Messaging.Contracts.Protocol;
 using Messaging.Edge.RateLimits;
+using Messaging.Edge.Telemetry;
 
 namespace Messaging.Edge.Sockets;
 
@@ -13,14 +14,16 @@ namespace Messaging.Edge.Sockets;
 internal sealed class Connection : IDisposable
 {
     private readonly ILogger _logger;
+    private readonly EdgeMetrics _metrics;
     private readonly TimeSpan _closeTimeout;
     private readonly CancellationTokenSource _closeDeadline = new();
     private int _closeCode;
     private string _closeReason = "";
 
-    public Connection(DeviceRef device, EdgeOptions options, RateLimitOptions rateLimits, ILogger logger)
+    public Connection(DeviceRef device, EdgeOptions options, RateLimitOptions rateLimits, EdgeMetrics metrics, ILogger logger)
     {
         _logger = logger;
+        _metrics = metrics;
         Device = device;
         Address = device.Address;
         SessionId = Guid.CreateVersion7().ToString();
@@ -73,6 +76,9 @@ internal sealed class Connection : IDisposable
     /// </summary>
     public Task CommandTail { get; set; } = Task.CompletedTask;
 
+    /// <summary>Went online (<c>SessionHost.StartAsync</c> succeeded): its end counts as a closed connection.</summary>
+    public bool Started { get; set; }
+
     /// <summary>Chats where this device is typing, for the <c>stopped</c> its session's end sends.</summary>
     public Conversation.TypingChats Typing { get; } = new();
 
@@ -106,6 +112,7 @@ internal sealed class Connection : IDisposable
                 return true;
             case EnqueueResult.Full:
                 EdgeLog.SlowConsumer(_logger, Address, Queue.Count, Queue.QueuedBytes, Queue.PeakQueuedBytes);
+                _metrics.SlowConsumerClosed();
                 Close(CloseCodes.SlowConsumer, "send queue full");
                 return false;
             default:
@@ -116,6 +123,11 @@ internal sealed class Connection : IDisposable
     /// <summary>Encodes and queues one frame for this socket only (replies).</summary>
     public bool TryPush(ServerFrame frame)
     {
+        if (frame is ErrorFrame error)
+        {
+            _metrics.Refused(error.Code);
+        }
+
         var shared = SharedFrame.Encode(frame);
         try
         {
@@ -176,6 +188,7 @@ internal sealed class Connection : IDisposable
                         if (CloseCode != CloseCodes.SlowConsumer)
                         {
                             await socket.SendAsync(frame.Memory, WebSocketMessageType.Text, endOfMessage: true, token);
+                            _metrics.FrameOut(frame.Type);
                         }
                     }
                     finally

@@ -23,6 +23,7 @@ internal sealed class SessionHost(
     PresenceWatches presence,
     Conversation.ConversationHandler conversation,
     Drain.EdgeDrain drain,
+    Telemetry.EdgeMetrics metrics,
     IOptions<EdgeOptions> options,
     IOptions<Media.S3Options> s3,
     IOptions<AuthOptions> auth,
@@ -45,7 +46,7 @@ internal sealed class SessionHost(
 
     /// <summary>A session of the authenticated device of <paramref name="context"/>; not yet online.</summary>
     public Connection Create(HttpContext context) =>
-        new(context.User.Device(), _options, rateLimits.Value, logger) { TokenIssuedAt = context.User.TokenIssuedAt() };
+        new(context.User.Device(), _options, rateLimits.Value, metrics, logger) { TokenIssuedAt = context.User.TokenIssuedAt() };
 
     /// <summary>At the token's <c>exp</c> (+ clock skew): <c>error token_expired</c>, then close 4001.</summary>
     public TokenExpiry WatchExpiry(Connection connection, HttpContext context) =>
@@ -92,6 +93,8 @@ internal sealed class SessionHost(
         }
 
         EdgeLog.Connected(logger, device.UserId, device.DeviceId, connection.SessionId);
+        metrics.Opened();
+        connection.Started = true;
         return true;
     }
 
@@ -101,6 +104,10 @@ internal sealed class SessionHost(
         presence.Forget(connection);
         await conversation.StopTypingAsync(connection);
         await sessions.OfflineAsync(connection, CancellationToken.None);
+        if (connection.Started)
+        {
+            metrics.Closed(connection.CloseCode);
+        }
     }
 
     /// <summary>
@@ -122,11 +129,13 @@ internal sealed class SessionHost(
         {
             // Refused without closing: the client backs off and later requests work.
             var retryAfterMs = (long)Math.Ceiling(retryAfter.TotalMilliseconds);
+            metrics.RateLimited(valid.GetType().Name);
             EdgeLog.RateLimited(logger, connection.Address, valid.GetType().Name, retryAfterMs);
             connection.TryPush(new ErrorFrame(valid.Id, ErrorCodes.RateLimited, "too many requests; retry after retryAfterMs", retryAfterMs));
             return false;
         }
 
+        metrics.FrameIn(valid.GetType().Name);
         return true;
     }
 

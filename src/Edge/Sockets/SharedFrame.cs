@@ -22,13 +22,17 @@ internal sealed class SharedFrame
     private readonly int _length;
     private int _references = 1;
 
-    private SharedFrame(byte[] buffer, int length, string? chatId, long seq)
+    private SharedFrame(byte[] buffer, int length, string? chatId, long seq, string type)
     {
         _buffer = buffer;
         _length = length;
         ChatId = chatId;
         Seq = seq;
+        Type = type;
     }
+
+    /// <summary>The frame's type name (the metrics' <c>type</c> tag; the runtime caches <c>Type.Name</c>).</summary>
+    public string Type { get; }
 
     /// <summary>The chat event this frame carries (message or chat update), so a socket it is pushed to may ack it; null otherwise.</summary>
     public string? ChatId { get; }
@@ -64,14 +68,15 @@ internal sealed class SharedFrame
             writer.Flush();
             writer.Reset(Stream.Null);
             var (buffer, length) = output.Detach();
+            var type = frame.GetType().Name;
             return frame switch
             {
-                MessageFrame m => new SharedFrame(buffer, length, m.ChatId, m.Seq),
-                ChatUpdatedFrame u => new SharedFrame(buffer, length, u.ChatId, u.Seq),
-                MessageEditedFrame e => new SharedFrame(buffer, length, e.ChatId, e.Seq),
-                MessageDeletedFrame d => new SharedFrame(buffer, length, d.ChatId, d.Seq),
-                ReactionFrame r => new SharedFrame(buffer, length, r.ChatId, r.Seq),
-                _ => new SharedFrame(buffer, length, null, 0),
+                MessageFrame m => new SharedFrame(buffer, length, m.ChatId, m.Seq, type),
+                ChatUpdatedFrame u => new SharedFrame(buffer, length, u.ChatId, u.Seq, type),
+                MessageEditedFrame e => new SharedFrame(buffer, length, e.ChatId, e.Seq, type),
+                MessageDeletedFrame d => new SharedFrame(buffer, length, d.ChatId, d.Seq, type),
+                ReactionFrame r => new SharedFrame(buffer, length, r.ChatId, r.Seq, type),
+                _ => new SharedFrame(buffer, length, null, 0, type),
             };
         }
         catch

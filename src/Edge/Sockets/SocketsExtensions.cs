@@ -1,3 +1,5 @@
+using Messaging.Edge.Telemetry;
+
 namespace Messaging.Edge.Sockets;
 
 public static class SocketsExtensions
@@ -5,6 +7,7 @@ public static class SocketsExtensions
     public static IHostApplicationBuilder AddEdgeSockets(this IHostApplicationBuilder builder)
     {
         builder.Services.AddSingleton<ConnectionRegistry>();
+        builder.Services.AddSingleton<EdgeMetrics>();
         builder.Services.AddSingleton<FrameDispatcher>();
         builder.Services.AddSingleton<SessionHost>();
         builder.Services.AddSingleton<SocketEndpoint>();

@@ -1,6 +1,7 @@
 using Confluent.Kafka;
 using Messaging.Contracts;
 using Messaging.Contracts.Topics;
+using Messaging.Edge.Telemetry;
 using Messaging.Hosting.Kafka;
 using Messaging.ReadModels.Checkpoints;
 using Microsoft.Extensions.Options;
@@ -28,6 +29,7 @@ internal sealed class InboxCatchUp(
     CheckpointStore checkpoints,
     IOptions<EdgeOptions> options,
     TimeProvider clock,
+    EdgeMetrics metrics,
     ILogger<InboxCatchUp> logger) : IDisposable
 {
     /// <summary><c>checkpoints.projection</c> of the runners that read <c>chat.events</c> into the tables a sync reads (docs/read-models.md).</summary>
@@ -42,6 +44,13 @@ internal sealed class InboxCatchUp(
     public async Task<bool> WaitAsync(DeviceRef device, CancellationToken cancellationToken)
     {
         var started = clock.GetTimestamp();
+        var caughtUp = await WaitCoreAsync(device, started, cancellationToken);
+        metrics.SyncWaited(clock.GetElapsedTime(started), caughtUp);
+        return caughtUp;
+    }
+
+    private async Task<bool> WaitCoreAsync(DeviceRef device, long started, CancellationToken cancellationToken)
+    {
         var deadline = started + (long)(_options.SyncCatchUp.TotalSeconds * clock.TimestampFrequency);
         try
         {

@@ -1,5 +1,6 @@
 using System.CommandLine;
 using Messaging.Hosting;
+using Messaging.Hosting.Cli;
 using Messaging.Hosting.Postgres;
 using Messaging.Projections.Analytics;
 using Messaging.Projections.Archive;
@@ -46,7 +47,7 @@ public static class ProjectionsCli
         builder.AddMessagingPostgres();
         builder.AddProjectionsCore();
         using var host = builder.Build();
-        var output = console ?? AnsiConsole.Console;
+        var output = console ?? PlainConsole.Create();
         return await Root(host.Services, output).Parse(args).InvokeAsync();
     }
 

@@ -1,8 +1,10 @@
+using System.Diagnostics;
 using Confluent.Kafka;
 using Messaging.Contracts.Topics;
 using Messaging.Hosting;
 using Messaging.Hosting.Kafka;
 using Messaging.Hosting.Postgres;
+using Messaging.Hosting.Telemetry;
 using Messaging.ReadModels.Checkpoints;
 using Microsoft.Extensions.Options;
 using Npgsql;
@@ -23,6 +25,7 @@ internal sealed class ProjectionRunner(
     IOptions<ProjectionsOptions> options,
     IOptions<PostgresOptions> postgres,
     ProjectionMetrics metrics,
+    ConsumerLag lag,
     ILogger<ProjectionRunner> logger) : BackgroundService
 {
     private readonly PageApplier _applier = new(dataSource, projection, postgres.Value.Schema);
@@ -50,6 +53,7 @@ internal sealed class ProjectionRunner(
         var batch = new List<ConsumeResult<string, byte[]>>(settings.BatchSize);
         var records = new List<SourceRecord>(settings.BatchSize);
         var wait = TimeSpan.FromMilliseconds(settings.MaxBatchWaitMs);
+        var lagProbe = lag.For(GroupId);
 
         // Stop takes no new records; a page in hand is applied and committed under this token
         // (cancelling it at once rolled the page back for the next owner to apply again).
@@ -63,6 +67,7 @@ internal sealed class ProjectionRunner(
                 try
                 {
                     ConsumerBatching.Drain(consumer, batch, settings.BatchSize, wait, cancellationToken);
+                    lagProbe.Observe(consumer);
                 }
                 catch (ConsumeException ex)
                 {
@@ -95,6 +100,7 @@ internal sealed class ProjectionRunner(
         finally
         {
             consumer.Close();
+            lagProbe.Clear();
             ProjectionsLog.RunnerStopped(logger, projection.Name);
         }
     }
@@ -104,6 +110,8 @@ internal sealed class ProjectionRunner(
         var backoff = options.Value.RetryBackoffMs;
         while (page.NextOffsets.Count > 0)
         {
+            var started = Stopwatch.GetTimestamp();
+            var startedAt = DateTimeOffset.UtcNow;
             ApplyOutcome outcome;
             try
             {
@@ -127,10 +135,15 @@ internal sealed class ProjectionRunner(
                     offsets.Add(new TopicPartitionOffset(partition.Topic, partition.Partition, next));
                 }
 
-                metrics.Applied(projection.Name, page.Apply.Count, page.Dead.Count + outcome.DeadLettered, page.Skipped);
+                metrics.Applied(projection.Name, page.Apply.Count, page.Dead.Count + outcome.DeadLettered, page.Skipped, Stopwatch.GetElapsedTime(started));
                 if (outcome.DeadLettered > 0 || page.Dead.Count > 0)
                 {
                     ProjectionsLog.DeadLettered(logger, projection.Name, page.Dead.Count + outcome.DeadLettered);
+                }
+
+                if (ProjectionsTracing.Source.HasListeners())
+                {
+                    ProjectionsTracing.PageCommitted(projection.Name, page, startedAt);
                 }
 
                 CommitInformational(consumer, offsets);

@@ -2,6 +2,7 @@ using Confluent.Kafka;
 using Messaging.Contracts.Topics;
 using Messaging.Hosting;
 using Messaging.Hosting.Kafka;
+using Messaging.Hosting.Telemetry;
 using Messaging.Router.Directory;
 using Messaging.Router.Routing;
 using Microsoft.Extensions.Options;
@@ -23,6 +24,8 @@ public sealed partial class DeviceCommandLoop(
     IOptions<ClusterOptions> cluster,
     DeviceDirectory directory,
     TimeProvider clock,
+    RouterMetrics metrics,
+    ConsumerLag lag,
     ILogger<DeviceCommandLoop> logger)
 {
     private const string ConsumerName = "router-devices";
@@ -60,11 +63,13 @@ public sealed partial class DeviceCommandLoop(
 
         consumer.Subscribe(topics.UserCommands);
         var poll = TimeSpan.FromMilliseconds(_options.PollMilliseconds);
+        var lagProbe = lag.For(GroupId);
         try
         {
             while (!cancellationToken.IsCancellationRequested)
             {
                 ConsumerBatching.Drain(consumer, batch, _options.MaxBatch, poll, cancellationToken);
+                lagProbe.Observe(consumer);
                 Finish(consumer, batch, sink, processor, cancellationToken);
             }
         }
@@ -72,6 +77,7 @@ public sealed partial class DeviceCommandLoop(
         {
             batch.Clear();
             ConsumerLoops.Close(consumer, ex => LogCloseFailed(logger, ex));
+            lagProbe.Clear();
         }
     }
 
@@ -94,6 +100,7 @@ public sealed partial class DeviceCommandLoop(
         var outcome = processor.Process(batch, directory.DeviceListOf, sink, clock.GetUtcNow(), cancellationToken);
         consumer.Commit(outcome.Offsets);
         batch.Clear();
+        metrics.RecordDevices(outcome.Commands);
         LogBatch(logger, outcome.Commands, outcome.Changed, outcome.Refused, outcome.Parked);
     }
 

@@ -1,3 +1,6 @@
+using Messaging.Router.Routing;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+
 namespace Messaging.Router.Devices;
 
 public static class DevicesExtensions
@@ -9,6 +12,7 @@ public static class DevicesExtensions
     public static IHostApplicationBuilder AddRouterDevices(this IHostApplicationBuilder builder)
     {
         builder.AddRouterDirectory();
+        builder.Services.TryAddSingleton<RouterMetrics>();
         builder.Services.AddSingleton<DeviceCommandLoop>();
         builder.Services.AddHostedService<DeviceCommandWorker>();
         return builder;

@@ -1,8 +1,10 @@
+using System.Diagnostics;
 using Confluent.Kafka;
 using Messaging.Contracts.Commands;
 using Messaging.Contracts.Serialization;
 using Messaging.Contracts.Topics;
 using Messaging.Hosting.Kafka;
+using Messaging.Hosting.Telemetry;
 using Messaging.Router.Chats;
 using Messaging.Router.Directory;
 
@@ -101,6 +103,8 @@ public sealed partial class CommandProcessor : IDisposable
             }
 
             var command = decoded.Value!;
+            // Untraced commands carry no traceparent: one null check, no span.
+            using var activity = MessagingTelemetry.StartFrom(RouterTracing.Source, RouterTracing.Decide, ActivityKind.Consumer, command.Traceparent);
             if (!string.Equals(record.Message.Key, command.ChatId, StringComparison.Ordinal))
             {
                 // The key decides the partition, and the partition decides which Router owns the chat's
@@ -130,6 +134,11 @@ public sealed partial class CommandProcessor : IDisposable
                 for (var e = 0; e < decision.Events.Count; e++)
                 {
                     var evt = decision.Events[e];
+                    if (activity is not null)
+                    {
+                        evt = evt with { Traceparent = activity.Id };
+                    }
+
                     var json = Codecs.Events.Encode(evt);
                     sink.Produce(EventPartition(partition), evt.ChatId, json);
                     events++;

@@ -2,6 +2,7 @@ using Confluent.Kafka;
 using Messaging.Contracts.Topics;
 using Messaging.Hosting;
 using Messaging.Hosting.Kafka;
+using Messaging.Hosting.Telemetry;
 using Messaging.Router.Chats;
 using Messaging.Router.Directory;
 using Microsoft.Extensions.Options;
@@ -24,6 +25,7 @@ public sealed partial class RouterLoop(
     IDeviceDirectory directory,
     TimeProvider clock,
     RouterMetrics metrics,
+    ConsumerLag lag,
     ILogger<RouterLoop> logger)
 {
     private const string ConsumerName = "router";
@@ -113,11 +115,13 @@ public sealed partial class RouterLoop(
         consumer.Subscribe(topics.ChatCommands);
         _lastFlush = clock.GetTimestamp();
         var poll = TimeSpan.FromMilliseconds(_options.PollMilliseconds);
+        var lagProbe = lag.For(GroupId);
         try
         {
             while (!cancellationToken.IsCancellationRequested)
             {
                 ConsumerBatching.Drain(consumer, batch, _options.MaxBatch, poll, cancellationToken);
+                lagProbe.Observe(consumer);
                 Finish(consumer, batch, states, sink, processor, revoking: false, work);
             }
 
@@ -137,6 +141,7 @@ public sealed partial class RouterLoop(
 
             states.Clear();
             _assigned = [];
+            lagProbe.Clear();
         }
     }
 
@@ -168,7 +173,9 @@ public sealed partial class RouterLoop(
             LogDirectoryBehind(logger, _options.DirectoryCatchUpMs);
         }
 
+        var started = clock.GetTimestamp();
         var outcome = processor.Process(batch, states, sink, flush, cancellationToken);
+        var elapsed = clock.GetElapsedTime(started);
         if (flush)
         {
             if (outcome.Offsets.Count > 0)
@@ -180,7 +187,7 @@ public sealed partial class RouterLoop(
         }
 
         batch.Clear();
-        metrics.Record(outcome);
+        metrics.Record(outcome, elapsed);
         LogBatch(logger, outcome.Commands, outcome.Events, outcome.Deliveries, outcome.Replies, outcome.Parked, outcome.Skipped, outcome.StatesWritten);
     }
 
