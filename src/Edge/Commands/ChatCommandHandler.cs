@@ -7,9 +7,9 @@ using Messaging.Contracts.Serialization;
 using Messaging.Contracts.Topics;
 using Messaging.Edge.Conversation;
 using Messaging.Edge.Sockets;
-using Messaging.ReadModels.Chats;
 using Messaging.Edge.Telemetry;
 using Messaging.Hosting.Telemetry;
+using Messaging.ReadModels.Chats;
 using Microsoft.Extensions.Options;
 
 namespace Messaging.Edge.Commands;

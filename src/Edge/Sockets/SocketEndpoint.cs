@@ -52,10 +52,6 @@ internal sealed class SocketEndpoint(SessionHost host, ILogger<SocketEndpoint> l
             await host.EndAsync(connection);
             await sendLoop;
             EdgeLog.Disconnected(logger, device.UserId, device.DeviceId, connection.CloseCode);
-            if (opened)
-            {
-                metrics.Closed(connection.CloseCode);
-            }
         }
     }
 

@@ -4,6 +4,8 @@ using Messaging.Edge;
 using Messaging.Edge.EventStream;
 using Messaging.Edge.RateLimits;
 using Messaging.Edge.Sockets;
+using Messaging.Edge.Telemetry;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Time.Testing;
 
@@ -13,8 +15,16 @@ namespace Messaging.UnitTests.Edge;
 public sealed class EventStreamSessionTests : IDisposable
 {
     private readonly FakeTimeProvider _clock = new();
-    private readonly Connection _connection = new(new DeviceRef("ana", "web"), new EdgeOptions(), new RateLimitOptions(), NullLogger.Instance);
+    private readonly ServiceProvider _services = new ServiceCollection().AddMetrics().BuildServiceProvider();
+    private readonly EdgeMetrics _metrics;
+    private readonly Connection _connection;
     private readonly List<EventStreamSession> _expired = [];
+
+    public EventStreamSessionTests()
+    {
+        _metrics = new EdgeMetrics(_services.GetRequiredService<System.Diagnostics.Metrics.IMeterFactory>(), new ConnectionRegistry());
+        _connection = new(new DeviceRef("ana", "web"), new EdgeOptions(), new RateLimitOptions(), _metrics, NullLogger.Instance);
+    }
 
     [Fact]
     public void Frames_get_consecutive_ids_and_a_resume_replays_exactly_those_after_the_last_id_read()
@@ -139,5 +149,10 @@ public sealed class EventStreamSessionTests : IDisposable
         }
     }
 
-    public void Dispose() => _connection.Dispose();
+    public void Dispose()
+    {
+        _connection.Dispose();
+        _metrics.Dispose();
+        _services.Dispose();
+    }
 }

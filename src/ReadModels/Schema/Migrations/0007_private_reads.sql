@@ -1,4 +1,4 @@
--- Read models v10: reads made with read receipts off stay private (issue 11). Runs with
+-- Read models v7: reads made with read receipts off stay private (issue 11). Runs with
 -- search_path = the configured schema, like 0001.
 --
 -- `shared_read_seq` is the highest seq a user marked read with read receipts on (a MessagesRead
