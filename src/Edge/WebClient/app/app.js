@@ -19,8 +19,6 @@ const state = {
   local: new Map(),      // clientMsgId -> my send frame, until its message arrives
   current: null,
   loadingHistory: false,
-  chatListLoaded: false,
-  firstSyncDone: false,
 };
 let session;
 
@@ -100,11 +98,15 @@ async function refreshChats() {
       lastMessage: newer(chat.lastMessage, c.lastMessage),
       lastEventAt: chat.lastEventAt && chat.lastEventAt > c.lastEventAt ? chat.lastEventAt : c.lastEventAt,
     });
-    // The server counts messages after this device's cursor; once the page acks, it keeps its own count.
-    if (!state.chatListLoaded || !known) chat.unread = state.current === c.chatId ? 0 : c.unread;
+    // The server counts messages after this device's cursor up to its last message; the page counts
+    // every later one itself (countedThrough), and keeps its own count for a chat it knew first
+    // (a live message can arrive, and be acked, before the list loads or the first sync ends).
+    if (!known) {
+      chat.unread = state.current === c.chatId ? 0 : c.unread;
+      chat.countedThrough = c.lastMessage?.seq ?? 0;
+    }
     state.chats.set(c.chatId, chat);
   }
-  state.chatListLoaded = true;
   renderChatList();
 }
 
@@ -244,7 +246,6 @@ function onFrame(frame) {
       if (frame.chatId === state.current) renderMessages();
       break;
     case 'sync.done':
-      state.firstSyncDone = true;
       refreshChatsSoon();
       break;
     default:
@@ -260,8 +261,8 @@ function onMessage(m) {
   chat.lastMessage = newer(chat.lastMessage, m);
   if (m.sentAt > (chat.lastEventAt ?? '')) chat.lastEventAt = m.sentAt;
   const mine = m.sender.userId === session.userId;
-  // The first sync brings what the chat list's `unread` already counted (this device's inbox).
-  if (added && !mine && state.firstSyncDone && !isLooking(m.chatId) && m.seq > (state.readSent.get(m.chatId) ?? 0)) chat.unread++;
+  // Messages up to `countedThrough` are in the chat list's `unread` already (the first sync brings them again).
+  if (added && !mine && m.seq > (chat.countedThrough ?? 0) && !isLooking(m.chatId) && m.seq > (state.readSent.get(m.chatId) ?? 0)) chat.unread++;
   if (gap) fillGap(m.chatId, gap);
   else ack(m.chatId, m.seq);
   if (m.chatId === state.current) {
