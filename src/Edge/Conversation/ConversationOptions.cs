@@ -30,9 +30,11 @@ public sealed class ConversationOptions
     /// <summary>
     /// A receipt for seqs the read models have not projected yet is retried at the next flushes,
     /// at most this many times (the read models are behind; the counts in history catch up anyway).
+    /// 120 flushes of 500 ms = 60 s: with 20 (10 s) a fresh-clone CI run under load, its chat
+    /// projection behind by more than that, dropped every receipt of a read and the sender saw none.
     /// </summary>
     [Range(0, 10_000)]
-    public int ReceiptRetries { get; set; } = 20;
+    public int ReceiptRetries { get; set; } = 120;
 
     /// <summary>A <c>typing started</c> not renewed within this many milliseconds means stopped (sent to clients as <c>expiresInMs</c>).</summary>
     [Range(1000, 60_000)]
