@@ -61,6 +61,7 @@ internal sealed class ChatCommandHandler(EdgeProducer producer, AckAccess acks, 
             Payloads = frame.Payloads,
         };
         var reply = new MessageAcceptedFrame { Id = frame.Id, ClientMsgId = frame.ClientMsgId, ChatId = chatId, MessageId = messageId };
+        // Sends without a reply seq stay off the lookup path (no delegate per send).
         return frame is { ReplyTo: { } replyTo, ReplyToSeq: { } replyToSeq }
             ? AppendWithFactsAsync(connection, command, replyTo, replyToSeq, facts => command with { ReplyTarget = facts }, reply, cancellationToken)
             : AppendAsync(connection, command, reply, cancellationToken);
@@ -81,25 +82,19 @@ internal sealed class ChatCommandHandler(EdgeProducer producer, AckAccess acks, 
     public Task EditMessageAsync(Connection connection, EditMessageFrame frame, CancellationToken cancellationToken)
     {
         var command = new EditMessage { MessageId = frame.MessageId, Body = frame.Body ?? "", Payloads = frame.Payloads, ChatId = frame.ChatId, CommandId = NewId(), Origin = connection.Device, OriginNode = _node, RequestId = frame.Id, IssuedAt = clock.GetUtcNow() };
-        return frame.MessageSeq is { } seq
-            ? AppendWithFactsAsync(connection, command, frame.MessageId, seq, facts => command with { Target = facts }, new AcceptedFrame(frame.Id), cancellationToken)
-            : AppendAsync(connection, command, new AcceptedFrame(frame.Id), cancellationToken);
+        return AppendWithFactsAsync(connection, command, frame.MessageId, frame.MessageSeq, facts => command with { Target = facts }, new AcceptedFrame(frame.Id), cancellationToken);
     }
 
     public Task DeleteMessageAsync(Connection connection, DeleteMessageFrame frame, CancellationToken cancellationToken)
     {
         var command = new DeleteMessage { MessageId = frame.MessageId, ChatId = frame.ChatId, CommandId = NewId(), Origin = connection.Device, OriginNode = _node, RequestId = frame.Id, IssuedAt = clock.GetUtcNow() };
-        return frame.MessageSeq is { } seq
-            ? AppendWithFactsAsync(connection, command, frame.MessageId, seq, facts => command with { Target = facts }, new AcceptedFrame(frame.Id), cancellationToken)
-            : AppendAsync(connection, command, new AcceptedFrame(frame.Id), cancellationToken);
+        return AppendWithFactsAsync(connection, command, frame.MessageId, frame.MessageSeq, facts => command with { Target = facts }, new AcceptedFrame(frame.Id), cancellationToken);
     }
 
     public Task ReactAsync(Connection connection, ReactFrame frame, CancellationToken cancellationToken)
     {
         var command = new ReactToMessage { MessageId = frame.MessageId, Emoji = frame.Emoji, ChatId = frame.ChatId, CommandId = NewId(), Origin = connection.Device, OriginNode = _node, RequestId = frame.Id, IssuedAt = clock.GetUtcNow() };
-        return frame.MessageSeq is { } seq
-            ? AppendWithFactsAsync(connection, command, frame.MessageId, seq, facts => command with { Target = facts }, new AcceptedFrame(frame.Id), cancellationToken)
-            : AppendAsync(connection, command, new AcceptedFrame(frame.Id), cancellationToken);
+        return AppendWithFactsAsync(connection, command, frame.MessageId, frame.MessageSeq, facts => command with { Target = facts }, new AcceptedFrame(frame.Id), cancellationToken);
     }
 
     /// <summary>Records the device's cumulative ack on <c>device.acks</c> (no reply unless it is refused or fails).</summary>
@@ -135,14 +130,20 @@ internal sealed class ChatCommandHandler(EdgeProducer producer, AckAccess acks, 
     }
 
     /// <summary>
-    /// Looks the target message up in the read model (the client gave its seq), then appends the
+    /// Looks the target message up in the read model when the client gave its seq (else a plain
+    /// <see cref="AppendAsync"/>), then appends the
     /// command with what was found. The lookup runs before the produce, so this command and every
     /// later one of the connection wait on <see cref="Connection.CommandTail"/>: frame order is
     /// kept. A message not found (a wrong seq, not projected yet, PostgreSQL down) goes without
     /// facts and the Router decides from its recent index alone.
     /// </summary>
-    private Task AppendWithFactsAsync(Connection connection, ChatCommand command, string messageId, long seq, Func<MessageFacts?, ChatCommand> withFacts, ServerFrame reply, CancellationToken cancellationToken)
+    private Task AppendWithFactsAsync(Connection connection, ChatCommand command, string? messageId, long? messageSeq, Func<MessageFacts?, ChatCommand> withFacts, ServerFrame reply, CancellationToken cancellationToken)
     {
+        if (messageId is null || messageSeq is not { } seq)
+        {
+            return AppendAsync(connection, command, reply, cancellationToken);
+        }
+
         var previous = connection.CommandTail;
         var task = LookUpThenAppendAsync(previous);
         connection.CommandTail = task;
