@@ -90,6 +90,16 @@ public sealed class ChatStateRebuilder(KafkaClientFactory clients, TopicNames to
     }
 
     /// <summary>
+    /// Marks a new partition's empty <c>chat.state</c> ("finished": nothing to rebuild) before its
+    /// first command is decided, acknowledged before it returns (see <see cref="ChatStateRestorer"/>).
+    /// </summary>
+    public void Mark(IRecordSink sink, int partition, CancellationToken cancellationToken)
+    {
+        sink.Produce(new TopicPartition(topics.ChatState, partition), MarkerKey, Finished);
+        sink.WaitForAcks(cancellationToken);
+    }
+
+    /// <summary>
     /// Writes the rebuilt states to <c>chat.state</c> partition <paramref name="partition"/>: a
     /// "started" marker, every state, a "finished" marker, all acknowledged before it returns (one
     /// partition, produced in order). An owner that finds "started" last rebuilds again.

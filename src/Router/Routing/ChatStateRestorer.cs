@@ -6,12 +6,11 @@ using Messaging.Router.Chats;
 namespace Messaging.Router.Routing;
 
 /// <summary>
-/// Rebuilds the chat states of <c>chat.commands</c> partitions from the same-numbered partitions
-/// of the compacted <c>chat.state</c> topic: read from the beginning to the high watermark as of
-/// the assignment, the latest record per chat wins.
+/// What an assignment restored: the chats per partition, the partitions whose states must be
+/// rebuilt from <c>chat.events</c>, and the partitions never decided before (both topics empty),
+/// whose <c>chat.state</c> gets a marker before their first command is decided.
 /// </summary>
-/// <summary>What an assignment restored: the chats per partition, and the partitions whose states must be rebuilt from <c>chat.events</c>.</summary>
-public sealed record RestoredStates(Dictionary<int, Dictionary<string, ChatState>> Chats, IReadOnlyList<int> ToRebuild);
+public sealed record RestoredStates(Dictionary<int, Dictionary<string, ChatState>> Chats, IReadOnlyList<int> ToRebuild, IReadOnlyList<int> ToMark);
 
 /// <summary>
 /// Rebuilds the chat states of <c>chat.commands</c> partitions from the same-numbered partitions
@@ -20,6 +19,11 @@ public sealed record RestoredStates(Dictionary<int, Dictionary<string, ChatState
 /// instead (<see cref="ChatStateRebuilder"/>) when its <c>chat.state</c> partition is empty while
 /// its <c>chat.events</c> partition is not (the cache was lost), when its last rebuild marker says
 /// a rebuild was started and never finished, or always with <c>Router:RebuildStateFromEvents</c>.
+/// A partition with both topics empty is new: its first owner marks <c>chat.state</c> before
+/// deciding (<see cref="ChatStateRebuilder.Mark"/>), so "empty" later always means "lost", never
+/// "its owner died before its first flush" (the events of such an owner may lack their deliveries,
+/// and a rebuild from them would answer the re-decided commands as duplicates and route nothing:
+/// seen as a missed live delivery in RouterFailoverTests, 2026-11-26).
 /// </summary>
 public sealed class ChatStateRestorer(KafkaClientFactory clients, TopicNames topics, int recentCapacity, bool rebuildAlways = false)
 {
@@ -27,6 +31,7 @@ public sealed class ChatStateRestorer(KafkaClientFactory clients, TopicNames top
     {
         var result = new Dictionary<int, Dictionary<string, ChatState>>();
         var toRebuild = new List<int>();
+        var toMark = new List<int>();
         foreach (var p in partitions)
         {
             result[p] = new Dictionary<string, ChatState>(StringComparer.Ordinal);
@@ -34,7 +39,7 @@ public sealed class ChatStateRestorer(KafkaClientFactory clients, TopicNames top
 
         if (partitions.Count == 0)
         {
-            return new RestoredStates(result, toRebuild);
+            return new RestoredStates(result, toRebuild, toMark);
         }
 
         // No group: the reader never commits, it always replays the compacted log.
@@ -67,12 +72,16 @@ public sealed class ChatStateRestorer(KafkaClientFactory clients, TopicNames top
                 {
                     toRebuild.Add(p);
                 }
+                else
+                {
+                    toMark.Add(p);
+                }
             }
         }
 
         if (assignment.Count == 0)
         {
-            return new RestoredStates(result, toRebuild);
+            return new RestoredStates(result, toRebuild, toMark);
         }
 
         consumer.Assign(assignment);
@@ -118,6 +127,6 @@ public sealed class ChatStateRestorer(KafkaClientFactory clients, TopicNames top
             }
         }
 
-        return new RestoredStates(result, toRebuild);
+        return new RestoredStates(result, toRebuild, toMark);
     }
 }

@@ -80,6 +80,11 @@ public sealed partial class RouterLoop(
                     Rebuild(rebuilder, sink, states, partition, cancellationToken);
                 }
 
+                foreach (var partition in restored.ToMark)
+                {
+                    rebuilder.Mark(sink, partition, cancellationToken);
+                }
+
                 _assigned = [.. states.Partitions];
                 var elapsed = clock.GetElapsedTime(started);
                 LogAssigned(logger, numbers.Count, states.ChatCount, elapsed);

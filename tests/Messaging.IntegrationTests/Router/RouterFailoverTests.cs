@@ -104,11 +104,24 @@ public sealed partial class RouterFailoverTests(ITestOutputHelper output)
         {
             var node = k;
             var want = expected.Where(x => x.Node == node).Select(x => (x.ChatId, x.Seq)).ToHashSet();
-            var delivered = await Eventually.ReturnsAsync(
-                nodes[k].Poll,
-                l => want.IsSubsetOf(l.Select(r => r.Value).OfType<EventRouted>().Select(r => (r.Event.ChatId, r.Event.Seq))),
-                WaitLimit,
-                $"every event routed to node {k}");
+            List<(string Key, NodeDelivery Value)> delivered;
+            try
+            {
+                delivered = await Eventually.ReturnsAsync(
+                    nodes[k].Poll,
+                    l => want.IsSubsetOf(l.Select(r => r.Value).OfType<EventRouted>().Select(r => (r.Event.ChatId, r.Event.Seq))),
+                    WaitLimit,
+                    $"every event routed to node {k}");
+            }
+            catch (TimeoutException)
+            {
+                var seen = (await nodes[k].Poll()).Select(r => r.Value).OfType<EventRouted>().Select(r => (r.Event.ChatId, r.Event.Seq)).ToHashSet();
+                output.WriteLine($"node {k} misses: {string.Join(", ", want.Where(w => !seen.Contains(w)).Take(40))}");
+                output.WriteLine("victim:\n" + victim.Output);
+                output.WriteLine("survivor:\n" + survivor.Output);
+                throw;
+            }
+
             var routed = delivered.Select(r => r.Value).OfType<EventRouted>().ToList();
             routed.Should().OnlyContain(r => r.Devices.All(d => d.EndsWith("-d0", StringComparison.Ordinal)), "offline devices get no live delivery");
             foreach (var group in routed.GroupBy(r => (r.Event.ChatId, r.Event.Seq)))
@@ -126,6 +139,45 @@ public sealed partial class RouterFailoverTests(ITestOutputHelper output)
             "the survivor taking over the victim's partitions");
         var duplicates = log.Count - log.Select(e => (e.Value.ChatId, e.Value.Seq)).Distinct().Count();
         output.WriteLine($"events at kill: {eventsAtKill}, events total: {log.Count}, re-appended duplicates: {duplicates}");
+    }
+
+    [Fact]
+    public async Task A_Router_killed_before_its_first_flush_is_redone_with_its_pushes_not_rebuilt_from_its_events()
+    {
+        await using var bed = await CreateAsync();
+        foreach (var user in new[] { "ana", "bo" })
+        {
+            await bed.RegisterAsync(user, $"{user}-d0");
+            await bed.SessionAsync(user, $"{user}-d0", 1);
+        }
+
+        var events = bed.ReadEvents();
+        var node1 = bed.ReadNode(1);
+        // The longest flush interval: this owner writes no state and commits nothing before it dies.
+        var victim = bed.StartRouterProcess(new Dictionary<string, string?> { ["Router__StateFlushMs"] = "60000" });
+        await Eventually.TrueAsync(() => Task.FromResult(Assigned(victim)), WaitLimit, "the first Router owning partitions");
+        var chat = NextId("g-");
+        await bed.SendAsync(Group(chat, "ana", "bo"));
+        await bed.SendManyAsync([Send(chat, "ana", body: "one"), Send(chat, "bo", body: "two"), Send(chat, "ana", body: "three")]);
+        await Eventually.ReturnsAsync(events.Poll, l => l.Count(e => e.Key == chat) == 4, WaitLimit, "the first Router deciding the chat");
+        await victim.KillAsync();
+
+        var next = bed.StartRouterProcess();
+        await bed.SendAsync(Send(chat, "bo", body: "after the kill"));
+        var log = await Eventually.ReturnsAsync(events.Poll, l => l.Any(e => e.Key == chat && e.Value.Seq == 5), TimeSpan.FromSeconds(120), "the next Router deciding the chat");
+
+        // Its chat.state was marked when the first owner took the partition, so the next owner
+        // restores it (empty) and decides the four commands again rather than answering them as
+        // duplicates of events whose pushes it cannot know were sent.
+        var chatEvents = log.Where(e => e.Key == chat).Select(e => e.Value).ToList();
+        chatEvents.GroupBy(e => e.Seq).Should().OnlyContain(g => g.Select(Identity).Distinct().Count() == 1, "a seq decided again names the same event");
+        chatEvents.Count(e => e.Seq <= 4).Should().Be(8, "the four commands were decided again and appended once more");
+        await Eventually.ReturnsAsync(
+            node1.Poll,
+            l => Enumerable.Range(1, 4).All(seq => l.Select(r => r.Value).OfType<EventRouted>().Count(r => r.Event.ChatId == chat && r.Event.Seq == seq) >= 2),
+            WaitLimit,
+            "the decided-again events pushed to node 1 again");
+        next.Output.Should().NotContain("rebuilt", "an owner that died before its first flush left a marked, not a lost, chat.state");
     }
 
     private static string Identity(ChatEvent e) => e switch
