@@ -29,6 +29,9 @@ internal static partial class EdgeLog
     [LoggerMessage(EventId = 8, Level = LogLevel.Error, Message = "Delivery consumer of {Topic} failed")]
     public static partial void DeliveryFailed(ILogger logger, Exception exception, string topic);
 
+    [LoggerMessage(EventId = 14, Level = LogLevel.Warning, Message = "Delivery consumer of {Topic} still closing when the stop deadline passed; leaving its thread behind")]
+    public static partial void DeliveryStopTimedOut(ILogger logger, string topic);
+
     [LoggerMessage(EventId = 9, Level = LogLevel.Warning, Message = "Session heartbeat failed for {Count} devices")]
     public static partial void HeartbeatFailed(ILogger logger, Exception exception, int count);
 

@@ -7,6 +7,7 @@ using Messaging.Contracts.Topics;
 using Messaging.Edge.Commands;
 using Messaging.Edge.Presence;
 using Messaging.Edge.Sockets;
+using Messaging.Edge.Sync;
 using Messaging.Hosting;
 using Messaging.ReadModels.Chats;
 using Microsoft.Extensions.Options;
@@ -25,6 +26,7 @@ internal sealed class ConversationHandler(
     UserSettingsDirectory settings,
     ConversationQueries queries,
     PresenceDirectory presence,
+    InboxCatchUp catchUp,
     TopicNames topics,
     IOptions<EdgeOptions> edge,
     IOptions<ConversationOptions> options,
@@ -84,11 +86,19 @@ internal sealed class ConversationHandler(
     public async Task TypingAsync(Connection connection, TypingFrame frame, CancellationToken cancellationToken)
     {
         var user = connection.Device.UserId;
-        var members = await MembersAsync(frame.ChatId, cancellationToken);
+        var members = await MembersAsync(frame.ChatId, cached: true, cancellationToken);
         if (Array.IndexOf(members, user) < 0)
         {
-            connection.TryPush(new ErrorFrame(frame.Id, ErrorCodes.NotMember, "not a member of this chat"));
-            return;
+            // A chat created or joined a moment ago may not be projected yet (a client types right
+            // after creating a chat: refused under load in ReceiptsTests, 2026-11-26). Wait for the
+            // chat read model as a sync does, then look again past the cache.
+            await catchUp.WaitUnmeteredAsync(connection.Device, cancellationToken);
+            members = await MembersAsync(frame.ChatId, cached: false, cancellationToken);
+            if (Array.IndexOf(members, user) < 0)
+            {
+                connection.TryPush(new ErrorFrame(frame.Id, ErrorCodes.NotMember, "not a member of this chat"));
+                return;
+            }
         }
 
         connection.Typing.Note(frame.ChatId, frame.State == ConversationStates.Started, clock.GetUtcNow());
@@ -114,7 +124,7 @@ internal sealed class ConversationHandler(
         {
             try
             {
-                await SendTypingAsync(connection.Device.UserId, chatId, ConversationStates.Stopped, await MembersAsync(chatId, CancellationToken.None), CancellationToken.None);
+                await SendTypingAsync(connection.Device.UserId, chatId, ConversationStates.Stopped, await MembersAsync(chatId, cached: true, CancellationToken.None), CancellationToken.None);
             }
             catch (Exception ex) when (EdgeProducer.IsUnavailable(ex) || ex is Npgsql.NpgsqlException or ObjectDisposedException or OperationCanceledException)
             {
@@ -166,12 +176,12 @@ internal sealed class ConversationHandler(
     /// frame every few seconds per typist must not be a query each. A member added or removed
     /// within that time is missed or still served typing for at most that long.
     /// </summary>
-    private async Task<string[]> MembersAsync(string chatId, CancellationToken cancellationToken)
+    private async Task<string[]> MembersAsync(string chatId, bool cached, CancellationToken cancellationToken)
     {
         var now = Environment.TickCount64;
-        if (_members.TryGetValue(chatId, out var cached) && cached.Until > now)
+        if (cached && _members.TryGetValue(chatId, out var entry) && entry.Until > now)
         {
-            return cached.Members;
+            return entry.Members;
         }
 
         var members = await queries.CurrentMembersAsync(chatId, cancellationToken);

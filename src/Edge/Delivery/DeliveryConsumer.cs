@@ -48,9 +48,22 @@ internal sealed class DeliveryConsumer(
     public async Task StopAsync(CancellationToken cancellationToken)
     {
         await _stop.CancelAsync();
-        if (_thread is not null)
+        if (_thread is null)
         {
-            await Task.Run(() => _thread.Join(), cancellationToken);
+            return;
+        }
+
+        // The loop commits nothing and holds nothing durable: past the host's stop deadline the
+        // background thread is left to die with the process rather than failing the whole stop
+        // (under load a librdkafka close outlasted the deadline and the host's stop threw).
+        var joined = Task.Run(_thread.Join, CancellationToken.None);
+        try
+        {
+            await joined.WaitAsync(cancellationToken);
+        }
+        catch (OperationCanceledException)
+        {
+            EdgeLog.DeliveryStopTimedOut(logger, _topic);
         }
     }
 

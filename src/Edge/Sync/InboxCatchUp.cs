@@ -49,6 +49,10 @@ internal sealed class InboxCatchUp(
         return caughtUp;
     }
 
+    /// <summary>The same wait for a check other than sync (a member check that found nothing yet), outside the sync metrics.</summary>
+    public Task<bool> WaitUnmeteredAsync(DeviceRef device, CancellationToken cancellationToken) =>
+        WaitCoreAsync(device, clock.GetTimestamp(), cancellationToken);
+
     private async Task<bool> WaitCoreAsync(DeviceRef device, long started, CancellationToken cancellationToken)
     {
         var deadline = started + (long)(_options.SyncCatchUp.TotalSeconds * clock.TimestampFrequency);
