@@ -52,6 +52,27 @@ public sealed partial class ChaosTests
         _projections = StartService("Projections", _system.Settings);
     }
 
+    /// <summary>On a failure of <c>make chaos</c>: every service process's output beside the report, to read what went wrong.</summary>
+    private void KeepProcessOutputs()
+    {
+        var report = Environment.GetEnvironmentVariable("CHAOS_REPORT");
+        if (string.IsNullOrEmpty(report))
+        {
+            return;
+        }
+
+        var directory = Path.GetDirectoryName(report)!;
+        foreach (var process in _processes)
+        {
+            File.WriteAllText(Path.Combine(directory, $"chaos-failed-{process.Id}.log"), process.Output);
+        }
+
+        if (_node1 is not null)
+        {
+            File.WriteAllText(Path.Combine(directory, "chaos-failed-edge-1.log"), _node1.Output);
+        }
+    }
+
     /// <summary>Runs <c>infra/scripts/stack.sh</c> on the suite's own instance (its environment came from make chaos).</summary>
     private async Task StackAsync(params string[] args)
     {
