@@ -255,6 +255,8 @@ cmd_purge() {
   if [[ -d "$PG_DATA_DIR" ]]; then
     if ((EUID == 0)); then rm -rf "$PG_DATA_DIR"; else rm -rf "$PG_DATA_DIR" 2>/dev/null || say "postgres: cannot remove $PG_DATA_DIR"; fi
   fi
+  # A separate instance's logs, pid files and config go with it (the lock file stays open: fd 9).
+  [[ -n "${MESSAGING_STACK_DIR:-}" ]] && rm -rf "$LOG_DIR" "$CONF_DIR"
   say "stack: data removed"
 }
 
