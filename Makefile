@@ -142,12 +142,20 @@ bench-marten:
 	eval "$$($(SCRIPTS)/stack.sh env)" && dotnet $(BENCH_DLL) marten $(BENCH_ARGS)
 
 # The chaos suite's full version (its short version runs inside make test): real service processes,
-# kill -9 / SIGSTOP / chat.state loss under an open-loop load; needs the stack and make build.
+# kill -9 / SIGSTOP / chat.state loss / rolling restart / Kafka and PostgreSQL restarts under an
+# open-loop load; needs make build. It runs on a stack instance of its own (other ports, data, pid
+# files: CHAOS_STACK_DIR), started here and deleted after, so restarting its broker and its database
+# never touches the stack of make run or of other test runs.
 CHAOS_RATE ?= 200
+CHAOS_STACK_DIR ?= /tmp/messaging-chaos-stack
+CHAOS_STACK_ENV = MESSAGING_STACK_DIR=$(CHAOS_STACK_DIR) PG_DATA_DIR=$(CHAOS_STACK_DIR)-pg \
+  ZK_PORT=32181 KAFKA_PORT=39092 PG_PORT=35432 S3_PORT=34569
 chaos:
 	@mkdir -p bench/results
-	eval "$$($(SCRIPTS)/stack.sh env)" && CHAOS_FULL=1 CHAOS_RATE=$(CHAOS_RATE) CHAOS_REPORT=$(CURDIR)/bench/results/chaos.md \
-	  dotnet test tests/Messaging.IntegrationTests -c $(CONFIGURATION) --no-build --filter "FullyQualifiedName~Chaos.ChaosTests" --logger "console;verbosity=normal"
+	rc=0; export $(CHAOS_STACK_ENV) && $(SCRIPTS)/stack.sh up && eval "$$($(SCRIPTS)/stack.sh env)" && \
+	  CHAOS_FULL=1 CHAOS_OWN_STACK=1 CHAOS_RATE=$(CHAOS_RATE) CHAOS_REPORT=$(CURDIR)/bench/results/chaos.md \
+	  dotnet test tests/Messaging.IntegrationTests -c $(CONFIGURATION) --no-build --filter "FullyQualifiedName~Chaos.ChaosTests" --logger "console;verbosity=normal" || rc=$$?; \
+	  export $(CHAOS_STACK_ENV) && $(SCRIPTS)/stack.sh purge; exit $$rc
 	@cat bench/results/chaos.md
 
 clean:

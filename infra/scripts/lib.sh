@@ -12,6 +12,13 @@ DATA_DIR="${MESSAGING_DATA_DIR:-$LOCAL/data}"
 LOG_DIR="$LOCAL/logs"
 RUN_DIR="$LOCAL/run"
 CONF_DIR="$LOCAL/conf"
+# A second, separate stack instance (make chaos restarts its broker and its database under load):
+# MESSAGING_STACK_DIR holds its data, logs, pid files, lock and config, so its stack.sh never reads
+# the usual instance's pid files; it also needs its own ports and PG_DATA_DIR (see make chaos).
+if [[ -n "${MESSAGING_STACK_DIR:-}" ]]; then
+  DATA_DIR="$MESSAGING_STACK_DIR/data" LOG_DIR="$MESSAGING_STACK_DIR/logs"
+  RUN_DIR="$MESSAGING_STACK_DIR/run" CONF_DIR="$MESSAGING_STACK_DIR/conf"
+fi
 # The AsyncAPI CLI (docs/asyncapi.yaml is validated with it): its own npm prefix, beside s3rver's.
 ASYNCAPI_DIR="$LOCAL/tools/asyncapi"
 ASYNCAPI_BIN="$ASYNCAPI_DIR/node_modules/.bin/asyncapi"

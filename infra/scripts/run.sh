@@ -41,10 +41,13 @@ fi
 
 # --- what to run ---------------------------------------------------------------------------
 names=() ports=() dlls=() envs=()
-i=0
-for port in $EDGE_PORTS; do
-  names+=("edge-$i") ports+=("$port") dlls+=("$ROOT/src/Edge/$TFM_DIR/Messaging.Edge.dll") envs+=("Edge__NodeId=$i")
-  i=$((i + 1))
+read -ra edge_ports <<<"$EDGE_PORTS"
+for i in "${!edge_ports[@]}"; do
+  # A draining node (SIGTERM) closes its sockets with 1001 `reconnect {url}`: send them to the
+  # next node (with a single node, itself: its clients retry until it is back).
+  next="${edge_ports[$(((i + 1) % ${#edge_ports[@]}))]}"
+  names+=("edge-$i") ports+=("${edge_ports[$i]}") dlls+=("$ROOT/src/Edge/$TFM_DIR/Messaging.Edge.dll")
+  envs+=("Edge__NodeId=$i Edge__DrainReconnectUrl=ws://127.0.0.1:$next/ws")
 done
 names+=(router) ports+=("$ROUTER_PORT") dlls+=("$ROOT/src/Router/$TFM_DIR/Messaging.Router.dll") envs+=("")
 names+=(projections) ports+=("$PROJECTIONS_PORT") dlls+=("$ROOT/src/Projections/$TFM_DIR/Messaging.Projections.dll") envs+=("")
@@ -87,7 +90,7 @@ trap 'shutdown' EXIT
 for n in "${!names[@]}"; do
   name="${names[$n]}" port="${ports[$n]}" dll="${dlls[$n]}" log="$LOG_DIR/${names[$n]}.log"
   extra=()
-  [[ -n "${envs[$n]}" ]] && extra+=("${envs[$n]}")
+  [[ -n "${envs[$n]}" ]] && read -ra extra <<<"${envs[$n]}"
   printf '=== %s start %s\n' "$name" "$(date -Is)" >>"$log"
   # cwd = the dll's folder: the content root, where appsettings*.json are found.
   # The prefixer ignores SIGINT so the services' last log lines still get through on Ctrl-C.
@@ -102,7 +105,6 @@ for n in "${!names[@]}"; do
   wait_until 60 "${names[$n]}" "$LOG_DIR/${names[$n]}.log" "${pids[$n]}" port_open "${ports[$n]}"
 done
 
-read -ra edge_ports <<<"$EDGE_PORTS"
 cat <<INFO
 
 === Messaging is running ===

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Local infrastructure for development and tests, without Docker:
 #   ZooKeeper 3.4.6 + Kafka 0.9.0.1 (jars from npm), PostgreSQL 15 (Debian), s3rver (npm).
-# Usage: stack.sh up|down|status|env|purge
+# Usage: stack.sh up|down|status|env|purge, or stack.sh stop kafka|postgres (one component; a
+# later `up` starts it again: the chaos suite's broker and database restarts).
 # Data under .local/data, logs under .local/logs, pid files under .local/run. PostgreSQL's data
 # and socket live OUTSIDE the clone (PG_DATA_DIR, default /tmp/messaging-pg-<hash>): it must run
 # as the unprivileged `postgres` user when we are root, and that user may not be able to
@@ -10,7 +11,8 @@ set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 
 PG_BIN="${PG_BIN:-/usr/lib/postgresql/15/bin}"
-PG_DATA_DIR="${PG_DATA_DIR:-/tmp/messaging-pg-$(printf '%s' "$ROOT" | sha256sum | cut -c1-8)}"
+# A separate instance (MESSAGING_STACK_DIR) never defaults to the usual instance's directory.
+PG_DATA_DIR="${PG_DATA_DIR:-/tmp/messaging-pg-$(printf '%s' "${MESSAGING_STACK_DIR:-$ROOT}" | sha256sum | cut -c1-8)}"
 PGDATA="$PG_DATA_DIR/data"
 PG_LOG="$PG_DATA_DIR/postgres.log"
 S3_BUCKET="${S3_BUCKET:-messaging-media}"
@@ -237,6 +239,15 @@ export MESSAGING_ZOOKEEPER='127.0.0.1:$ZK_PORT'
 ENV
 }
 
+# Stops one component; `up` starts what is not running.
+cmd_stop() {
+  case "${1:-}" in
+    kafka) stop_pid kafka "$KAFKA_PID" "$KAFKA_MARK" 60 ;;
+    postgres) pg_down ;;
+    *) die "usage: $0 stop kafka|postgres" ;;
+  esac
+}
+
 # Stops the stack and deletes its data (Kafka, ZooKeeper, S3, PostgreSQL).
 cmd_purge() {
   cmd_down
@@ -244,19 +255,21 @@ cmd_purge() {
   if [[ -d "$PG_DATA_DIR" ]]; then
     if ((EUID == 0)); then rm -rf "$PG_DATA_DIR"; else rm -rf "$PG_DATA_DIR" 2>/dev/null || say "postgres: cannot remove $PG_DATA_DIR"; fi
   fi
+  # A separate instance's logs, pid files and config go with it (the lock file stays open: fd 9).
+  [[ -n "${MESSAGING_STACK_DIR:-}" ]] && rm -rf "$LOG_DIR" "$CONF_DIR"
   say "stack: data removed"
 }
 
 cmd="${1:-}"
 case "$cmd" in
-  up | down | purge)
+  up | down | purge | stop)
     mkdir -p "$DATA_DIR" "$LOG_DIR" "$RUN_DIR" "$CONF_DIR"
     # Serialise concurrent up/down calls (several engineers or test runs on one machine).
     exec 9>"$RUN_DIR/stack.lock"
     flock -w "$STACK_TIMEOUT" 9 || die "another stack.sh holds $RUN_DIR/stack.lock"
-    "cmd_$cmd"
+    "cmd_$cmd" "${@:2}"
     ;;
   status) cmd_status ;;
   env) cmd_env ;;
-  *) die "usage: $0 up|down|status|env|purge" ;;
+  *) die "usage: $0 up|down|status|env|purge|stop kafka|postgres" ;;
 esac

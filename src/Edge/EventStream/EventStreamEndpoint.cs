@@ -7,6 +7,7 @@ using System.Text;
 using Messaging.Contracts.Protocol;
 using Messaging.Edge.Auth;
 using Messaging.Edge.Sockets;
+using Messaging.Edge.Telemetry;
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.Extensions.Options;
 
@@ -24,6 +25,7 @@ internal sealed class EventStreamEndpoint(
     IOptions<EventStreamOptions> options,
     TimeProvider clock,
     IHostApplicationLifetime lifetime,
+    EdgeMetrics metrics,
     ILogger<EventStreamEndpoint> logger)
 {
     private const string NoSession = "no_session";
@@ -208,7 +210,7 @@ internal sealed class EventStreamEndpoint(
         return null;
     }
 
-    private static async Task ReplayAsync(EventStreamSession session, long afterId, PipeWriter writer, CancellationToken cancellationToken)
+    private async Task ReplayAsync(EventStreamSession session, long afterId, PipeWriter writer, CancellationToken cancellationToken)
     {
         var frames = new List<(long Id, SharedFrame Frame)>();
         if (!session.TryReplay(afterId, frames))
@@ -222,6 +224,7 @@ internal sealed class EventStreamEndpoint(
             foreach (var (id, frame) in frames)
             {
                 WriteEvent(writer, session.SessionId, id, frame);
+                metrics.FrameOut(frame.Type);
             }
 
             await writer.FlushAsync(cancellationToken);
@@ -270,6 +273,7 @@ internal sealed class EventStreamEndpoint(
                     if (session.Connection.CloseCode != CloseCodes.SlowConsumer)
                     {
                         WriteEvent(writer, session.SessionId, session.Record(frame), frame);
+                        metrics.FrameOut(frame.Type);
                     }
                 }
                 finally

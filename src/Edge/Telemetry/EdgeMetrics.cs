@@ -42,7 +42,7 @@ internal sealed class EdgeMetrics : IDisposable
         _opened = _meter.CreateCounter<long>("messaging.edge.connections.opened", "{connection}", "WebSockets that passed registration and session announcement");
         _closed = _meter.CreateCounter<long>("messaging.edge.connections.closed", "{connection}", "WebSockets closed, by close code");
         _framesIn = _meter.CreateCounter<long>("messaging.edge.frames.in", "{frame}", "Valid client frames within their rate limits, by type");
-        _framesOut = _meter.CreateCounter<long>("messaging.edge.frames.out", "{frame}", "Frames written to sockets, by type");
+        _framesOut = _meter.CreateCounter<long>("messaging.edge.frames.out", "{frame}", "Frames written to sockets and SSE event streams, by type");
         _sendsAccepted = _meter.CreateCounter<long>("messaging.edge.sends.accepted", "{message}", "Messages durable in chat.commands and confirmed to the sender");
         _refusals = _meter.CreateCounter<long>("messaging.edge.refusals", "{frame}", "Error frames sent to clients (Edge's own refusals and the Router's), by code");
         _deliveries = _meter.CreateCounter<long>("messaging.edge.deliveries", "{record}", "Node delivery records pushed to at least one local socket");

@@ -3,6 +3,8 @@ using System.Text.Json;
 using Messaging.Client;
 using Messaging.Contracts.Protocol;
 using Messaging.IntegrationTests.EndToEnd;
+using Messaging.IntegrationTests.Harness;
+using Messaging.IntegrationTests.Telemetry;
 
 namespace Messaging.IntegrationTests.EventStream;
 
@@ -145,6 +147,26 @@ public sealed class EventStreamTests : IAsyncLifetime
 
         var close = await anaWeb.WaitForEventAsync("close", null, Timeout);
         JsonDocument.Parse(close.Data).RootElement.GetProperty("code").GetInt32().Should().Be(CloseCodes.Replaced);
+    }
+
+    [Fact]
+    public async Task Frames_written_to_an_event_stream_are_counted_in_frames_out_like_a_sockets()
+    {
+        var stream = await OpenAsync(1, Unique("ana"), "web");
+        var before = (await PrometheusScrape.FetchAsync(_system.Edges[1].BaseAddress)).Sum("messaging_edge_frames_out_total", "type=\"PongFrame\"");
+        const int pings = 3;
+        for (var i = 1; i <= pings; i++)
+        {
+            await stream.PostAsync(new PingFrame { Id = "m" + i });
+            await stream.WaitForAsync<PongFrame>(f => f.Id == "m" + i, Timeout);
+        }
+
+        // Counted after the write: the scrape may come a moment after the client read the event.
+        await Eventually.ReturnsAsync(
+            () => PrometheusScrape.FetchAsync(_system.Edges[1].BaseAddress),
+            s => s.Sum("messaging_edge_frames_out_total", "type=\"PongFrame\"") >= before + pings,
+            Timeout,
+            "the pongs written to the event stream in messaging_edge_frames_out_total");
     }
 
     private async Task<EventStreamClient> OpenAsync(int node, string userId, string deviceId)

@@ -97,7 +97,10 @@ public sealed class ProjectionsTestContext : IAsyncDisposable
     }
 
     /// <summary>Runs the operator CLI in-process against this namespace; returns the exit code and what it printed.</summary>
-    public async Task<(int Code, string Output)> CliAsync(params string[] args)
+    public Task<(int Code, string Output)> CliAsync(params string[] args) => CliAsync(Settings, args);
+
+    /// <summary>Runs the operator CLI in-process with <paramref name="settings"/>; returns the exit code and what it printed.</summary>
+    public static async Task<(int Code, string Output)> CliAsync(IDictionary<string, string?> settings, params string[] args)
     {
         var writer = new StringWriter();
         var console = Spectre.Console.AnsiConsole.Create(new Spectre.Console.AnsiConsoleSettings
@@ -106,7 +109,7 @@ public sealed class ProjectionsTestContext : IAsyncDisposable
             Interactive = Spectre.Console.InteractionSupport.No,
             Ansi = Spectre.Console.AnsiSupport.No,
         });
-        var code = await ProjectionsCli.RunAsync(args, Settings, console);
+        var code = await ProjectionsCli.RunAsync(args, settings, console);
         return (code, writer.ToString());
     }
 
