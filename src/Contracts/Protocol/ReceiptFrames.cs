@@ -49,7 +49,8 @@ public sealed record UserReceipt(string UserId, long Seq, DateTimeOffset At);
 /// <summary>
 /// Pushed to a sender's devices: these users delivered (or read) the chat up to their seq. One
 /// frame carries every user whose progress moved within an interval (<c>Receipts:FlushMs</c>),
-/// per user (not per device) and only to the senders of messages in the range it covers.
+/// per user (not per device), never about the receiving device's own user, and only to the
+/// senders of messages in the range the node's receipts of that interval cover.
 /// </summary>
 public sealed record ReceiptFrame : ServerFrame
 {

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using Confluent.Kafka;
 using Messaging.Contracts;
 using Messaging.Contracts.Commands;
 using Messaging.Contracts.Devices;
@@ -8,6 +9,7 @@ using Messaging.Contracts.Topics;
 using Messaging.Edge.Conversation;
 using Messaging.Edge.Sockets;
 using Messaging.Edge.Telemetry;
+using Messaging.Hosting.Kafka;
 using Messaging.Hosting.Telemetry;
 using Messaging.ReadModels.Chats;
 using Microsoft.Extensions.Options;
@@ -19,9 +21,10 @@ namespace Messaging.Edge.Commands;
 /// broker acknowledged them: nothing is confirmed to a client before it is durable in the log.
 /// The Router decides; its refusals come back through the node topic as <c>error</c> frames.
 /// </summary>
-internal sealed class ChatCommandHandler(EdgeProducer producer, AckAccess acks, ReceiptAggregator receipts, ConversationQueries queries, TopicNames topics, IOptions<EdgeOptions> options, TimeProvider clock, EdgeMetrics metrics)
+internal sealed class ChatCommandHandler(EdgeProducer producer, AckAccess acks, ReceiptAggregator receipts, ConversationQueries queries, TopicNames topics, IOptions<EdgeOptions> options, IOptions<KafkaOptions> kafka, TimeProvider clock, EdgeMetrics metrics)
 {
     private readonly int _node = options.Value.NodeId;
+    private readonly bool _traceHeaders = kafka.Value.TraceHeaders;
 
     public Task CreateChatAsync(Connection connection, CreateChatFrame frame, CancellationToken cancellationToken)
     {
@@ -188,18 +191,24 @@ internal sealed class ChatCommandHandler(EdgeProducer producer, AckAccess acks, 
 
     private async Task ProduceAsync(Connection connection, ChatCommand command, ServerFrame reply, CancellationToken cancellationToken)
     {
-        // A traced command starts its trace here and carries it in the record (Kafka 0.9 has no
-        // headers); untraced, this is one check and the record is unchanged.
+        // A traced command starts its trace here and carries it in a header where the broker has
+        // them (Kafka:TraceHeaders), else in the record (Kafka 0.9); untraced, this is one check
+        // and the record is unchanged.
         using var activity = MessagingTelemetry.StartRoot(EdgeTracing.Source, EdgeTracing.Accept, ActivityKind.Producer);
+        Headers? headers = null;
         if (activity is not null)
         {
             activity.SetTag("messaging.chat.id", command.ChatId);
             activity.SetTag("messaging.command", command.GetType().Name);
-            command = command with { Traceparent = activity.Id };
+            headers = TraceHeaders.Write(activity.Id, _traceHeaders);
+            if (headers is null)
+            {
+                command = command with { Traceparent = activity.Id };
+            }
         }
 
         // Started synchronously: commands of one connection reach the partition in frame order.
-        var produce = producer.ProduceAsync(topics.ChatCommands, command.ChatId, Codecs.Commands.Encode(command), cancellationToken);
+        var produce = producer.ProduceAsync(topics.ChatCommands, command.ChatId, Codecs.Commands.Encode(command), headers, cancellationToken);
         try
         {
             await produce;

@@ -30,7 +30,11 @@ internal sealed class EdgeProducer : IDisposable
     /// order are appended in that order (per partition).
     /// </summary>
     public Task<DeliveryResult<string, byte[]>> ProduceAsync(string topic, string key, byte[] value, CancellationToken cancellationToken) =>
-        _producer.ProduceAsync(topic, new Message<string, byte[]> { Key = key, Value = value }, cancellationToken);
+        ProduceAsync(topic, key, value, null, cancellationToken);
+
+    /// <summary>As above, with record headers (null: none; only where the broker has them, <c>Kafka:TraceHeaders</c>).</summary>
+    public Task<DeliveryResult<string, byte[]>> ProduceAsync(string topic, string key, byte[] value, Headers? headers, CancellationToken cancellationToken) =>
+        _producer.ProduceAsync(topic, new Message<string, byte[]> { Key = key, Value = value, Headers = headers }, cancellationToken);
 
     public void Dispose()
     {

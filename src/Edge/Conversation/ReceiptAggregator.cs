@@ -12,8 +12,8 @@ namespace Messaging.Edge.Conversation;
 /// <summary>
 /// Gathers the acks and reads of this node's devices and sends them as receipts every
 /// <c>Conversation:ReceiptFlushMs</c>: per user (the highest seq of any of their devices here),
-/// per chat and state one <c>ReceiptsRouted</c> per sender and node, for the senders' online
-/// devices. Why on Edge and not in a Router loop: docs/router.md, "Receipts and typing".
+/// per chat and state one <c>ReceiptsRouted</c> per Edge node for the online devices of every
+/// sender in the chat's span, after one query per chat (not per user). Why on Edge and not in a Router loop: docs/router.md, "Receipts and typing".
 /// </summary>
 internal sealed partial class ReceiptAggregator(
     ConversationQueries queries,
@@ -77,10 +77,12 @@ internal sealed partial class ReceiptAggregator(
             return 0;
         }
 
+        var spanOf = new int[ranges.Count];
+        var spans = ReceiptPlanner.Spans(ranges, spanOf);
         ReceiptTargets[] targets;
         try
         {
-            targets = await queries.TargetsAsync(ranges, cancellationToken);
+            targets = await queries.TargetsAsync(spans, cancellationToken);
         }
         catch (Exception ex) when (ex is not OperationCanceledException)
         {
@@ -89,7 +91,7 @@ internal sealed partial class ReceiptAggregator(
             return 0;
         }
 
-        var plan = ReceiptPlanner.Plan(work, ranges, targets, settings.ReadReceipts, _options.ReceiptRetries);
+        var plan = ReceiptPlanner.Plan(work, ranges, spanOf, targets, settings.ReadReceipts, _options.ReceiptRetries);
         lock (_gate)
         {
             if (_sent.Count + plan.Sent.Count > _options.ReceiptTrackedPositions)
@@ -116,16 +118,20 @@ internal sealed partial class ReceiptAggregator(
         var now = clock.GetUtcNow();
         var byNode = NodeRouting.Buckets(_edgeNodes);
         var produces = new List<Task>();
-        foreach (var ((chatId, state, sender), receipts) in plan.Pushes)
+        foreach (var ((chatId, state), push) in plan.Pushes)
         {
             foreach (var list in byNode)
             {
                 list.Clear();
             }
 
-            presence.AddOnlineDevices(sender, now, byNode);
+            foreach (var sender in push.Senders)
+            {
+                presence.AddOnlineDevices(sender, now, byNode);
+            }
 
-            // The lists are reused for the next sender: each record keeps a copy.
+            // The lists are reused for the next chat: each record keeps a copy.
+            var receipts = push.Receipts;
             NodeRouting.Produce(producer, topics, chatId, byNode, devices => new ReceiptsRouted { Devices = [.. devices], ChatId = chatId, State = state, Receipts = receipts }, produces, cancellationToken);
         }
 

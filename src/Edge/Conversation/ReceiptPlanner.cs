@@ -6,11 +6,14 @@ namespace Messaging.Edge.Conversation;
 /// <summary>A user's progress a node has gathered but not sent yet (the highest per chat, user and state).</summary>
 internal readonly record struct PendingReceipt(string ChatId, string UserId, string State, long Seq, DateTimeOffset At, int Attempts = 0);
 
+/// <summary>One chat's receipts of one state in a flush: every user whose progress moved, for the devices of every sender in the chat's span.</summary>
+internal sealed record ChatReceipts(IReadOnlyList<string> Senders, List<UserReceipt> Receipts);
+
 /// <summary>What one flush sends, remembers and keeps for the next flush.</summary>
 internal sealed class ReceiptPlan
 {
-    /// <summary>Per (chat, state, sender): the users' receipts that sender's devices get in one frame.</summary>
-    public Dictionary<(string ChatId, string State, string Sender), List<UserReceipt>> Pushes { get; } = [];
+    /// <summary>Per (chat, state): the users' receipts and the senders whose devices get them, in one record per Edge node.</summary>
+    public Dictionary<(string ChatId, string State), ChatReceipts> Pushes { get; } = [];
 
     /// <summary>The new "sent up to" per (chat, user, state).</summary>
     public List<((string ChatId, string UserId, string State) Key, long Seq)> Sent { get; } = [];
@@ -39,8 +42,44 @@ internal static class ReceiptPlanner
     }
 
     /// <summary>
-    /// Turns pending receipts, their ranges and what the read models know into the pushes of this
-    /// flush. A range the read models have projected only in part is sent up to what they hold
+    /// One span per chat covering every range of the flush (the lowest from, the highest to), and
+    /// for each range the index of its chat's span: the read models are asked once per chat, not
+    /// once per user (the users of a chat ack the same recent seqs, so their ranges overlap
+    /// almost entirely). The span excludes no user (<see cref="ReceiptRange.UserId"/> is empty).
+    /// </summary>
+    public static List<ReceiptRange> Spans(IReadOnlyList<ReceiptRange> ranges, int[] spanOf)
+    {
+        var spans = new List<ReceiptRange>();
+        var byChat = new Dictionary<string, int>(StringComparer.Ordinal);
+        for (var i = 0; i < ranges.Count; i++)
+        {
+            var range = ranges[i];
+            if (byChat.TryGetValue(range.ChatId, out var k))
+            {
+                var span = spans[k];
+                spans[k] = span with { FromSeq = Math.Min(span.FromSeq, range.FromSeq), ToSeq = Math.Max(span.ToSeq, range.ToSeq) };
+            }
+            else
+            {
+                byChat[range.ChatId] = k = spans.Count;
+                spans.Add(range with { UserId = string.Empty });
+            }
+
+            spanOf[i] = k;
+        }
+
+        return spans;
+    }
+
+    /// <summary>
+    /// Turns pending receipts, their ranges and what the read models know of their chats' spans
+    /// (<paramref name="targets"/>[<paramref name="spanOf"/>[i]]) into the pushes of this flush:
+    /// per chat and state one list of every user's progress for every sender in the span. A
+    /// sender whose messages lie outside a user's own range gets that user's receipt too: it is
+    /// cumulative and true ("up to seq S"), and so a chat costs one record per node instead of
+    /// one per sender (docs/benchmarks.md, "Receipts per chat"). A sender's own receipt is taken
+    /// out for its devices by the node that pushes it (<c>DeliveryFrames.ReceiptsFor</c>).
+    /// A range the read models have projected only in part is sent up to what they hold
     /// and the rest retried (at most <paramref name="maxRetries"/> flushes): otherwise an ack
     /// that overtook the projection of its message would find no sender and never be sent. Read
     /// receipts go only to senders who see read receipts (<paramref name="showsReads"/>), and
@@ -49,6 +88,7 @@ internal static class ReceiptPlanner
     public static ReceiptPlan Plan(
         IReadOnlyList<PendingReceipt> pending,
         IReadOnlyList<ReceiptRange> ranges,
+        int[] spanOf,
         IReadOnlyList<ReceiptTargets> targets,
         Func<string, bool> showsReads,
         int maxRetries)
@@ -58,7 +98,7 @@ internal static class ReceiptPlanner
         {
             var p = pending[i];
             var range = ranges[i];
-            var target = targets[i];
+            var target = targets[spanOf[i]];
             var upTo = Math.Min(range.ToSeq, target.ProjectedLastSeq);
             if (upTo < range.ToSeq && p.Attempts < maxRetries)
             {
@@ -77,24 +117,55 @@ internal static class ReceiptPlanner
                 continue;
             }
 
-            for (var s = 0; s < target.Senders.Count; s++)
+            var key = (p.ChatId, p.State);
+            if (!plan.Pushes.TryGetValue(key, out var push))
             {
-                var sender = target.Senders[s];
-                if (reads && !showsReads(sender))
-                {
-                    continue;
-                }
+                plan.Pushes[key] = push = new ChatReceipts(reads ? SendersShowingReads(target.Senders, showsReads) : target.Senders, []);
+            }
 
-                var key = (p.ChatId, p.State, sender);
-                if (!plan.Pushes.TryGetValue(key, out var list))
-                {
-                    plan.Pushes[key] = list = [];
-                }
+            push.Receipts.Add(new UserReceipt(p.UserId, upTo, p.At));
+        }
 
-                list.Add(new UserReceipt(p.UserId, upTo, p.At));
+        DropOwnOnly(plan.Pushes);
+        return plan;
+    }
+
+    private static List<string> SendersShowingReads(IReadOnlyList<string> senders, Func<string, bool> showsReads)
+    {
+        var shown = new List<string>(senders.Count);
+        for (var s = 0; s < senders.Count; s++)
+        {
+            if (showsReads(senders[s]))
+            {
+                shown.Add(senders[s]);
             }
         }
 
-        return plan;
+        return shown;
+    }
+
+    /// <summary>A push no device would get anything from: no sender, or one user's receipt for that user's own devices.</summary>
+    private static void DropOwnOnly(Dictionary<(string ChatId, string State), ChatReceipts> pushes)
+    {
+        List<(string, string)>? empty = null;
+        foreach (var (key, push) in pushes)
+        {
+            var nobody = push.Senders.Count == 0
+                || (push.Receipts.Count == 1 && push.Senders.Count == 1 && string.Equals(push.Senders[0], push.Receipts[0].UserId, StringComparison.Ordinal));
+            if (nobody)
+            {
+                (empty ??= []).Add(key);
+            }
+        }
+
+        if (empty is null)
+        {
+            return;
+        }
+
+        foreach (var key in empty)
+        {
+            pushes.Remove(key);
+        }
     }
 }

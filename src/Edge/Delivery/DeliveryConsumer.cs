@@ -136,6 +136,12 @@ internal sealed class DeliveryConsumer(
             return;
         }
 
+        if (delivery is ReceiptsRouted receipts)
+        {
+            PushReceipts(receipts);
+            return;
+        }
+
         if (delivery is CommandRejected rejected)
         {
             metrics.Refused(rejected.Code);
@@ -214,6 +220,62 @@ internal sealed class DeliveryConsumer(
         if (copies > 0)
         {
             metrics.Delivered(copies);
+        }
+    }
+
+    /// <summary>
+    /// A chat's receipts: one frame shared by every listed device whose user has no receipt in the
+    /// record, and one per user who has (without their own), encoded once for that user's devices
+    /// (a user's devices are listed together: the record lists them sender by sender).
+    /// </summary>
+    private void PushReceipts(ReceiptsRouted receipts)
+    {
+        SharedFrame? shared = null;
+        string? ownUser = null;
+        SharedFrame? ownFrame = null;
+        var copies = 0;
+        try
+        {
+            foreach (var address in receipts.Devices)
+            {
+                if (!registry.TryGet(address, out var connection))
+                {
+                    continue;
+                }
+
+                var userId = connection.Device.UserId;
+                SharedFrame? frame;
+                if (!DeliveryFrames.HasOwn(receipts, userId))
+                {
+                    frame = shared ??= SharedFrame.Encode(DeliveryFrames.ReceiptsFor(receipts, userId)!);
+                }
+                else
+                {
+                    if (!string.Equals(ownUser, userId, StringComparison.Ordinal))
+                    {
+                        ownFrame?.Release();
+                        ownUser = userId;
+                        ownFrame = DeliveryFrames.ReceiptsFor(receipts, userId) is { } others ? SharedFrame.Encode(others) : null;
+                    }
+
+                    frame = ownFrame;
+                }
+
+                if (frame is not null)
+                {
+                    connection.TryPush(frame);
+                    copies++;
+                }
+            }
+        }
+        finally
+        {
+            shared?.Release();
+            ownFrame?.Release();
+            if (copies > 0)
+            {
+                metrics.Delivered(copies);
+            }
         }
     }
 

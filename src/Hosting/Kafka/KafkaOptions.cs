@@ -19,6 +19,13 @@ public sealed class KafkaOptions
     [Required]
     public string Profile { get; set; } = "Modern";
 
+    /// <summary>
+    /// Whether the broker takes record headers: then a traced command carries its W3C
+    /// <c>traceparent</c> as a Kafka header (<see cref="Telemetry.TraceHeaders"/>) instead of inside
+    /// the record. On in the <c>Modern</c> profile; off in <c>Legacy09</c> (Kafka 0.9 has no headers).
+    /// </summary>
+    public bool TraceHeaders { get; set; }
+
     /// <summary>Prefix for every topic name: an isolated namespace per environment or test class.</summary>
     public string TopicPrefix { get; set; } = "";
 

@@ -10,7 +10,7 @@ namespace Messaging.ReadModels.Chats;
 /// </summary>
 public readonly record struct MemberPosition(string UserId, long JoinedSeq, long? LeftSeq, long DeliveredSeq, long ReadSeq, long SharedReadSeq);
 
-/// <summary>A receipt range to resolve: the senders of messages in <c>(FromSeq, ToSeq]</c> of the chat besides the user.</summary>
+/// <summary>A receipt range to resolve: the senders of messages in <c>(FromSeq, ToSeq]</c> of the chat besides the user (every sender when <see cref="UserId"/> is empty: Edge asks one span per chat).</summary>
 public readonly record struct ReceiptRange(string ChatId, string UserId, long FromSeq, long ToSeq);
 
 /// <summary>What the read models know of a range: the chat's projected last seq (0 when unknown) and the other senders in it.</summary>

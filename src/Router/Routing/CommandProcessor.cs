@@ -103,8 +103,9 @@ public sealed partial class CommandProcessor : IDisposable
             }
 
             var command = decoded.Value!;
-            // Untraced commands carry no traceparent: one null check, no span.
-            using var activity = MessagingTelemetry.StartFrom(RouterTracing.Source, RouterTracing.Decide, ActivityKind.Consumer, command.Traceparent);
+            // Untraced commands carry no traceparent: one null check, no span. A traced one has it in
+            // a header (Kafka:TraceHeaders) or, on Kafka 0.9, in the record.
+            using var activity = MessagingTelemetry.StartFrom(RouterTracing.Source, RouterTracing.Decide, ActivityKind.Consumer, TraceHeaders.Read(record.Message.Headers, command.Traceparent));
             if (!string.Equals(record.Message.Key, command.ChatId, StringComparison.Ordinal))
             {
                 // The key decides the partition, and the partition decides which Router owns the chat's

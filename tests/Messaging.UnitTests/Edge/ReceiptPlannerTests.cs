@@ -31,29 +31,57 @@ public sealed class ReceiptPlannerTests
         ReceiptPlanner.Range(Pending("bo", 3), lastSent: 4, maxRange: 1000).Should().BeNull();
     }
 
+    /// <summary>Plan over ranges of one chat each answered by the chat's one span target.</summary>
+    private static ReceiptPlan Plan(PendingReceipt[] pending, ReceiptRange[] ranges, ReceiptTargets target, Func<string, bool> showsReads, int maxRetries = 3) =>
+        ReceiptPlanner.Plan(pending, ranges, new int[pending.Length], [target], showsReads, maxRetries);
+
     [Fact]
-    public void Receipts_of_many_users_are_grouped_into_one_push_per_sender()
+    public void The_ranges_of_a_flush_are_asked_for_once_per_chat_over_their_union()
+    {
+        ReceiptRange[] ranges = [new("c1", "bo", 4, 9), new("c2", "bo", 0, 3), new("c1", "cy", 2, 7), new("c1", "di", 6, 12)];
+        var spanOf = new int[ranges.Length];
+
+        var spans = ReceiptPlanner.Spans(ranges, spanOf);
+
+        spans.Should().Equal(new ReceiptRange("c1", "", 2, 12), new ReceiptRange("c2", "", 0, 3));
+        spanOf.Should().Equal(0, 1, 0, 0);
+    }
+
+    [Fact]
+    public void Receipts_of_many_users_are_grouped_into_one_push_per_chat_and_state_for_every_sender()
     {
         PendingReceipt[] pending = [Pending("bo", 5), Pending("cy", 5), Pending("di", 3)];
         ReceiptRange[] ranges = [new("c1", "bo", 0, 5), new("c1", "cy", 0, 5), new("c1", "di", 0, 3)];
-        ReceiptTargets[] targets = [new(5, ["ana", "cy"]), new(5, ["ana", "bo"]), new(5, ["ana"])];
 
-        var plan = ReceiptPlanner.Plan(pending, ranges, targets, _ => true, maxRetries: 3);
+        var plan = Plan(pending, ranges, new(5, ["ana", "bo", "cy"]), _ => true);
 
-        plan.Pushes.Should().HaveCount(3);
-        plan.Pushes[("c1", ConversationStates.Delivered, "ana")].Select(r => (r.UserId, r.Seq)).Should().Equal(("bo", 5L), ("cy", 5L), ("di", 3L));
-        plan.Pushes[("c1", ConversationStates.Delivered, "cy")].Select(r => r.UserId).Should().Equal("bo");
-        plan.Pushes[("c1", ConversationStates.Delivered, "bo")].Select(r => r.UserId).Should().Equal("cy");
+        var push = plan.Pushes.Should().ContainSingle().Subject;
+        push.Key.Should().Be(("c1", ConversationStates.Delivered));
+        push.Value.Senders.Should().Equal("ana", "bo", "cy");
+        push.Value.Receipts.Select(r => (r.UserId, r.Seq)).Should().Equal(("bo", 5L), ("cy", 5L), ("di", 3L));
         plan.Sent.Should().Equal((("c1", "bo", ConversationStates.Delivered), 5L), (("c1", "cy", ConversationStates.Delivered), 5L), (("c1", "di", ConversationStates.Delivered), 3L));
         plan.Retry.Should().BeEmpty();
     }
 
     [Fact]
+    public void Each_range_is_cut_at_what_its_chat_has_projected()
+    {
+        PendingReceipt[] pending = [Pending("bo", 9), new("c2", "bo", ConversationStates.Delivered, 4, At)];
+        ReceiptRange[] ranges = [new("c1", "bo", 4, 9), new("c2", "bo", 0, 4)];
+
+        var plan = ReceiptPlanner.Plan(pending, ranges, [0, 1], [new(6, ["ana"]), new(4, ["cy"])], _ => true, maxRetries: 3);
+
+        plan.Pushes[("c1", ConversationStates.Delivered)].Receipts.Single().Seq.Should().Be(6);
+        plan.Pushes[("c2", ConversationStates.Delivered)].Senders.Should().Equal("cy");
+        plan.Retry.Should().Equal(Pending("bo", 9, attempts: 1));
+    }
+
+    [Fact]
     public void A_range_the_read_models_hold_only_in_part_is_sent_up_to_what_they_hold_and_the_rest_retried()
     {
-        var plan = ReceiptPlanner.Plan([Pending("bo", 9)], [new("c1", "bo", 4, 9)], [new(6, ["ana"])], _ => true, maxRetries: 3);
+        var plan = Plan([Pending("bo", 9)], [new("c1", "bo", 4, 9)], new(6, ["ana"]), _ => true);
 
-        plan.Pushes[("c1", ConversationStates.Delivered, "ana")].Single().Seq.Should().Be(6);
+        plan.Pushes[("c1", ConversationStates.Delivered)].Receipts.Single().Seq.Should().Be(6);
         plan.Sent.Single().Seq.Should().Be(6);
         plan.Retry.Should().Equal(Pending("bo", 9, attempts: 1));
     }
@@ -61,19 +89,28 @@ public sealed class ReceiptPlannerTests
     [Fact]
     public void A_range_not_projected_at_all_sends_nothing_and_is_retried_until_the_retries_run_out()
     {
-        var plan = ReceiptPlanner.Plan([Pending("bo", 9, attempts: 2)], [new("c1", "bo", 4, 9)], [new(4, [])], _ => true, maxRetries: 3);
+        var plan = Plan([Pending("bo", 9, attempts: 2)], [new("c1", "bo", 4, 9)], new(4, []), _ => true);
         plan.Pushes.Should().BeEmpty();
         plan.Sent.Should().BeEmpty();
         plan.Retry.Should().Equal(Pending("bo", 9, attempts: 3));
 
-        var last = ReceiptPlanner.Plan([Pending("bo", 9, attempts: 3)], [new("c1", "bo", 4, 9)], [new(0, [])], _ => true, maxRetries: 3);
+        var last = Plan([Pending("bo", 9, attempts: 3)], [new("c1", "bo", 4, 9)], new(0, []), _ => true);
         last.Retry.Should().BeEmpty("given up: history counts it anyway");
     }
 
     [Fact]
     public void A_range_without_other_senders_is_remembered_but_pushed_to_nobody()
     {
-        var plan = ReceiptPlanner.Plan([Pending("bo", 9)], [new("c1", "bo", 4, 9)], [new(9, [])], _ => true, maxRetries: 3);
+        var plan = Plan([Pending("bo", 9)], [new("c1", "bo", 4, 9)], new(9, []), _ => true);
+
+        plan.Pushes.Should().BeEmpty();
+        plan.Sent.Single().Seq.Should().Be(9);
+    }
+
+    [Fact]
+    public void A_users_own_receipt_alone_for_their_own_messages_is_pushed_to_nobody()
+    {
+        var plan = Plan([Pending("bo", 9)], [new("c1", "bo", 4, 9)], new(9, ["bo"]), _ => true);
 
         plan.Pushes.Should().BeEmpty();
         plan.Sent.Single().Seq.Should().Be(9);
@@ -82,7 +119,7 @@ public sealed class ReceiptPlannerTests
     [Fact]
     public void Read_receipts_of_a_user_who_turned_them_off_go_to_nobody()
     {
-        var plan = ReceiptPlanner.Plan([Pending("bo", 9, ConversationStates.Read)], [new("c1", "bo", 0, 9)], [new(9, ["ana"])], u => u != "bo", maxRetries: 3);
+        var plan = Plan([Pending("bo", 9, ConversationStates.Read)], [new("c1", "bo", 0, 9)], new(9, ["ana"]), u => u != "bo");
 
         plan.Pushes.Should().BeEmpty();
         plan.Sent.Should().ContainSingle();
@@ -93,14 +130,10 @@ public sealed class ReceiptPlannerTests
     {
         PendingReceipt[] pending = [Pending("bo", 9, ConversationStates.Read), Pending("bo", 9)];
         ReceiptRange[] ranges = [new("c1", "bo", 0, 9), new("c1", "bo", 0, 9)];
-        ReceiptTargets[] targets = [new(9, ["ana", "cy"]), new(9, ["ana", "cy"])];
 
-        var plan = ReceiptPlanner.Plan(pending, ranges, targets, u => u != "ana", maxRetries: 3);
+        var plan = Plan(pending, ranges, new(9, ["ana", "cy"]), u => u != "ana");
 
-        plan.Pushes.Keys.Should().BeEquivalentTo([
-            ("c1", ConversationStates.Read, "cy"),
-            ("c1", ConversationStates.Delivered, "ana"),
-            ("c1", ConversationStates.Delivered, "cy"),
-        ]);
+        plan.Pushes[("c1", ConversationStates.Read)].Senders.Should().Equal("cy");
+        plan.Pushes[("c1", ConversationStates.Delivered)].Senders.Should().Equal("ana", "cy");
     }
 }
