@@ -22,6 +22,7 @@ internal sealed class Archiver(
     ILogger<Archiver> logger) : BackgroundService
 {
     private readonly Dictionary<int, OpenFile> _open = [];
+    private readonly ArchiveEraser _eraser = new(store, names.ChatEvents, logger);
 
     public string GroupId => $"{names.Prefix}projections.archive";
 
@@ -138,9 +139,18 @@ internal sealed class Archiver(
             await RetryAsync(file.Partition, ct => store.NamePendingAsync(archived, ct), cancellationToken);
         }
 
+        // Named first: a crash during the erasure rewrites this file, and so erases again.
+        var targets = ArchiveEraser.Targets(file.Events);
+        if (targets.Count > 0)
+        {
+            file.Revise(await RetryAsync(file.Partition, ct => _eraser.EraseAsync(file.Manifest, targets, ct), cancellationToken));
+        }
+
         await RetryAsync(file.Partition, ct => store.PutFileAsync(archived.Key, bytes, ct), cancellationToken);
         var recorded = file.Manifest.Record(archived);
-        await RetryAsync(file.Partition, ct => store.RecordAsync(archived, ct), cancellationToken);
+        var index = ArchiveIndex.Of(rows);
+        await RetryAsync(file.Partition, ct => store.RecordAsync(archived, index, ct), cancellationToken);
+        _eraser.Recorded(archived, index);
         ArchiveLog.Wrote(logger, archived.Key, file.Records.Count, bytes.Length);
         file.Reset(recorded);
         try
@@ -161,6 +171,7 @@ internal sealed class Archiver(
         {
             var partition = tp.Partition.Value;
             var manifest = RetryAsync(partition, ct => store.LoadManifestAsync(partition, ct), cancellationToken).GetAwaiter().GetResult();
+            RetryAsync(partition, ct => _eraser.CleanUpAsync(manifest, ct), cancellationToken).GetAwaiter().GetResult();
             var file = new OpenFile(partition, manifest);
             _open[partition] = file;
             var start = manifest.Pending?.FirstOffset ?? manifest.NextOffset;
@@ -251,6 +262,9 @@ internal sealed class Archiver(
             Events.Add(e);
             Bytes += record.Value?.Length ?? 0;
         }
+
+        /// <summary>Earlier files rewritten by an erasure: the same offsets, new revisions.</summary>
+        public void Revise(ArchiveManifest revised) => Manifest = revised;
 
         public void Reset(ArchiveManifest recorded)
         {

@@ -145,7 +145,7 @@ public static class ProjectionsCli
                 {
                     if (chatId is not null)
                     {
-                        var count = await runner.RebuildChatAsync(projection, chatId, planOnly, progress, ct);
+                        var count = await runner.RebuildChatAsync(projection, chatId, planOnly, progress, ct, parse.GetValue(fromArchive));
                         if (planOnly)
                         {
                             console.MarkupLineInterpolated($"{n}: {DryRunDone}");
