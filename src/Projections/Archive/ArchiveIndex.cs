@@ -12,6 +12,9 @@ namespace Messaging.Projections.Archive;
 /// </summary>
 public sealed class ArchiveIndex
 {
+    /// <summary>Marks the index format in the entry (an entry without it holds the key alone).</summary>
+    private const string Header = "chat\tmin_seq\tmax_seq";
+
     private readonly Dictionary<string, (long Min, long Max)> _chats = new(StringComparer.Ordinal);
 
     public int Count => _chats.Count;
@@ -80,9 +83,7 @@ public sealed class ArchiveIndex
         return text.ToString();
     }
 
-    /// <summary>Marks the index format in the entry (an entry without it holds the key alone).</summary>
-    private const string Header = "chat\tmin_seq\tmax_seq";
-
-    private void Add(string chat, long seq) =>
+    /// <summary>Counts <paramref name="seq"/> of <paramref name="chat"/> in.</summary>
+    public void Add(string chat, long seq) =>
         _chats[chat] = _chats.TryGetValue(chat, out var r) ? (Math.Min(r.Min, seq), Math.Max(r.Max, seq)) : (seq, seq);
 }

@@ -12,10 +12,12 @@ internal sealed class ArchiveStore : IDisposable
 {
     private readonly AmazonS3Client _s3;
     private readonly ArchiveOptions _options;
+    private readonly bool _ownsClient = true;
 
     public ArchiveStore(IOptions<ArchiveOptions> options, IConfiguration configuration)
     {
         _options = options.Value;
+        Prefix = _options.Prefix;
         // The endpoint and credentials default to section S3 (Edge's media settings, set by stack.sh env).
         var s3 = configuration.GetSection("S3");
         var serviceUrl = _options.ServiceUrl ?? s3["ServiceUrl"] ?? "";
@@ -45,7 +47,19 @@ internal sealed class ArchiveStore : IDisposable
         _s3 = accessKey.Length > 0 ? new AmazonS3Client(new BasicAWSCredentials(accessKey, secretKey), config) : new AmazonS3Client(config);
     }
 
-    public string Prefix => _options.Prefix;
+    private ArchiveStore(ArchiveStore parent, string prefix)
+    {
+        _s3 = parent._s3;
+        _options = parent._options;
+        _ownsClient = false;
+        Prefix = prefix;
+    }
+
+    /// <summary>The key prefix of this store's files and manifests (<c>Archive:Prefix</c>, or <c>Archive:AcksPrefix</c> for <see cref="Acks"/>).</summary>
+    public string Prefix { get; }
+
+    /// <summary>The archive of <c>device.acks</c>: the same bucket and client under <c>Archive:AcksPrefix</c>.</summary>
+    public ArchiveStore Acks => field ??= new ArchiveStore(this, _options.AcksPrefix);
 
     public async Task EnsureBucketAsync(CancellationToken cancellationToken)
     {
@@ -170,7 +184,13 @@ internal sealed class ArchiveStore : IDisposable
         return paths;
     }
 
-    public void Dispose() => _s3.Dispose();
+    public void Dispose()
+    {
+        if (_ownsClient)
+        {
+            _s3.Dispose();
+        }
+    }
 
     private async Task<Dictionary<int, List<ArchivedFile>>> ListEntriesAsync(string prefix, CancellationToken cancellationToken)
     {

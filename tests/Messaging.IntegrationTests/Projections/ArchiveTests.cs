@@ -235,6 +235,7 @@ public sealed partial class ArchiveTests : IAsyncLifetime
         });
         // The prefix needs the namespace, which exists only once the context does.
         ctx.Settings["Archive:Prefix"] = $"{ctx.Namespace.TopicPrefix.TrimEnd('.')}/chat-events/v1";
+        ctx.Settings["Archive:AcksPrefix"] = $"{ctx.Namespace.TopicPrefix.TrimEnd('.')}/device-acks/v1";
         return ctx;
     }
 
