@@ -119,6 +119,35 @@ internal sealed class ArchiveReader(ArchiveStore store, TopicNames names)
         }
     }
 
+    /// <summary>
+    /// <paramref name="manifest"/> with only the files that may hold events of
+    /// <paramref name="chatId"/>: those whose entry's chat index lists it, and those whose entry
+    /// has no index (written before entries carried one). The entries are read
+    /// <paramref name="parallel"/> at a time (one small GET each, against a file's download).
+    /// </summary>
+    public async Task<ArchiveManifest> ChatFilesAsync(ArchiveManifest manifest, string chatId, int parallel, CancellationToken cancellationToken)
+    {
+        var keep = new bool[manifest.Files.Count];
+        await Parallel.ForAsync(0, manifest.Files.Count, new ParallelOptions { MaxDegreeOfParallelism = parallel, CancellationToken = cancellationToken }, async (i, ct) =>
+            keep[i] = await store.GetIndexAsync(manifest.Files[i], ct) is not { } index || index.HasChat(chatId));
+        return manifest with { Files = KeepFiles(manifest.Files, keep) };
+    }
+
+    /// <summary>The files whose flag is set, in order. Pure.</summary>
+    internal static List<ArchivedFile> KeepFiles(IReadOnlyList<ArchivedFile> files, IReadOnlyList<bool> keep)
+    {
+        var kept = new List<ArchivedFile>(files.Count);
+        for (var i = 0; i < files.Count; i++)
+        {
+            if (keep[i])
+            {
+                kept.Add(files[i]);
+            }
+        }
+
+        return kept;
+    }
+
     private Task<IList<ArchiveRow>> LoadAsync(ArchivedFile file, CancellationToken cancellationToken) => Task.Run(
         async () =>
         {

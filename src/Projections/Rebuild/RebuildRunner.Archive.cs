@@ -12,8 +12,8 @@ internal sealed partial class RebuildRunner
     /// records of <paramref name="chatId"/> up to the manifest's end (or the plan's end), decoded
     /// as from Kafka; <paramref name="from"/> then says where Kafka takes over. Rows of other
     /// chats are dropped by the archive's <c>chat_id</c> column before anything is decoded, and
-    /// files whose manifest entry lists the chats they hold are skipped when the chat is not
-    /// among them (<see cref="ArchiveReader.ReadAsync"/>).
+    /// files whose manifest entry lists the chats they hold are not read when the chat is not
+    /// among them (<see cref="ArchiveReader.ChatFilesAsync"/>).
     /// </summary>
     private async Task ReadChatFromArchiveAsync(
         IProjection projection,
@@ -26,16 +26,22 @@ internal sealed partial class RebuildRunner
         CancellationToken cancellationToken)
     {
         var ranges = new List<(ArchiveManifest, long?, long)>();
+        int files = 0, read = 0;
         foreach (var (partition, manifest) in archived)
         {
             var key = new PartitionKey(names.ChatEvents, partition);
             if (to.TryGetValue(key, out var target) && manifest.NextOffset is long end)
             {
                 var until = Math.Min(target, end);
-                ranges.Add((manifest, null, until));
+                var chatFiles = await archive.ChatFilesAsync(manifest, chatId, options.Value.DecodeAhead, cancellationToken);
+                files += manifest.Files.Count;
+                read += chatFiles.Files.Count;
+                ranges.Add((chatFiles, null, until));
                 from[key] = until;
             }
         }
+
+        progress.Phase($"reading {read} of {files} archive files (the others' manifest entries do not list chat {chatId})");
 
         await foreach (var records in archive.ReadAsync(ranges, options.Value.PageSize, options.Value.DecodeAhead, cancellationToken, chatId))
         {

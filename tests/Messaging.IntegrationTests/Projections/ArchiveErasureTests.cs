@@ -78,6 +78,10 @@ public sealed class ArchiveErasureTests : IAsyncLifetime
             }
         }
 
+        // A file of another chat only: the per-chat rebuild does not read it.
+        await ProduceAsync(Events.Created("other", ["carol"]));
+        await ProduceAsync(Events.Message("other", 2, "carol"));
+        await WaitForArchiveAsync();
         await _ctx.WaitForAsync("select coalesce(sum(next_offset), 0) from checkpoints where projection = 'chat'", _events, "chat projection at the end of the log", 90);
         await _ctx.StopAsync(host);
         var live = await DumpAsync();
@@ -88,6 +92,7 @@ public sealed class ArchiveErasureTests : IAsyncLifetime
 
         code.Should().Be(0, output);
         output.Should().Contain("reading the events of chat era from the archive").And.Contain("chat era rebuilt from 5 events");
+        output.Should().Contain("reading 2 of 3 archive files", "the files of the message and of its delete; the other chat's file is skipped by its entry's chat index");
         var rebuilt = await DumpAsync();
         foreach (var (table, expected) in live)
         {
