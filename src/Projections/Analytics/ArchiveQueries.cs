@@ -33,6 +33,26 @@ public static class ArchiveQueries
         create view chats as select chat_id, chat_kind as kind from events where type = 'ChatCreated';
         """;
 
+    /// <summary>
+    /// <c>acks</c>: the archived <c>device.acks</c>, each (device, chat, seq) once at its
+    /// earliest <c>acked_at</c> (duplicates of an at-least-once log; a device re-acking the same
+    /// seq after a reconnect), records that did not decode left out. Empty when no ack is archived.
+    /// </summary>
+    public const string AcksView = """
+        create view acks as
+            select chat_id, user_id, device_id, seq, min(acked_at) as acked_at
+            from read_parquet({files}, union_by_name = true)
+            where type is not null
+            group by all;
+        """;
+
+    private const string NoAcksView = """
+        create view acks as
+            select cast(null as varchar) as chat_id, cast(null as varchar) as user_id, cast(null as varchar) as device_id,
+                   cast(null as bigint) as seq, cast(null as timestamp) as acked_at
+            where false;
+        """;
+
     public static readonly IReadOnlyList<(string Name, string Description, string Sql)> Examples =
     [
         ("messages_per_hour", "Messages per hour per chat kind", """
@@ -53,7 +73,7 @@ public static class ArchiveQueries
                 group by chat_id)
             select median(members) as median_members, count(*) as groups from sizes
             """),
-        ("read_lag", "Delivery lag as the log shows it: from a message to each other member's first read marker covering it (ms)", """
+        ("read_lag", "Read lag: from a message to each other member's first read marker covering it (ms)", """
             with messages as (select chat_id, seq, actor_user_id as sender, occurred_at from events where type = 'MessageSent'),
             reads as (select chat_id, seq, actor_user_id as reader, occurred_at from events where type = 'MessagesRead'),
             first_reads as (
@@ -66,24 +86,46 @@ public static class ArchiveQueries
                    quantile_cont(date_diff('millisecond', sent_at, read_at), 0.99) as p99_ms
             from first_reads
             """),
+        ("delivery_lag", "Delivery lag: from a message to each other member's device acknowledging it (ms)", """
+            with messages as (select chat_id, seq, actor_user_id as sender, occurred_at from events where type = 'MessageSent'),
+            ranked as (
+                -- An ack holds everything up to its seq: it delivers the seqs above the device's
+                -- highest earlier ack. A device's first ack in a chat counts for its own seq only:
+                -- it may cover messages from before the device or its user was there.
+                select *, coalesce(max(seq) over (partition by chat_id, user_id, device_id order by acked_at, seq
+                                                  rows between unbounded preceding and 1 preceding), seq - 1) as before
+                from acks),
+            deliveries as (
+                select m.occurred_at as sent_at, a.acked_at
+                from messages m join ranked a on a.chat_id = m.chat_id and m.seq > a.before and m.seq <= a.seq and a.user_id <> m.sender)
+            select count(*) as deliveries,
+                   quantile_cont(date_diff('millisecond', sent_at, acked_at), 0.5) as p50_ms,
+                   quantile_cont(date_diff('millisecond', sent_at, acked_at), 0.9) as p90_ms,
+                   quantile_cont(date_diff('millisecond', sent_at, acked_at), 0.99) as p99_ms
+            from deliveries
+            """),
     ];
 
-    /// <summary>Runs <paramref name="queries"/> (default: <see cref="Examples"/>) over the Parquet files below <paramref name="directory"/>.</summary>
-    public static async Task<List<QueryResult>> RunAsync(string directory, IReadOnlyList<(string Name, string Description, string Sql)>? queries = null, CancellationToken cancellationToken = default)
+    /// <summary>
+    /// Runs <paramref name="queries"/> (default: <see cref="Examples"/>) over the <c>chat.events</c>
+    /// Parquet files below <paramref name="directory"/> and the <c>device.acks</c> files below
+    /// <paramref name="acksDirectory"/> (none: an empty <c>acks</c> view).
+    /// </summary>
+    public static async Task<List<QueryResult>> RunAsync(string directory, string? acksDirectory = null, IReadOnlyList<(string Name, string Description, string Sql)>? queries = null, CancellationToken cancellationToken = default)
     {
-        var files = Directory.GetFiles(directory, "*.parquet", SearchOption.AllDirectories);
-        if (files.Length == 0)
+        var files = ParquetFiles(directory);
+        if (files is null)
         {
             throw new InvalidOperationException($"No archive files under {directory}.");
         }
 
-        // A list literal of the files (not a glob): exactly the recorded files that were downloaded.
-        var list = "[" + string.Join(", ", files.Order(StringComparer.Ordinal).Select(f => "'" + f.Replace("'", "''", StringComparison.Ordinal) + "'")) + "]";
+        var acks = acksDirectory is null ? null : ParquetFiles(acksDirectory);
         await using var connection = new DuckDBConnection("Data Source=:memory:");
         await connection.OpenAsync(cancellationToken);
         await using (var views = connection.CreateCommand())
         {
-            views.CommandText = Views.Replace("{files}", list, StringComparison.Ordinal);
+            views.CommandText = Views.Replace("{files}", files, StringComparison.Ordinal)
+                + (acks is null ? NoAcksView : AcksView.Replace("{files}", acks, StringComparison.Ordinal));
             await views.ExecuteNonQueryAsync(cancellationToken);
         }
 
@@ -115,6 +157,16 @@ public static class ArchiveQueries
         }
 
         return results;
+    }
+
+    /// <summary>
+    /// A DuckDB list literal of the Parquet files below <paramref name="directory"/> (not a glob:
+    /// exactly the recorded files that were downloaded); null when there are none.
+    /// </summary>
+    private static string? ParquetFiles(string directory)
+    {
+        var files = Directory.Exists(directory) ? Directory.GetFiles(directory, "*.parquet", SearchOption.AllDirectories) : [];
+        return files.Length == 0 ? null : "[" + string.Join(", ", files.Order(StringComparer.Ordinal).Select(f => "'" + f.Replace("'", "''", StringComparison.Ordinal) + "'")) + "]";
     }
 
     /// <summary>A value as the CLI prints it.</summary>

@@ -1,3 +1,7 @@
+using Messaging.Contracts.Devices;
+using Messaging.Contracts.Events;
+using Messaging.Contracts.Topics;
+
 namespace Messaging.Projections.Archive;
 
 public static class ArchiveExtensions
@@ -23,9 +27,16 @@ public static class ArchiveExtensions
 
     internal static IHostApplicationBuilder AddArchiver(this IHostApplicationBuilder builder)
     {
-        if (builder.Configuration.GetSection(ArchiveOptions.Section).GetValue<bool>(nameof(ArchiveOptions.Enabled)))
+        var section = builder.Configuration.GetSection(ArchiveOptions.Section);
+        if (section.GetValue<bool>(nameof(ArchiveOptions.Enabled)))
         {
-            builder.Services.AddHostedService<Archiver>();
+            builder.Services.AddSingleton<IArchiveFormat<ChatEvent>, ChatEventsFormat>();
+            builder.Services.AddHostedService<Archiver<ChatEvent>>();
+            if (section.GetValue(nameof(ArchiveOptions.ArchiveAcks), true))
+            {
+                builder.Services.AddSingleton<IArchiveFormat<DeliveryAcked>>(sp => new AcksFormat(sp.GetRequiredService<ArchiveStore>().Acks, sp.GetRequiredService<TopicNames>()));
+                builder.Services.AddHostedService<Archiver<DeliveryAcked>>();
+            }
         }
 
         return builder;

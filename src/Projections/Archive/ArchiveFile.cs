@@ -21,9 +21,10 @@ internal static class ArchiveFile
     /// </summary>
     /// <param name="records">The records, in offset order.</param>
     /// <param name="decoded">Each record's event (null: it did not decode), as the caller already decoded them.</param>
-    public static List<ArchiveRow> Rows(IReadOnlyList<SourceRecord> records, IReadOnlyList<ChatEvent?> decoded)
+    /// <param name="erased">Messages deleted in later records, <c>(chatId, seq)</c>: an erasure rewriting this file (<see cref="ArchiveEraser"/>).</param>
+    public static List<ArchiveRow> Rows(IReadOnlyList<SourceRecord> records, IReadOnlyList<ChatEvent?> decoded, IReadOnlySet<(string, long)>? erased = null)
     {
-        HashSet<(string, long)>? deleted = null;
+        HashSet<(string, long)>? deleted = erased is null ? null : [.. erased];
         for (var i = 0; i < decoded.Count; i++)
         {
             if (decoded[i] is MessageDeleted d)
@@ -58,11 +59,11 @@ internal static class ArchiveFile
     public static async Task<IList<ArchiveRow>> DecodeAsync(Stream parquet, CancellationToken cancellationToken) =>
         (await ParquetSerializer.DeserializeAsync<ArchiveRow>(parquet, cancellationToken: cancellationToken)).Data;
 
-    /// <summary>The record as a rebuild reads it from the archive: the same topic, partition, offset, key and value as in Kafka.</summary>
     /// <summary>The event a record holds, or null when it does not decode (archived as it is).</summary>
     public static ChatEvent? Decode(byte[]? value) =>
         value is null ? null : Codecs.Events.Decode(value) is { IsOk: true } decoded ? decoded.Value : null;
 
+    /// <summary>The record as a rebuild reads it from the archive: the same topic, partition, offset, key and value as in Kafka.</summary>
     public static SourceRecord ToRecord(ArchiveRow row, string topic) => new(topic, row.Partition, row.Offset, row.Key, row.Value);
 
     private static void Fill(ArchiveRow row, ChatEvent e, HashSet<(string, long)>? deleted)

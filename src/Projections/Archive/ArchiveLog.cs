@@ -23,4 +23,7 @@ internal static partial class ArchiveLog
 
     [LoggerMessage(66, LogLevel.Warning, "Archiver: Kafka error {Reason}")]
     public static partial void KafkaError(ILogger logger, string reason);
+
+    [LoggerMessage(67, LogLevel.Information, "Archiver: erased {Messages} deleted message(s) from {Key}, now {Revision}")]
+    public static partial void Erased(ILogger logger, string key, string revision, int messages);
 }

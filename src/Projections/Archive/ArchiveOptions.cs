@@ -20,6 +20,17 @@ public sealed class ArchiveOptions : IValidatableObject
     [Required]
     public string Prefix { get; set; } = "chat-events/v1";
 
+    /// <summary>
+    /// Archive <c>device.acks</c> too (when <see cref="Enabled"/>): the delivery times the
+    /// analytics' delivery lag needs (docs/analytics.md). Acks are one record per device and
+    /// chat acknowledged, several per message delivered, so this archive outgrows the events'.
+    /// </summary>
+    public bool ArchiveAcks { get; set; } = true;
+
+    /// <summary>Key prefix of the <c>device.acks</c> archive (same bucket, same layout as <see cref="Prefix"/>).</summary>
+    [Required]
+    public string AcksPrefix { get; set; } = "device-acks/v1";
+
     /// <summary>Create the bucket at start when it does not exist.</summary>
     public bool CreateBucket { get; set; } = true;
 
@@ -60,6 +71,17 @@ public sealed class ArchiveOptions : IValidatableObject
         if (Prefix.StartsWith('/') || Prefix.EndsWith('/'))
         {
             yield return new ValidationResult("Archive:Prefix must not start or end with '/'.", [nameof(Prefix)]);
+        }
+
+        if (AcksPrefix.StartsWith('/') || AcksPrefix.EndsWith('/'))
+        {
+            yield return new ValidationResult("Archive:AcksPrefix must not start or end with '/'.", [nameof(AcksPrefix)]);
+        }
+
+        // Each archive's files are found below its prefix (analytics' local copies too): neither may lie inside the other.
+        if ((AcksPrefix + "/").StartsWith(Prefix + "/", StringComparison.Ordinal) || (Prefix + "/").StartsWith(AcksPrefix + "/", StringComparison.Ordinal))
+        {
+            yield return new ValidationResult("Archive:AcksPrefix and Archive:Prefix must not contain one another.", [nameof(AcksPrefix)]);
         }
 
         if (MaxRetryBackoffMs < RetryBackoffMs)

@@ -12,10 +12,12 @@ internal sealed class ArchiveStore : IDisposable
 {
     private readonly AmazonS3Client _s3;
     private readonly ArchiveOptions _options;
+    private readonly bool _ownsClient = true;
 
     public ArchiveStore(IOptions<ArchiveOptions> options, IConfiguration configuration)
     {
         _options = options.Value;
+        Prefix = _options.Prefix;
         // The endpoint and credentials default to section S3 (Edge's media settings, set by stack.sh env).
         var s3 = configuration.GetSection("S3");
         var serviceUrl = _options.ServiceUrl ?? s3["ServiceUrl"] ?? "";
@@ -45,7 +47,19 @@ internal sealed class ArchiveStore : IDisposable
         _s3 = accessKey.Length > 0 ? new AmazonS3Client(new BasicAWSCredentials(accessKey, secretKey), config) : new AmazonS3Client(config);
     }
 
-    public string Prefix => _options.Prefix;
+    private ArchiveStore(ArchiveStore parent, string prefix)
+    {
+        _s3 = parent._s3;
+        _options = parent._options;
+        _ownsClient = false;
+        Prefix = prefix;
+    }
+
+    /// <summary>The key prefix of this store's files and manifests (<c>Archive:Prefix</c>, or <c>Archive:AcksPrefix</c> for <see cref="Acks"/>).</summary>
+    public string Prefix { get; }
+
+    /// <summary>The archive of <c>device.acks</c>: the same bucket and client under <c>Archive:AcksPrefix</c>.</summary>
+    public ArchiveStore Acks => field ??= new ArchiveStore(this, _options.AcksPrefix);
 
     public async Task EnsureBucketAsync(CancellationToken cancellationToken)
     {
@@ -67,7 +81,7 @@ internal sealed class ArchiveStore : IDisposable
     public async Task<ArchiveManifest> LoadManifestAsync(int partition, CancellationToken cancellationToken)
     {
         var files = await ListEntriesAsync(ArchiveKeys.PartitionPrefix(Prefix, partition), cancellationToken);
-        var manifest = new ArchiveManifest { Partition = partition, Files = files.TryGetValue(partition, out var list) ? list : [] };
+        var manifest = ArchiveManifest.FromEntries(partition, files.TryGetValue(partition, out var list) ? list : []);
         var pending = await GetTextAsync(ArchiveKeys.Pending(Prefix, partition), cancellationToken);
         var named = pending is null ? null : ArchiveKeys.ParseEntry(Prefix, pending);
         // A pending file already recorded (the archiver does not delete the name) is history.
@@ -80,7 +94,7 @@ internal sealed class ArchiveStore : IDisposable
         var result = new SortedDictionary<int, ArchiveManifest>();
         foreach (var (partition, files) in await ListEntriesAsync(ArchiveKeys.ManifestPrefix(Prefix), cancellationToken))
         {
-            result[partition] = new ArchiveManifest { Partition = partition, Files = files };
+            result[partition] = ArchiveManifest.FromEntries(partition, files);
         }
 
         return result;
@@ -90,9 +104,32 @@ internal sealed class ArchiveStore : IDisposable
     public Task NamePendingAsync(ArchivedFile file, CancellationToken cancellationToken) =>
         PutAsync(ArchiveKeys.Pending(Prefix, file.Partition), System.Text.Encoding.UTF8.GetBytes(ArchiveKeys.Entry(Prefix, file)), "text/plain", cancellationToken);
 
-    /// <summary>Records a written file: from now on its range is archived.</summary>
-    public Task RecordAsync(ArchivedFile file, CancellationToken cancellationToken) =>
-        PutAsync(ArchiveKeys.Entry(Prefix, file), System.Text.Encoding.UTF8.GetBytes(file.Key), "text/plain", cancellationToken);
+    /// <summary>Records a written file: from now on its range is archived. The entry's body is the file's key, then its chat index (<see cref="ArchiveIndex"/>).</summary>
+    public Task RecordAsync(ArchivedFile file, ArchiveIndex index, CancellationToken cancellationToken) =>
+        PutAsync(ArchiveKeys.Entry(Prefix, file), System.Text.Encoding.UTF8.GetBytes(index.Format(file.Key)), "text/plain", cancellationToken);
+
+    /// <summary>A recorded file's chat index from its entry; null when the entry has none (written before entries carried one).</summary>
+    public async Task<ArchiveIndex?> GetIndexAsync(ArchivedFile file, CancellationToken cancellationToken) =>
+        await GetTextAsync(ArchiveKeys.Entry(Prefix, file), cancellationToken) is { } text ? ArchiveIndex.Parse(text) : null;
+
+    /// <summary>Deletes a superseded revision: its entry first (readers stop listing it), then its file.</summary>
+    public async Task DeleteAsync(ArchivedFile file, CancellationToken cancellationToken)
+    {
+        await _s3.DeleteObjectAsync(_options.Bucket, ArchiveKeys.Entry(Prefix, file), cancellationToken);
+        await _s3.DeleteObjectAsync(_options.Bucket, file.Key, cancellationToken);
+    }
+
+    /// <summary>Every key below the archive's prefix (tests: what S3 holds, recorded or not).</summary>
+    public async Task<List<string>> ListKeysAsync(CancellationToken cancellationToken)
+    {
+        var keys = new List<string>();
+        await foreach (var key in KeysAsync(Prefix + "/", cancellationToken))
+        {
+            keys.Add(key);
+        }
+
+        return keys;
+    }
 
     public Task PutFileAsync(string key, byte[] parquet, CancellationToken cancellationToken) =>
         PutAsync(key, parquet, "application/vnd.apache.parquet", cancellationToken);
@@ -129,38 +166,50 @@ internal sealed class ArchiveStore : IDisposable
             }
         }
 
+        // A revision replaced a file (an erasure of deleted messages' content): its local copy
+        // goes too, or queries would read the text and count its rows twice.
+        var recorded = new HashSet<string>(paths, StringComparer.Ordinal);
+        var local = Path.Combine(directory, Prefix);
+        if (Directory.Exists(local))
+        {
+            foreach (var stale in Directory.EnumerateFiles(local, "*.parquet", SearchOption.AllDirectories))
+            {
+                if (!recorded.Contains(stale))
+                {
+                    File.Delete(stale);
+                }
+            }
+        }
+
         return paths;
     }
 
-    public void Dispose() => _s3.Dispose();
+    public void Dispose()
+    {
+        if (_ownsClient)
+        {
+            _s3.Dispose();
+        }
+    }
 
     private async Task<Dictionary<int, List<ArchivedFile>>> ListEntriesAsync(string prefix, CancellationToken cancellationToken)
     {
         var result = new Dictionary<int, List<ArchivedFile>>();
-        var request = new ListObjectsV2Request { BucketName = _options.Bucket, Prefix = prefix };
         try
         {
-            ListObjectsV2Response response;
-            do
+            // Keys come in order: zero-padded offsets, so each partition's files in offset order.
+            await foreach (var key in KeysAsync(prefix, cancellationToken))
             {
-                response = await _s3.ListObjectsV2Async(request, cancellationToken);
-                // Keys come in order: zero-padded offsets, so each partition's files in offset order.
-                foreach (var o in response.S3Objects ?? [])
+                if (ArchiveKeys.ParseEntry(Prefix, key) is { } file)
                 {
-                    if (ArchiveKeys.ParseEntry(Prefix, o.Key) is { } file)
+                    if (!result.TryGetValue(file.Partition, out var list))
                     {
-                        if (!result.TryGetValue(file.Partition, out var list))
-                        {
-                            result[file.Partition] = list = [];
-                        }
-
-                        list.Add(file);
+                        result[file.Partition] = list = [];
                     }
-                }
 
-                request.ContinuationToken = response.NextContinuationToken;
+                    list.Add(file);
+                }
             }
-            while (response.IsTruncated == true);
         }
         catch (AmazonS3Exception ex) when (ex.StatusCode == HttpStatusCode.NotFound)
         {
@@ -168,6 +217,23 @@ internal sealed class ArchiveStore : IDisposable
         }
 
         return result;
+    }
+
+    private async IAsyncEnumerable<string> KeysAsync(string prefix, [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        var request = new ListObjectsV2Request { BucketName = _options.Bucket, Prefix = prefix };
+        ListObjectsV2Response response;
+        do
+        {
+            response = await _s3.ListObjectsV2Async(request, cancellationToken);
+            foreach (var o in response.S3Objects ?? [])
+            {
+                yield return o.Key;
+            }
+
+            request.ContinuationToken = response.NextContinuationToken;
+        }
+        while (response.IsTruncated == true);
     }
 
     private async Task<string?> GetTextAsync(string key, CancellationToken cancellationToken)

@@ -1,5 +1,4 @@
 using Confluent.Kafka;
-using Messaging.Contracts.Events;
 using Messaging.Contracts.Topics;
 using Messaging.Hosting.Kafka;
 using Messaging.Projections.Runtime;
@@ -8,22 +7,26 @@ using Microsoft.Extensions.Options;
 namespace Messaging.Projections.Archive;
 
 /// <summary>
-/// Copies <c>chat.events</c> to Parquet files on S3, each offset exactly once: per partition it
+/// Copies a topic (<c>chat.events</c>, <c>device.acks</c>: <see cref="IArchiveFormat{T}"/>) to
+/// Parquet files on S3, each offset exactly once: per partition it
 /// resumes where the manifest ends, fills a file until it is full, old or the hour changes, names
 /// it in the manifest (pending), writes it, then records it. Partitions are shared out by a
 /// consumer group, so one process owns a partition's manifest at a time.
 /// </summary>
-internal sealed class Archiver(
-    ArchiveStore store,
+/// <typeparam name="T">The topic's decoded record.</typeparam>
+internal sealed class Archiver<T>(
+    IArchiveFormat<T> format,
     KafkaClientFactory clients,
     TopicNames names,
     TimeProvider clock,
     IOptions<ArchiveOptions> options,
-    ILogger<Archiver> logger) : BackgroundService
+    ILogger<Archiver<T>> logger) : BackgroundService
+    where T : class
 {
     private readonly Dictionary<int, OpenFile> _open = [];
+    private readonly ArchiveStore _store = format.Store;
 
-    public string GroupId => $"{names.Prefix}projections.archive";
+    public string GroupId => names.Prefix + format.Group;
 
     // The consumer API blocks; run the loop off the host's start-up path.
     protected override Task ExecuteAsync(CancellationToken stoppingToken) => Task.Run(() => RunAsync(stoppingToken), stoppingToken);
@@ -31,15 +34,15 @@ internal sealed class Archiver(
     private async Task RunAsync(CancellationToken cancellationToken)
     {
         var settings = options.Value;
-        await RetryAsync(-1, ct => store.EnsureBucketAsync(ct), cancellationToken);
-        using var consumer = new ConsumerBuilder<string, byte[]>(clients.ConsumerConfig(GroupId, $"projections-archive-{Environment.ProcessId}"))
+        await RetryAsync(-1, ct => _store.EnsureBucketAsync(ct), cancellationToken);
+        using var consumer = new ConsumerBuilder<string, byte[]>(clients.ConsumerConfig(GroupId, $"{format.Group}-{Environment.ProcessId}"))
             .SetPartitionsAssignedHandler((_, partitions) => OnAssigned(partitions, cancellationToken))
             .SetPartitionsRevokedHandler((_, partitions) => OnRevoked(partitions))
             .SetPartitionsLostHandler((_, partitions) => OnRevoked(partitions))
             .SetErrorHandler((_, error) => ArchiveLog.KafkaError(logger, error.Reason))
             .Build();
-        consumer.Subscribe(names.ChatEvents);
-        ArchiveLog.Started(logger, GroupId, settings.Prefix);
+        consumer.Subscribe(format.Topic);
+        ArchiveLog.Started(logger, GroupId, _store.Prefix);
         var poll = TimeSpan.FromMilliseconds(settings.PollMs);
         try
         {
@@ -99,7 +102,7 @@ internal sealed class Archiver(
         }
 
         var record = new SourceRecord(result.Topic, file.Partition, offset, result.Message.Key, result.Message.Value);
-        var e = ArchiveFile.Decode(result.Message.Value);
+        var e = format.Decode(result.Message.Value);
         if (file.Pending is { } pending)
         {
             // Rewriting a named file: exactly its range, whatever the limits say.
@@ -112,7 +115,7 @@ internal sealed class Archiver(
             return;
         }
 
-        var hour = e is null ? file.Hour : ArchiveKeys.Hour(e.OccurredAt);
+        var hour = e is null ? file.Hour : format.Hour(e);
         if (ArchiveCut.CloseBefore(file.Records.Count, file.Hour, hour))
         {
             await FlushAsync(consumer, file, cancellationToken);
@@ -128,25 +131,28 @@ internal sealed class Archiver(
     /// <summary>Name the file in the manifest, write it, record it; then the next file starts after it.</summary>
     private async Task FlushAsync(IConsumer<string, byte[]> consumer, OpenFile file, CancellationToken cancellationToken)
     {
-        var rows = ArchiveFile.Rows(file.Records, file.Events);
-        var bytes = await ArchiveFile.EncodeAsync(rows, cancellationToken);
+        var (bytes, index) = await format.EncodeAsync(file.Records, file.Events, cancellationToken);
         var first = file.Records[0].Offset;
         var last = file.Records[^1].Offset;
-        var archived = file.Pending ?? ArchiveKeys.File(options.Value.Prefix, file.Hour, file.Partition, first, last);
+        var archived = file.Pending ?? ArchiveKeys.File(_store.Prefix, file.Hour, file.Partition, first, last);
         if (file.Pending is null)
         {
-            await RetryAsync(file.Partition, ct => store.NamePendingAsync(archived, ct), cancellationToken);
+            await RetryAsync(file.Partition, ct => _store.NamePendingAsync(archived, ct), cancellationToken);
         }
 
-        await RetryAsync(file.Partition, ct => store.PutFileAsync(archived.Key, bytes, ct), cancellationToken);
+        // Named first: a crash during an erasure rewrites this file, and so erases again.
+        file.Revise(await RetryAsync(file.Partition, ct => format.BeforeWriteAsync(file.Manifest, file.Events, ct), cancellationToken));
+
+        await RetryAsync(file.Partition, ct => _store.PutFileAsync(archived.Key, bytes, ct), cancellationToken);
         var recorded = file.Manifest.Record(archived);
-        await RetryAsync(file.Partition, ct => store.RecordAsync(archived, ct), cancellationToken);
+        await RetryAsync(file.Partition, ct => _store.RecordAsync(archived, index, ct), cancellationToken);
+        format.Recorded(archived, index);
         ArchiveLog.Wrote(logger, archived.Key, file.Records.Count, bytes.Length);
         file.Reset(recorded);
         try
         {
             // Informational (operators' lag tools): the manifest is the position.
-            consumer.Commit([new TopicPartitionOffset(names.ChatEvents, file.Partition, last + 1)]);
+            consumer.Commit([new TopicPartitionOffset(format.Topic, file.Partition, last + 1)]);
         }
         catch (KafkaException ex)
         {
@@ -160,7 +166,8 @@ internal sealed class Archiver(
         foreach (var tp in partitions)
         {
             var partition = tp.Partition.Value;
-            var manifest = RetryAsync(partition, ct => store.LoadManifestAsync(partition, ct), cancellationToken).GetAwaiter().GetResult();
+            var manifest = RetryAsync(partition, ct => _store.LoadManifestAsync(partition, ct), cancellationToken).GetAwaiter().GetResult();
+            RetryAsync(partition, ct => format.AssignedAsync(manifest, ct), cancellationToken).GetAwaiter().GetResult();
             var file = new OpenFile(partition, manifest);
             _open[partition] = file;
             var start = manifest.Pending?.FirstOffset ?? manifest.NextOffset;
@@ -194,7 +201,7 @@ internal sealed class Archiver(
             return true;
         }, cancellationToken);
 
-    private async Task<T> RetryAsync<T>(int partition, Func<CancellationToken, Task<T>> step, CancellationToken cancellationToken)
+    private async Task<TResult> RetryAsync<TResult>(int partition, Func<CancellationToken, Task<TResult>> step, CancellationToken cancellationToken)
     {
         var backoff = options.Value.RetryBackoffMs;
         while (true)
@@ -224,7 +231,7 @@ internal sealed class Archiver(
 
         public List<SourceRecord> Records { get; } = [];
 
-        public List<ChatEvent?> Events { get; } = [];
+        public List<T?> Events { get; } = [];
 
         public long Bytes { get; private set; }
 
@@ -235,7 +242,7 @@ internal sealed class Archiver(
         /// <summary>The offset the next record must have.</summary>
         public long Next => Records.Count > 0 ? Records[^1].Offset + 1 : Pending?.FirstOffset ?? Manifest.NextOffset ?? 0;
 
-        public void Append(SourceRecord record, ChatEvent? e, DateTime hour, long nowMs)
+        public void Append(SourceRecord record, T? e, DateTime hour, long nowMs)
         {
             if (Records.Count == 0)
             {
@@ -251,6 +258,9 @@ internal sealed class Archiver(
             Events.Add(e);
             Bytes += record.Value?.Length ?? 0;
         }
+
+        /// <summary>Earlier files rewritten by an erasure: the same offsets, new revisions.</summary>
+        public void Revise(ArchiveManifest revised) => Manifest = revised;
 
         public void Reset(ArchiveManifest recorded)
         {

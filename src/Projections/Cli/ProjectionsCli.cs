@@ -56,26 +56,29 @@ public static class ProjectionsCli
     {
         var dir = new Option<string>("--dir") { Description = "Local directory for the archive's Parquet files.", DefaultValueFactory = _ => Path.Combine(".local", "analytics") };
         var noDownload = new Option<bool>("--no-download") { Description = "Query the files already in --dir." };
-        var sql = new Option<string?>("--sql") { Description = "Run this query instead of the examples (views: events, chats, archived)." };
+        var sql = new Option<string?>("--sql") { Description = "Run this query instead of the examples (views: events, chats, archived, acks)." };
         var analytics = new Command("analytics", "Query the chat.events archive with DuckDB (docs/analytics.md).") { dir, noDownload, sql };
         analytics.SetAction(async (parse, ct) =>
         {
             var directory = Path.GetFullPath(parse.GetValue(dir)!);
+            var store = services.GetRequiredService<ArchiveStore>();
             if (!parse.GetValue(noDownload))
             {
                 var started = System.Diagnostics.Stopwatch.GetTimestamp();
-                var paths = await services.GetRequiredService<ArchiveStore>().DownloadAsync(directory, ct);
-                console.MarkupLineInterpolated($"[grey]{paths.Count} archive file(s) in {directory} ({System.Diagnostics.Stopwatch.GetElapsedTime(started).TotalSeconds:0.0} s)[/]");
+                var paths = await store.DownloadAsync(directory, ct);
+                var acks = await store.Acks.DownloadAsync(directory, ct);
+                console.MarkupLineInterpolated($"[grey]{paths.Count} chat.events and {acks.Count} device.acks archive file(s) in {directory} ({System.Diagnostics.Stopwatch.GetElapsedTime(started).TotalSeconds:0.0} s)[/]");
             }
 
-            if (!Directory.Exists(directory) || Directory.GetFiles(directory, "*.parquet", SearchOption.AllDirectories).Length == 0)
+            var events = Path.Combine(directory, store.Prefix);
+            if (!Directory.Exists(events) || Directory.GetFiles(events, "*.parquet", SearchOption.AllDirectories).Length == 0)
             {
                 console.MarkupLineInterpolated($"[red]No archive files in {directory}: is the archiver on (Archive:Enabled, docs/operations.md \"Archive\") and has it closed a file yet (Archive:MaxFileAgeSeconds)?[/]");
                 return 1;
             }
 
             var text = parse.GetValue(sql);
-            var results = await ArchiveQueries.RunAsync(directory, text is null ? null : [("query", text, text)], ct);
+            var results = await ArchiveQueries.RunAsync(events, Path.Combine(directory, store.Acks.Prefix), text is null ? null : [("query", text, text)], ct);
             foreach (var result in results)
             {
                 var table = new Table { Title = new TableTitle(Markup.Escape(result.Description)) };
@@ -145,7 +148,7 @@ public static class ProjectionsCli
                 {
                     if (chatId is not null)
                     {
-                        var count = await runner.RebuildChatAsync(projection, chatId, planOnly, progress, ct);
+                        var count = await runner.RebuildChatAsync(projection, chatId, planOnly, progress, ct, parse.GetValue(fromArchive));
                         if (planOnly)
                         {
                             console.MarkupLineInterpolated($"{n}: {DryRunDone}");

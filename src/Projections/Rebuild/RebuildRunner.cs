@@ -27,7 +27,7 @@ internal enum RebuildResult
 /// projection keeps serving, then swaps them in atomically. Resumable (checkpoints
 /// <c>rebuild:&lt;name&gt;</c>), exclusive (advisory lock), produces nothing to Kafka.
 /// </summary>
-internal sealed class RebuildRunner(
+internal sealed partial class RebuildRunner(
     NpgsqlDataSource dataSource,
     KafkaClientFactory clients,
     TopicNames names,
@@ -120,9 +120,10 @@ internal sealed class RebuildRunner(
     /// <summary>
     /// Rebuilds one chat's rows: reads that chat's events from every partition (the partitioner
     /// of the producer is not assumed), then deletes and re-applies them in one transaction under
-    /// the exclusive projection lock.
+    /// the exclusive projection lock. With <paramref name="fromArchive"/>, the archive is read up
+    /// to its manifests' ends first, then Kafka from there (as <see cref="RunAsync"/>).
     /// </summary>
-    public async Task<int> RebuildChatAsync(IProjection projection, string chatId, bool dryRun, IRebuildProgress progress, CancellationToken cancellationToken)
+    public async Task<int> RebuildChatAsync(IProjection projection, string chatId, bool dryRun, IRebuildProgress progress, CancellationToken cancellationToken, bool fromArchive = false)
     {
         if (projection.DeleteChatSql is null)
         {
@@ -130,7 +131,8 @@ internal sealed class RebuildRunner(
         }
 
         var partitions = Watermarks([names.ChatEvents]);
-        var plan = RebuildPlan.Create(partitions, new Dictionary<PartitionKey, long>());
+        var archived = fromArchive ? await archive.ManifestsAsync(cancellationToken) : null;
+        var plan = RebuildPlan.Create(archived is null ? partitions : ArchiveReader.Extend(partitions, names.ChatEvents, archived), new Dictionary<PartitionKey, long>());
         progress.Planned(projection.Name, plan);
         if (dryRun)
         {
@@ -143,6 +145,12 @@ internal sealed class RebuildRunner(
         foreach (var p in plan.Partitions)
         {
             to[p.Partition] = p.End;
+        }
+
+        if (archived is not null)
+        {
+            progress.Phase($"reading the events of chat {chatId} from the archive");
+            await ReadChatFromArchiveAsync(projection, chatId, archived, from, to, events, progress, cancellationToken);
         }
 
         progress.Phase($"reading the events of chat {chatId}");

@@ -1,7 +1,8 @@
 using Messaging.Contracts;
 using Messaging.Contracts.Commands;
+using Messaging.Contracts.Devices;
 using Messaging.Contracts.Events;
-using Messaging.IntegrationTests.Harness;
+using Messaging.Contracts.Serialization;
 using Messaging.Projections.Analytics;
 
 namespace Messaging.IntegrationTests.Projections;
@@ -9,8 +10,9 @@ namespace Messaging.IntegrationTests.Projections;
 /// <summary>
 /// <c>make analytics</c>'s queries (issue 13) over an archive the archiver wrote from generated
 /// events whose answers are known: messages per hour per chat kind, active users per day, the
-/// median group size and the read lag percentiles, with a duplicated and an undecodable record
-/// in the log that the queries must not count.
+/// median group size, the read lag percentiles and the delivery lag percentiles from the
+/// archived <c>device.acks</c>, with a duplicated and an undecodable record in each log that the
+/// queries must not count.
 /// </summary>
 public sealed class AnalyticsTests : IAsyncLifetime
 {
@@ -47,17 +49,29 @@ public sealed class AnalyticsTests : IAsyncLifetime
         await _ctx.ProduceAsync(events[4]);
         await _ctx.ProduceRawAsync(_ctx.Topics.ChatEvents, "g1", "{\"type\":\"MessageSent\",\"v\":"u8.ToArray());
         var total = events.Count + 2;
+        var acks = Acks();
+        foreach (var ack in acks)
+        {
+            await _ctx.ProduceRawAsync(_ctx.Topics.DeviceAcks, $"{ack.UserId}/{ack.DeviceId}", Codecs.Devices.Encode(ack));
+        }
+
+        await _ctx.ProduceRawAsync(_ctx.Topics.DeviceAcks, "b/phone", Codecs.Devices.Encode(acks[1]));
+        await _ctx.ProduceRawAsync(_ctx.Topics.DeviceAcks, "b/phone", "{\"type\":\"DeliveryAcked\""u8.ToArray());
+        var totalAcks = acks.Count + 2;
         await _ctx.StartAsync();
         using (var store = ArchiveTests.Store(_ctx.Settings))
         {
-            await Eventually.ReturnsAsync(() => store.LoadManifestsAsync(CancellationToken.None), m => m.Values.Sum(x => x.Files.Sum(f => f.Records)) >= total, TimeSpan.FromSeconds(90), $"the archive holding all {total} records");
+            await ArchiveTests.WaitForArchiveAsync(store, total);
+            await ArchiveTests.WaitForArchiveAsync(store.Acks, totalAcks);
         }
 
         var (code, output) = await _ctx.CliAsync("analytics", "--dir", _directory);
 
         code.Should().Be(0, output);
         output.Should().Contain("Messages per hour per chat kind").And.Contain("Median group size");
-        var results = (await ArchiveQueries.RunAsync(_directory)).ToDictionary(r => r.Name);
+        var eventsDirectory = Path.Combine(_directory, _ctx.Settings["Archive:Prefix"]!);
+        var acksDirectory = Path.Combine(_directory, _ctx.Settings["Archive:AcksPrefix"]!);
+        var results = (await ArchiveQueries.RunAsync(eventsDirectory, acksDirectory)).ToDictionary(r => r.Name);
         Rows(results["messages_per_hour"]).Should().Equal(
             "2026-11-20 10:00|Direct|4",
             "2026-11-20 10:00|Group|3",
@@ -66,12 +80,13 @@ public sealed class AnalyticsTests : IAsyncLifetime
         Rows(results["active_users_per_day"]).Should().Equal("2026-11-20|5", "2026-11-21|1");
         Rows(results["group_size"]).Should().Equal("4|3");
         Rows(results["read_lag"]).Should().Equal("4|75000|97000|99700");
+        Rows(results["delivery_lag"]).Should().Equal(["6|2500|17000|21500"], "b's phone: 1, 22, 12 and 2 s for seqs 2-5 and 0.5 s for 6; b's laptop 3 s for 6 only (its first ack covers nothing before); a's own acks are no deliveries");
 
         const string copies = "select count(*) as copies from archived where type = 'MessageSent' and chat_id = 'g1' and seq = 5";
         var (adHoc, table) = await _ctx.CliAsync("analytics", "--dir", _directory, "--no-download", "--sql", copies);
         adHoc.Should().Be(0, table);
         table.Should().Contain("copies");
-        Rows((await ArchiveQueries.RunAsync(_directory, [("copies", copies, copies)]))[0]).Should().Equal(["2"], "the archive holds both copies of the duplicate; the events view counted one");
+        Rows((await ArchiveQueries.RunAsync(eventsDirectory, acksDirectory, [("copies", copies, copies)]))[0]).Should().Equal(["2"], "the archive holds both copies of the duplicate; the events view counted one");
     }
 
     private static IEnumerable<string> Rows(QueryResult result) =>
@@ -113,6 +128,29 @@ public sealed class AnalyticsTests : IAsyncLifetime
             Message("d1", 6, "a", Day1.AddDays(1).AddHours(9)),
         ];
     }
+
+    /// <summary>
+    /// Acks of the direct chat d1 (Ana's messages 2-5 at 10:20:00, :10, :20, :30, message 6 the
+    /// next day at 09:00): Bob's phone acks 2 a second later, then 5 at 10:20:32 (3, 4 and 5
+    /// delivered), 6 half a second after it was sent; Bob's laptop, new on day 2, acks 6 after
+    /// 3 s (its first ack would cover 2-5 too, which it never received); Ana acks her own.
+    /// </summary>
+    private static List<DeliveryAcked> Acks()
+    {
+        var sent = Day1.AddHours(10).AddMinutes(20);
+        var day2 = Day1.AddDays(1).AddHours(9);
+        return
+        [
+            Ack("b", "phone", 2, sent.AddSeconds(1)),
+            Ack("b", "phone", 5, sent.AddSeconds(32)),
+            Ack("a", "phone", 5, sent.AddSeconds(31)),
+            Ack("b", "phone", 6, day2.AddMilliseconds(500)),
+            Ack("b", "laptop", 6, day2.AddSeconds(3)),
+            Ack("a", "phone", 6, day2.AddSeconds(1)),
+        ];
+    }
+
+    private static DeliveryAcked Ack(string user, string device, long seq, DateTimeOffset at) => new() { UserId = user, DeviceId = device, ChatId = "d1", Seq = seq, AckedAt = at };
 
     private static DeviceRef Actor(string user) => new(user, "phone");
 

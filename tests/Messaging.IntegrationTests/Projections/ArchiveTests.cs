@@ -235,6 +235,7 @@ public sealed partial class ArchiveTests : IAsyncLifetime
         });
         // The prefix needs the namespace, which exists only once the context does.
         ctx.Settings["Archive:Prefix"] = $"{ctx.Namespace.TopicPrefix.TrimEnd('.')}/chat-events/v1";
+        ctx.Settings["Archive:AcksPrefix"] = $"{ctx.Namespace.TopicPrefix.TrimEnd('.')}/device-acks/v1";
         return ctx;
     }
 
@@ -296,24 +297,29 @@ public sealed partial class ArchiveTests : IAsyncLifetime
         return result;
     }
 
-    /// <summary>Waits until the manifests hold every record produced, and returns them.</summary>
-    private async Task<SortedDictionary<int, ArchiveManifest>> WaitForArchiveAsync() =>
+    /// <summary>Waits until the manifests hold <paramref name="events"/> records, and returns them.</summary>
+    internal static async Task<SortedDictionary<int, ArchiveManifest>> WaitForArchiveAsync(ArchiveStore store, int events) =>
         await Eventually.ReturnsAsync(
-            () => _store.LoadManifestsAsync(CancellationToken.None),
-            m => m.Values.Sum(x => x.Files.Sum(f => f.Records)) >= _events,
+            () => store.LoadManifestsAsync(CancellationToken.None),
+            m => m.Values.Sum(x => x.Files.Sum(f => f.Records)) >= events,
             TimeSpan.FromSeconds(90),
-            $"the archive holding all {_events} records");
+            $"the archive holding all {events} records");
 
-    private async Task<Dictionary<string, List<string>>> DumpAsync()
+    /// <summary>The chat projection's tables, row by row.</summary>
+    internal static async Task<Dictionary<string, List<string>>> DumpAsync(ProjectionsTestContext ctx)
     {
         var result = new Dictionary<string, List<string>>();
         foreach (var table in (string[])["chats", "chat_members", "messages", "read_markers"])
         {
-            result[table] = await _ctx.DumpAsync(table);
+            result[table] = await ctx.DumpAsync(table);
         }
 
         return result;
     }
+
+    private Task<SortedDictionary<int, ArchiveManifest>> WaitForArchiveAsync() => WaitForArchiveAsync(_store, _events);
+
+    private Task<Dictionary<string, List<string>>> DumpAsync() => DumpAsync(_ctx);
 
     private async Task<Dictionary<int, long>> LowWatermarksAsync()
     {
