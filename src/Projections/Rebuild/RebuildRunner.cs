@@ -59,7 +59,7 @@ internal sealed class RebuildRunner(
             return RebuildResult.AlreadyRunning;
         }
 
-        var shadow = new ShadowTables(Schema);
+        var shadow = new ShadowTables(Schema, options.Value.MaintenanceWorkMemMb);
         var resuming = await ShadowTables.ExistsAsync(guard, projection, cancellationToken);
         var saved = resuming ? await checkpoints.LoadAsync(CheckpointName(projection), cancellationToken) : [];
         var archived = fromArchive && projection.Topics(names).Contains(names.ChatEvents)
