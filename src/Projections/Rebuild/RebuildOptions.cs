@@ -19,6 +19,13 @@ public sealed class RebuildOptions
     [Range(1, 64)]
     public int DecodeAhead { get; set; } = 4;
 
+    /// <summary>
+    /// <c>maintenance_work_mem</c> of the finalize step (MB): the index builds sort the whole
+    /// copy, and with the server's default (64 MB) the primary key of 1M rows spilled to disk.
+    /// </summary>
+    [Range(1, 65_536)]
+    public int MaintenanceWorkMemMb { get; set; } = 512;
+
     /// <summary>How often progress is printed when stdout is not a terminal (ms).</summary>
     [Range(100, 600_000)]
     public int ProgressIntervalMs { get; set; } = 1000;

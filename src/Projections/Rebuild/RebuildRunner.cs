@@ -59,7 +59,7 @@ internal sealed partial class RebuildRunner(
             return RebuildResult.AlreadyRunning;
         }
 
-        var shadow = new ShadowTables(Schema);
+        var shadow = new ShadowTables(Schema, options.Value.MaintenanceWorkMemMb);
         var resuming = await ShadowTables.ExistsAsync(guard, projection, cancellationToken);
         var saved = resuming ? await checkpoints.LoadAsync(CheckpointName(projection), cancellationToken) : [];
         var archived = fromArchive && projection.Topics(names).Contains(names.ChatEvents)
@@ -356,6 +356,13 @@ internal sealed partial class RebuildRunner(
         var config = clients.ConsumerConfig($"{names.Prefix}projections.rebuild.{projection.Name}", $"projections-rebuild-{projection.Name}");
         // End-of-partition events tell when a compacted partition (offset gaps) has nothing more below the target.
         config.EnablePartitionEof = true;
+        var topic = OnlyTopic(to);
+        if (topic is not null)
+        {
+            // Every projection reads one topic, so the records' topic is known: Consume need not
+            // marshal it (a string per record), nor headers or timestamps, which nothing here reads.
+            config.ConsumeResultFields = "none";
+        }
         using var consumer = new ConsumerBuilder<string, byte[]>(config).Build();
         consumer.Assign(assignment);
         var records = new List<SourceRecord>(pageSize);
@@ -374,26 +381,26 @@ internal sealed partial class RebuildRunner(
                 var result = consumer.Consume(TimeSpan.FromMilliseconds(200));
                 if (result is not null)
                 {
-                    var key = new PartitionKey(result.Topic, result.Partition.Value);
+                    var key = new PartitionKey(topic ?? result.Topic, result.Partition.Value);
                     var target = to[key];
                     if (result.IsPartitionEOF)
                     {
                         if (result.Offset.Value >= target)
                         {
-                            Complete(consumer, pending, key, result.TopicPartition);
+                            Complete(consumer, pending, key);
                         }
                     }
                     else if (result.Offset.Value < target && pending.Contains(key))
                     {
-                        records.Add(new SourceRecord(result.Topic, key.Partition, result.Offset.Value, result.Message.Key, result.Message.Value));
+                        records.Add(new SourceRecord(key.Topic, key.Partition, result.Offset.Value, result.Message.Key, result.Message.Value));
                         if (result.Offset.Value + 1 >= target)
                         {
-                            Complete(consumer, pending, key, result.TopicPartition);
+                            Complete(consumer, pending, key);
                         }
                     }
                     else
                     {
-                        Complete(consumer, pending, key, result.TopicPartition);
+                        Complete(consumer, pending, key);
                     }
                 }
 
@@ -432,13 +439,30 @@ internal sealed partial class RebuildRunner(
             consumer.Close();
         }
 
-        static void Complete(IConsumer<string, byte[]> consumer, HashSet<PartitionKey> pending, PartitionKey key, TopicPartition tp)
+        static void Complete(IConsumer<string, byte[]> consumer, HashSet<PartitionKey> pending, PartitionKey key)
         {
             if (pending.Remove(key))
             {
-                consumer.Pause([tp]);
+                consumer.Pause([new TopicPartition(key.Topic, key.Partition)]);
             }
         }
+    }
+
+    /// <summary>The one topic all <paramref name="partitions"/> belong to, or null when they span several.</summary>
+    private static string? OnlyTopic(Dictionary<PartitionKey, long> partitions)
+    {
+        string? topic = null;
+        foreach (var key in partitions.Keys)
+        {
+            if (topic is not null && !string.Equals(topic, key.Topic, StringComparison.Ordinal))
+            {
+                return null;
+            }
+
+            topic = key.Topic;
+        }
+
+        return topic;
     }
 
     private List<(PartitionKey, long, long)> Watermarks(IProjection projection) => Watermarks(projection.Topics(names));

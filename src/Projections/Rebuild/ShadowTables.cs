@@ -9,7 +9,7 @@ namespace Messaging.Projections.Rebuild;
 /// The rebuild's copies of a projection's tables (<c>X__rebuild</c>). Their indexes are derived
 /// from the live table's catalog, so the migrations stay the single definition of the schema.
 /// </summary>
-internal sealed class ShadowTables(string schema)
+internal sealed class ShadowTables(string schema, int maintenanceWorkMemMb)
 {
     public static async Task<bool> ExistsAsync(NpgsqlConnection connection, IProjection projection, CancellationToken cancellationToken)
     {
@@ -65,18 +65,17 @@ internal sealed class ShadowTables(string schema)
     }
 
     /// <summary>
-    /// Makes bulk-loaded tables what the live path would have produced: the projection's own
-    /// clean-up (acked rows, expired rows), duplicates removed, then the indexes built, all in
-    /// one transaction so that "indexed" reliably means "finalized" when resuming.
+    /// Makes bulk-loaded tables what the live path would have produced: duplicates removed, the
+    /// indexes built and the tables analysed, then the projection's own statements (last seqs,
+    /// folds, expired rows), which find their rows through those indexes; all in one transaction
+    /// so that "indexed" reliably means "finalized" when resuming.
     /// </summary>
     public async Task FinalizeAsync(NpgsqlConnection connection, IProjection projection, RetentionCutoffs cutoffs, CancellationToken cancellationToken)
     {
         await using var tx = await connection.BeginTransactionAsync(cancellationToken);
-        foreach (var sql in projection.FinalizeSql(cutoffs))
-        {
-            await ExecAsync(connection, tx, sql, cancellationToken);
-        }
-
+        // The index builds sort the whole copy: with the server's default 64 MB the primary key
+        // of 1M messages rows took 2.3 s, with 512 MB 1.8 s (psql, load average 15).
+        await ExecAsync(connection, tx, $"set local maintenance_work_mem = '{maintenanceWorkMemMb}MB'", cancellationToken);
         foreach (var table in projection.Tables)
         {
             if (!table.Bulk)
@@ -105,6 +104,11 @@ internal sealed class ShadowTables(string schema)
             }
 
             await ExecAsync(connection, tx, $"analyze {table.ShadowName}", cancellationToken);
+        }
+
+        foreach (var sql in projection.FinalizeSql(cutoffs))
+        {
+            await ExecAsync(connection, tx, sql, cancellationToken);
         }
 
         await tx.CommitAsync(cancellationToken);

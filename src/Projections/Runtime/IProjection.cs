@@ -43,7 +43,10 @@ internal interface IProjection
     /// </summary>
     Task BulkLoadAsync(IReadOnlyList<ApplyRecord> records, NpgsqlConnection connection, NpgsqlTransaction transaction, CancellationToken cancellationToken);
 
-    /// <summary>Statements that turn bulk-loaded shadow tables into what the live path would have produced (before indexes are built).</summary>
+    /// <summary>
+    /// Statements that turn bulk-loaded shadow tables into what the live path would have produced,
+    /// run after the shadow tables got their indexes (deduplicated, analysed), in the same transaction.
+    /// </summary>
     IReadOnlyList<string> FinalizeSql(RetentionCutoffs cutoffs);
 
     /// <summary>Statements deleting one chat's rows (rebuild --chat); null when the projection has no per-chat rows.</summary>

@@ -10,7 +10,7 @@ namespace Messaging.Projections.Runtime;
 /// </summary>
 internal sealed class Page
 {
-    public List<ApplyRecord> Apply { get; } = [];
+    public List<ApplyRecord> Apply { get; private init; } = [];
 
     public List<DeadRecord> Dead { get; } = [];
 
@@ -26,7 +26,8 @@ internal sealed class Page
     /// <param name="bulk">A rebuild's bulk phase: values for <see cref="IProjection.BulkLoadAsync"/> (<see cref="IProjection.DecodeBulk"/>).</param>
     public static Page Plan(IProjection projection, IReadOnlyList<SourceRecord> records, TopicNames names, bool bulk = false)
     {
-        var page = new Page();
+        // Sized at once: growing by doubling allocated (and copied) every smaller list on the way.
+        var page = new Page { Apply = new List<ApplyRecord>(records.Count) };
         for (var i = 0; i < records.Count; i++)
         {
             var record = records[i];

@@ -141,6 +141,14 @@ internal sealed class PageApplier(NpgsqlDataSource dataSource, IProjection proje
                 P(d.Source.Offset, NpgsqlDbType.Bigint), P(d.Type, NpgsqlDbType.Text), P(d.Error, NpgsqlDbType.Text), P(d.Source.Value, NpgsqlDbType.Bytea)));
         }
 
+        if (mode == ApplyMode.Bulk)
+        {
+            // A rebuild's bulk page lands in shadow tables together with its own checkpoints: a
+            // commit lost in a crash loses both, and the rebuild resumes before that page, so it
+            // need not wait for the WAL flush. The finalize and swap commit durably.
+            batch.BatchCommands.Add(Command("set local synchronous_commit = off"));
+        }
+
         var checkpointCommands = new List<(PartitionKey, NpgsqlBatchCommand)>(page.NextOffsets.Count);
         foreach (var (partition, next) in page.NextOffsets)
         {

@@ -66,6 +66,30 @@ public sealed class RebuildTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Rebuild_keeps_the_last_seq_of_a_chat_whose_history_retention_removed()
+    {
+        // The rebuild sets chats.last_seq once, in its finalize step, from the history rows; it
+        // must do so before the expired rows go, as the live path bumped before retention ran.
+        await _ctx.MigrateAsync();
+        var old = DateTimeOffset.UtcNow.AddDays(-40);
+        await _ctx.ProduceAsync(Events.Created("expired", ["alice", "bob"]) with { OccurredAt = old });
+        for (var seq = 2; seq <= 4; seq++)
+        {
+            await _ctx.ProduceAsync(Events.Message("expired", seq, "alice") with { OccurredAt = old.AddMinutes(seq) });
+        }
+
+        await _ctx.ProduceAsync(Events.Created("fresh", ["alice"]));
+        await _ctx.ProduceAsync(Events.Message("fresh", 2, "alice"));
+
+        var (code, output) = await _ctx.CliAsync("rebuild", "--projection", "chat");
+
+        code.Should().Be(0, output);
+        (await _ctx.CountAsync("select count(*) from messages where chat_id = 'expired'")).Should().Be(0, "its history is older than the 30-day window");
+        (await _ctx.DumpAsync("select chat_id, last_seq, last_event_at = created_at + interval '4 minutes' from chats order by chat_id"))
+            .Should().Equal("(expired,4,t)", "(fresh,2,f)");
+    }
+
+    [Fact]
     public async Task Rebuilding_one_chat_restores_its_rows_and_leaves_the_others_alone()
     {
         await _ctx.StartAsync();

@@ -77,9 +77,11 @@ public static class ComponentCommands
         var runners = new Option<string>("--runners") { Description = "Projections:Runners of the live process", DefaultValueFactory = _ => "inbox,chat,presence" };
         var rebuild = new Option<string>("--rebuild-projection") { Description = "rebuild --projection after the live phase: inbox, chat, presence, all, or none to skip", DefaultValueFactory = _ => "all" };
         rebuild.AcceptOnlyFromAmong("inbox", "chat", "presence", "all", "none");
+        var baseline = new Option<string?>("--baseline-dll") { Description = "another build's Messaging.Projections.dll: each rebuild round runs it first, then --service-dll, over the same live tables (old and new in one run)" };
+        var rounds = CommonOptions.Positive("--rebuild-rounds", 1, "rebuilds per build, alternating with the baseline when there is one");
         var command = new Command("projections", "Component benchmark: one Projections process applies a pre-filled chat.events live (events/s), then rebuild (events/s)")
         {
-            events, chats, members, devices, bodyBytes, connection, schema, keep, runners, rebuild,
+            events, chats, members, devices, bodyBytes, connection, schema, keep, runners, rebuild, baseline, rounds,
         };
         common.AddTo(command);
         command.SetAction(async (parse, cancellationToken) =>
@@ -109,7 +111,9 @@ public static class ComponentCommands
                 schemaName,
                 parse.GetValue(keep),
                 parse.GetValue(runners) ?? "inbox,chat,presence",
-                parse.GetValue(rebuild) ?? "all");
+                parse.GetValue(rebuild) ?? "all",
+                parse.GetValue(baseline),
+                parse.GetValue(rounds));
             return await new ProjectionsBench(options, plan, settings, AnsiConsole.Console).RunAsync(cancellationToken);
         });
         return command;

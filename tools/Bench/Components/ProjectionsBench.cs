@@ -9,8 +9,12 @@ using Spectre.Console;
 
 namespace Messaging.Bench.Components;
 
-/// <summary>Where the Projections benchmark writes and what it runs; <see cref="RebuildProjection"/> is a <c>rebuild --projection</c> value or <c>none</c>.</summary>
-public sealed record ProjectionsBenchSettings(string ConnectionString, string Schema, bool KeepSchema, string Runners, string RebuildProjection);
+/// <summary>
+/// Where the Projections benchmark writes and what it runs; <see cref="RebuildProjection"/> is a
+/// <c>rebuild --projection</c> value or <c>none</c>. With <see cref="BaselineDll"/> each of the
+/// <see cref="RebuildRounds"/> rounds rebuilds with that build first, then with the service's.
+/// </summary>
+public sealed record ProjectionsBenchSettings(string ConnectionString, string Schema, bool KeepSchema, string Runners, string RebuildProjection, string? BaselineDll = null, int RebuildRounds = 1);
 
 /// <summary>
 /// One Projections process over a pre-filled <c>chat.events</c>: (a) the live runners from an
@@ -109,14 +113,26 @@ public sealed class ProjectionsBench(ComponentOptions options, EventBacklogPlan 
                 return 0;
             }
 
-            var rebuilt = await RebuildAsync(dll, environment, database, common, cancellationToken);
-            if (rebuilt is null)
+            // Old and new over the same tables in one run, alternating, so that both meet the same
+            // machine: on a shared machine runs minutes apart differ by more than the builds do.
+            string[] builds = settings.BaselineDll is null ? [dll] : [settings.BaselineDll, dll];
+            var exit = 0;
+            for (var round = 0; round < settings.RebuildRounds; round++)
             {
-                return 1;
+                foreach (var build in builds)
+                {
+                    var rebuilt = await RebuildAsync(build, environment, database, common with { Service = build }, cancellationToken);
+                    if (rebuilt is null)
+                    {
+                        return 1;
+                    }
+
+                    await log.AppendAsync(rebuilt, cancellationToken);
+                    exit = rebuilt.CursorRows == live.CursorRows && rebuilt.Note is null ? exit : 1;
+                }
             }
 
-            await log.AppendAsync(rebuilt, cancellationToken);
-            return rebuilt.CursorRows == live.CursorRows && rebuilt.Note is null ? 0 : 1;
+            return exit;
         }
         finally
         {
@@ -269,13 +285,14 @@ public sealed class ProjectionsBench(ComponentOptions options, EventBacklogPlan 
             EventsPerSecond = Rates.PerSecond(events, seconds),
             CursorRows = cursorRows,
             ServiceCpuPercent = used.CpuPercent,
+            ServiceCpuSeconds = Math.Round(used.CpuPercent * seconds / 100, 2),
             ServiceRssMiB = used.RssMiB,
             ServicePeakRssMiB = used.PeakRssMiB,
             Processes = used.Infrastructure,
             GeneratorCpuPercent = used.GeneratorCpuPercent,
             Note = memberRows == plan.MembershipRows ? null : $"chat_members holds {memberRows} rows after the swap, expected {plan.MembershipRows}",
         };
-        console.MarkupLineInterpolated($"[bold]rebuild {settings.RebuildProjection}[/]: {events:N0} events in {seconds:0.00} s (wall time, start-up included) = [green]{result.EventsPerSecond:N0} events/s[/]; {memberRows:N0} membership rows after the swap; CPU {used.CpuPercent:0} %, peak RSS {used.PeakRssMiB:0} MiB");
+        console.MarkupLineInterpolated($"[bold]rebuild {settings.RebuildProjection}[/] ({dll}): {events:N0} events in {seconds:0.00} s (wall time, start-up included) = [green]{result.EventsPerSecond:N0} events/s[/]; {memberRows:N0} membership rows after the swap; CPU {used.CpuPercent:0} % = {result.ServiceCpuSeconds:0.00} s, peak RSS {used.PeakRssMiB:0} MiB; infrastructure {string.Join(", ", used.Infrastructure.Select(p => $"{p.Kind} {p.CpuPercent * seconds / 100:0.0} s"))}");
         return result;
     }
 

@@ -88,6 +88,9 @@ public sealed record ComponentResult
     /// <summary>CPU% (of one core) of the service process over the window, and its RSS at the end and at its peak.</summary>
     public required double ServiceCpuPercent { get; init; }
 
+    /// <summary>CPU time of the service over the window (seconds; the rebuild phase): comparable between runs on a shared machine where wall time is not.</summary>
+    public double? ServiceCpuSeconds { get; init; }
+
     public required double ServiceRssMiB { get; init; }
 
     public required double ServicePeakRssMiB { get; init; }
