@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using Confluent.Kafka;
 using Messaging.Contracts.Delivery;
 using Messaging.Contracts.Protocol;
@@ -104,7 +103,7 @@ internal sealed class DeliveryConsumer(
                     continue;
                 }
 
-                Push(result.Message.Value, result.Offset.Value);
+                Push(result.Message.Value, result.Offset.Value, result.Message.Headers);
             }
         }
         catch (OperationCanceledException) when (token.IsCancellationRequested)
@@ -117,8 +116,11 @@ internal sealed class DeliveryConsumer(
         }
     }
 
-    /// <summary>Decodes one record, encodes its frame once and queues the same bytes on every listed local socket.</summary>
-    internal void Push(byte[] value, long offset)
+    /// <summary>
+    /// Decodes one record, encodes its frame once and queues the same bytes on every listed local
+    /// socket; <paramref name="headers"/> may hold a traced event's <c>traceparent</c> (<c>Kafka:TraceHeaders</c>).
+    /// </summary>
+    internal void Push(byte[] value, long offset, Headers? headers = null)
     {
         var decoded = Codecs.Deliveries.Decode(value);
         if (!decoded.IsOk)
@@ -147,9 +149,7 @@ internal sealed class DeliveryConsumer(
             metrics.Refused(rejected.Code);
         }
 
-        using var activity = delivery is EventRouted routed
-            ? MessagingTelemetry.StartFrom(EdgeTracing.Source, EdgeTracing.Push, ActivityKind.Consumer, routed.Event.Traceparent)
-            : null;
+        using var activity = EdgeTracing.StartPush(delivery, headers);
         activity?.SetTag("messaging.delivery.devices", delivery.Devices.Count);
 
         var frame = DeliveryFrames.ToFrame(delivery, _hopTimestamps ? clock.GetUtcNow() : null);

@@ -1,4 +1,7 @@
 using System.Diagnostics;
+using Confluent.Kafka;
+using Messaging.Contracts.Delivery;
+using Messaging.Hosting.Telemetry;
 
 namespace Messaging.Edge.Telemetry;
 
@@ -14,4 +17,14 @@ internal static class EdgeTracing
     public const string Push = "delivery push";
 
     public static readonly ActivitySource Source = new(EdgeMetrics.MeterName);
+
+    /// <summary>
+    /// The push span of a routed event: its trace context from the record's <c>traceparent</c>
+    /// header (<c>Kafka:TraceHeaders</c>), else from the event inside (Kafka 0.9, older records);
+    /// null for every other delivery and for an untraced event (no allocation).
+    /// </summary>
+    public static Activity? StartPush(NodeDelivery delivery, Headers? headers) =>
+        delivery is EventRouted routed
+            ? MessagingTelemetry.StartFrom(Source, Push, ActivityKind.Consumer, TraceHeaders.Read(headers, routed.Event.Traceparent))
+            : null;
 }

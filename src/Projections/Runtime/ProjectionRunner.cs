@@ -81,7 +81,7 @@ internal sealed class ProjectionRunner(
                     // A record of a partition revoked (or fenced) during this drain is not ours to write.
                     if (_owned.ContainsKey(new PartitionKey(r.Topic, r.Partition.Value)))
                     {
-                        records.Add(new SourceRecord(r.Topic, r.Partition.Value, r.Offset.Value, r.Message.Key, r.Message.Value));
+                        records.Add(new SourceRecord(r.Topic, r.Partition.Value, r.Offset.Value, r.Message.Key, r.Message.Value, r.Message.Headers));
                     }
                 }
 

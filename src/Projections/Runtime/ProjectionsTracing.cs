@@ -19,7 +19,8 @@ internal static class ProjectionsTracing
     {
         foreach (var record in page.Apply)
         {
-            if (record.Value is not ChatEvent { Traceparent: { } traceparent })
+            // The header (Kafka:TraceHeaders) first, else the event's own field (Kafka 0.9, older records).
+            if (record.Value is not ChatEvent evt || TraceHeaders.Read(record.Source.Headers, evt.Traceparent) is not { } traceparent)
             {
                 continue;
             }

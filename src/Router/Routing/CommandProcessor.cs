@@ -45,12 +45,18 @@ public sealed partial class CommandProcessor : IDisposable
     private readonly Dictionary<string, (ChatState State, int Partition)> _changed = new(StringComparer.Ordinal);
     private readonly Dictionary<TopicPartition, long> _unflushedOffsets = [];
     private readonly DeliveryEncoder _encoder = new();
+    private readonly bool _traceHeaders;
     private TopicPartition[] _eventPartitions = [];
     private TopicPartition[] _statePartitions = [];
 
-    public CommandProcessor(TopicNames topics, ChatLimits limits, int edgeNodes, IDeviceDirectory directory, TimeProvider clock, ILogger logger)
+    /// <summary>
+    /// With <paramref name="traceHeaders"/> (<c>Kafka:TraceHeaders</c>) a traced command's events and
+    /// node deliveries carry its <c>traceparent</c> as a header instead of inside the record (Kafka 0.9 has no headers).
+    /// </summary>
+    public CommandProcessor(TopicNames topics, ChatLimits limits, int edgeNodes, IDeviceDirectory directory, TimeProvider clock, ILogger logger, bool traceHeaders = false)
     {
         _topics = topics;
+        _traceHeaders = traceHeaders;
         _limits = limits;
         _directory = directory;
         _clock = clock;
@@ -132,23 +138,27 @@ public sealed partial class CommandProcessor : IDisposable
                 }
 
                 _changed[changed.ChatId] = (changed, partition);
+
+                // A traced decision's events and their node records carry its span as a header (one,
+                // shared: the client copies it at Produce) or, without headers, inside the event.
+                var headers = activity is null ? null : TraceHeaders.Write(activity.Id, _traceHeaders);
                 for (var e = 0; e < decision.Events.Count; e++)
                 {
                     var evt = decision.Events[e];
-                    if (activity is not null)
+                    if (activity is not null && headers is null)
                     {
                         evt = evt with { Traceparent = activity.Id };
                     }
 
                     var json = Codecs.Events.Encode(evt);
-                    sink.Produce(EventPartition(partition), evt.ChatId, json);
+                    sink.Produce(EventPartition(partition), evt.ChatId, json, headers);
                     events++;
                     NodeFanOut.Group(decision.Recipients[e], _directory, now, _byNode);
                     for (var k = 0; k < _byNode.Length; k++)
                     {
                         if (_byNode[k].Count > 0)
                         {
-                            sink.Produce(_deliveryTopics[k], evt.ChatId, _encoder.EventRouted(json, command.IssuedAt, _byNode[k]));
+                            sink.Produce(_deliveryTopics[k], evt.ChatId, _encoder.EventRouted(json, command.IssuedAt, _byNode[k]), headers);
                             deliveries++;
                         }
                     }

@@ -9,6 +9,9 @@ public interface IRecordSink
     /// <summary>Queues a record (does not wait for the broker).</summary>
     void Produce(TopicPartition target, string key, byte[] value);
 
+    /// <summary>As above, with record headers (null: none; only where the broker has them, <c>Kafka:TraceHeaders</c>).</summary>
+    void Produce(TopicPartition target, string key, byte[] value, Headers? headers);
+
     /// <summary>Queues an undecodable command for the dead-letter topic.</summary>
     void Park(ConsumeResult<string, byte[]> record, string reason);
 
@@ -39,9 +42,11 @@ public sealed class KafkaRecordSink : IRecordSink
         _onDelivered = OnDelivered;
     }
 
-    public void Produce(TopicPartition target, string key, byte[] value)
+    public void Produce(TopicPartition target, string key, byte[] value) => Produce(target, key, value, null);
+
+    public void Produce(TopicPartition target, string key, byte[] value, Headers? headers)
     {
-        var message = new Message<string, byte[]> { Key = key, Value = value };
+        var message = new Message<string, byte[]> { Key = key, Value = value, Headers = headers };
         Interlocked.Increment(ref _pending);
         while (true)
         {

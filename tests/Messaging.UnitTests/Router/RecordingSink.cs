@@ -12,7 +12,8 @@ namespace Messaging.UnitTests.Router;
 /// </summary>
 internal sealed class RecordingSink : IRecordSink
 {
-    public List<(string Topic, int Partition, string Key, byte[] Value, int Phase)> Records { get; } = [];
+    /// <summary>What was produced; <c>Headers</c> null when the record was produced without any.</summary>
+    public List<(string Topic, int Partition, string Key, byte[] Value, int Phase, Headers? Headers)> Records { get; } = [];
 
     public List<(ConsumeResult<string, byte[]> Record, string Reason)> Parked { get; } = [];
 
@@ -20,8 +21,10 @@ internal sealed class RecordingSink : IRecordSink
 
     public bool FailNextWait { get; set; }
 
-    public void Produce(TopicPartition target, string key, byte[] value) =>
-        Records.Add((target.Topic, target.Partition.Value, key, value, AckWaits));
+    public void Produce(TopicPartition target, string key, byte[] value) => Produce(target, key, value, null);
+
+    public void Produce(TopicPartition target, string key, byte[] value, Headers? headers) =>
+        Records.Add((target.Topic, target.Partition.Value, key, value, AckWaits, headers));
 
     public void Park(ConsumeResult<string, byte[]> record, string reason) => Parked.Add((record, reason));
 
