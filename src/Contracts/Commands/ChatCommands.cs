@@ -41,7 +41,8 @@ public abstract record ChatCommand
     /// <summary>
     /// W3C trace context (<c>00-traceid-spanid-01</c>) of the Edge span that accepted the command,
     /// present only when that message is traced (<c>Telemetry:TraceSampleRatio</c>): Kafka 0.9 has
-    /// no record headers, so the context travels in the record. Optional; readers ignore it.
+    /// no record headers, so the context travels in the record (under <c>Kafka:TraceHeaders</c> a
+    /// <c>traceparent</c> record header carries it instead). Optional; readers ignore it.
     /// </summary>
     public string? Traceparent { get; init; }
 }

@@ -43,6 +43,7 @@ public abstract record ChatEvent
     /// <summary>
     /// W3C trace context of the Router span that decided the event, when its command was traced:
     /// Edge's push and the projections' apply continue the same trace. Optional; readers ignore it.
+    /// Absent under <c>Kafka:TraceHeaders</c>, where a <c>traceparent</c> record header carries it.
     /// </summary>
     public string? Traceparent { get; init; }
 }

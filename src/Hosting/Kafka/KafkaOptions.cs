@@ -20,9 +20,9 @@ public sealed class KafkaOptions
     public string Profile { get; set; } = "Modern";
 
     /// <summary>
-    /// Whether the broker takes record headers: then a traced command carries its W3C
-    /// <c>traceparent</c> as a Kafka header (<see cref="Telemetry.TraceHeaders"/>) instead of inside
-    /// the record. On in the <c>Modern</c> profile; off in <c>Legacy09</c> (Kafka 0.9 has no headers).
+    /// Whether the broker takes record headers: then a traced message's records (its command, its
+    /// events, its node deliveries) carry its W3C <c>traceparent</c> as a Kafka header
+    /// (<see cref="Telemetry.TraceHeaders"/>) instead of inside the record. On in the <c>Modern</c> profile; off in <c>Legacy09</c> (Kafka 0.9 has no headers).
     /// </summary>
     public bool TraceHeaders { get; set; }
 

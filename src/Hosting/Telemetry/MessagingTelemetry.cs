@@ -5,7 +5,8 @@ namespace Messaging.Hosting.Telemetry;
 /// <summary>
 /// Names shared by every service's instruments and spans, and the one place that turns a
 /// message's <c>traceparent</c> (W3C trace context, carried inside the records because Kafka 0.9
-/// has no headers) into a span and back.
+/// has no headers, or in a record header under <c>Kafka:TraceHeaders</c>, <see cref="TraceHeaders"/>)
+/// into a span and back.
 /// </summary>
 public static class MessagingTelemetry
 {
