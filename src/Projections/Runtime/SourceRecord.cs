@@ -5,8 +5,8 @@ namespace Messaging.Projections.Runtime;
 
 /// <summary>
 /// A record as read from a topic (or from <c>dead_letters</c> when retried). <paramref name="Headers"/>
-/// is the consumed record's own header list (the client allocates one per record anyway), kept for
-/// the trace context (<c>Kafka:TraceHeaders</c>); null where the record did not come from Kafka.
+/// is the consumed record's own header list (a reference, not a copy: nothing allocated here), kept
+/// for the trace context (<c>Kafka:TraceHeaders</c>); null where the record did not come from Kafka.
 /// </summary>
 internal readonly record struct SourceRecord(string Topic, int Partition, long Offset, string? Key, byte[]? Value, Headers? Headers = null);
 
