@@ -118,6 +118,9 @@ public sealed class ReceiptsTests : IAsyncLifetime
         // bo reads ana's message before cy on the same node: when cy's read reaches ana, bo's was gathered before it.
         var fromAna = await anaPhone.SendMessageAsync(chatId, "read me");
         var seq = (await boPhone.WaitForAsync<MessageFrame>(m => m.MessageId == fromAna.MessageId, Timeout)).Seq;
+        // Receipts wait (Conversation:ReceiptRetries) for the chat read model to hold what was read;
+        // under CI's load its lag outlasted this test's wait once: read once it is projected.
+        await ProjectedAsync(boPhone, chatId, fromAna.MessageId);
         await boPhone.AckAsync(chatId, seq);
         await boPhone.ReadAsync(chatId, seq);
         await (await cyPhone.WaitForAsync<MessageFrame>(m => m.MessageId == fromAna.MessageId, Timeout)).Let(m => cyPhone.ReadAsync(chatId, m.Seq));
@@ -131,6 +134,7 @@ public sealed class ReceiptsTests : IAsyncLifetime
         // bo's own message: cy reads it, bo sees no read receipt and no read count.
         var fromBo = await boPhone.SendMessageAsync(chatId, "mine");
         var boSeq = (await cyPhone.WaitForAsync<MessageFrame>(m => m.MessageId == fromBo.MessageId, Timeout)).Seq;
+        await ProjectedAsync(cyPhone, chatId, fromBo.MessageId);
         await cyPhone.AckAsync(chatId, boSeq);
         await cyPhone.ReadAsync(chatId, boSeq);
         var boBook = await ReceiptsUntilAsync(boPhone, chatId, ConversationStates.Delivered, boSeq, 1);
@@ -165,18 +169,19 @@ public sealed class ReceiptsTests : IAsyncLifetime
         var chatId = await anaPhone.CreateChatAsync([bo, cy], "typing");
         await cyPhone.WaitForAsync<ChatUpdatedFrame>(u => u.ChatId == chatId, Timeout);
 
-        await anaPhone.TypingAsync(chatId, typing: true);
+        var seen = await TypeUntilSeenAsync(anaPhone, chatId, boPhone);
         foreach (var other in new[] { boPhone, cyPhone })
         {
-            var push = await other.WaitForAsync<TypingPushFrame>(t => t.ChatId == chatId, Timeout);
+            var push = other == boPhone ? seen : await other.WaitForAsync<TypingPushFrame>(t => t.ChatId == chatId, Timeout);
             push.UserId.Should().Be(ana);
             push.State.Should().Be(ConversationStates.Started);
             push.ExpiresInMs.Should().BeGreaterThan(0);
         }
 
         await anaPhone.TypingAsync(chatId, typing: false);
-        (await boPhone.WaitForAsync<TypingPushFrame>(t => t.ChatId == chatId, Timeout)).State.Should().Be(ConversationStates.Stopped);
-        (await cyPhone.WaitForAsync<TypingPushFrame>(t => t.ChatId == chatId, Timeout)).State.Should().Be(ConversationStates.Stopped);
+        // Renewed `started` pushes may come first; the `stopped` must follow them.
+        (await boPhone.WaitForAsync<TypingPushFrame>(t => t.ChatId == chatId && t.State == ConversationStates.Stopped, Timeout)).UserId.Should().Be(ana);
+        (await cyPhone.WaitForAsync<TypingPushFrame>(t => t.ChatId == chatId && t.State == ConversationStates.Stopped, Timeout)).UserId.Should().Be(ana);
 
         // The typist's own devices get nothing; a ping answered after the pushes above proves none was queued.
         await anaLaptop.PingAsync();
@@ -201,12 +206,11 @@ public sealed class ReceiptsTests : IAsyncLifetime
         var boPhone = await _system.ConnectAsync(1, bo, "phone");
         var chatId = await anaPhone.CreateChatAsync([bo], "gone");
         await boPhone.WaitForAsync<ChatUpdatedFrame>(u => u.ChatId == chatId, Timeout);
-        await anaPhone.TypingAsync(chatId, typing: true);
-        (await boPhone.WaitForAsync<TypingPushFrame>(t => t.ChatId == chatId, Timeout)).State.Should().Be(ConversationStates.Started);
+        (await TypeUntilSeenAsync(anaPhone, chatId, boPhone)).State.Should().Be(ConversationStates.Started);
 
         await anaPhone.CloseAsync();
 
-        var stopped = await boPhone.WaitForAsync<TypingPushFrame>(t => t.ChatId == chatId, Timeout);
+        var stopped = await boPhone.WaitForAsync<TypingPushFrame>(t => t.ChatId == chatId && t.State == ConversationStates.Stopped, Timeout);
         (stopped.UserId, stopped.State).Should().Be((ana, ConversationStates.Stopped));
     }
 
@@ -272,6 +276,53 @@ public sealed class ReceiptsTests : IAsyncLifetime
         }
 
         return (book, frames);
+    }
+
+    /// <summary>Waits until the chat read model lists the message in the member's history (the request is refused until it lists the chat).</summary>
+    private static async Task ProjectedAsync(ChatClient member, string chatId, string messageId)
+    {
+        var deadline = DateTime.UtcNow + Timeout;
+        while (true)
+        {
+            try
+            {
+                if ((await member.HistoryAsync(chatId)).Messages.Any(m => m.MessageId == messageId))
+                {
+                    return;
+                }
+            }
+            catch (ChatServerException) when (DateTime.UtcNow < deadline)
+            {
+            }
+
+            if (DateTime.UtcNow > deadline)
+            {
+                throw new TimeoutException($"{messageId} not in the history of {chatId} within {Timeout}");
+            }
+
+            await Task.Delay(100);
+        }
+    }
+
+    /// <summary>
+    /// Types until the receiver gets the typing push, renewing <c>started</c> every 3 s as a client does
+    /// while the user types: a typist the chat read model does not list yet (a chat created a moment
+    /// ago, under CI's load) is refused until the projection has it. Returns the first push.
+    /// </summary>
+    private static async Task<TypingPushFrame> TypeUntilSeenAsync(ChatClient typist, string chatId, ChatClient receiver)
+    {
+        var deadline = DateTime.UtcNow + Timeout;
+        while (true)
+        {
+            await typist.TypingAsync(chatId, typing: true);
+            try
+            {
+                return await receiver.WaitForAsync<TypingPushFrame>(t => t.ChatId == chatId, TimeSpan.FromSeconds(3));
+            }
+            catch (TimeoutException) when (DateTime.UtcNow < deadline)
+            {
+            }
+        }
     }
 
     private static async Task<T> EventuallyAsync<T>(Func<Task<T>> read, Func<T, bool> done)
