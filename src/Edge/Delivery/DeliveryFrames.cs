@@ -84,16 +84,7 @@ internal static class DeliveryFrames
     /// </summary>
     public static ReceiptFrame? ReceiptsFor(ReceiptsRouted receipts, string userId)
     {
-        var own = -1;
-        for (var i = 0; i < receipts.Receipts.Count; i++)
-        {
-            if (string.Equals(receipts.Receipts[i].UserId, userId, StringComparison.Ordinal))
-            {
-                own = i;
-                break;
-            }
-        }
-
+        var own = OwnIndex(receipts, userId);
         if (own < 0)
         {
             return new ReceiptFrame { ChatId = receipts.ChatId, State = receipts.State, Receipts = receipts.Receipts };
@@ -117,17 +108,19 @@ internal static class DeliveryFrames
     }
 
     /// <summary>Whether <paramref name="userId"/> has a receipt of their own in <paramref name="receipts"/> (their devices then get a frame without it).</summary>
-    public static bool HasOwn(ReceiptsRouted receipts, string userId)
+    public static bool HasOwn(ReceiptsRouted receipts, string userId) => OwnIndex(receipts, userId) >= 0;
+
+    private static int OwnIndex(ReceiptsRouted receipts, string userId)
     {
         for (var i = 0; i < receipts.Receipts.Count; i++)
         {
             if (string.Equals(receipts.Receipts[i].UserId, userId, StringComparison.Ordinal))
             {
-                return true;
+                return i;
             }
         }
 
-        return false;
+        return -1;
     }
 
     /// <summary>The frame one device receives of an encrypted message or edit: only its own ciphertext.</summary>
