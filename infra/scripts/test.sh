@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # `make test`: bring the local stack up, build, check formatting, validate docs/asyncapi.yaml, run every test assembly with
-# the stack's environment, tear the stack down, and print "N passed, N failed" as the last line.
+# the stack's environment, tear the stack down, and print "N passed, N failed" as the last line
+# (preceded by the failed tests' names and first message lines, since CI keeps only the tail).
 # Exit status: non-zero when the build/format check fails, any test fails, or no test ran.
 # Teardown: a stack this run started runs on its own data (.local/data-test and its own
 # PostgreSQL directory) and is stopped and deleted at the end (also on failure or Ctrl-C), so
@@ -27,8 +28,24 @@ finish() {
   else
     say "test: the stack was already up before this run; leaving it up (make infra-down stops it)"
   fi
+  # CI keeps only the tail of the output: name the failed tests and their first message
+  # lines here, after the teardown's lines, so a failure on a fresh machine can be read there.
+  ((failed > 0)) && failed_tests
   printf '%s passed, %s failed\n' "$passed" "$failed"
   exit "$rc"
+}
+
+# "  Failed <test> [time]" then "  Error Message:" and its lines up to "  Stack Trace:" (console
+# logger, normal verbosity): at most 5 tests, 4 message lines each, 240 characters a line.
+failed_tests() {
+  [[ -f "$TEST_LOG" ]] || return 0
+  awk '
+    /^[[:space:]]*Failed [^:!].* \[[^]]*\][[:space:]]*$/ { if (n >= 5) { more++; msg = 0; next } n++; sub(/^[[:space:]]*/, ""); print "test: " $0; msg = 0; lines = 0; next }
+    /^[[:space:]]*Error Message:/ { msg = (n <= 5 && !more); next }
+    /^[[:space:]]*Stack Trace:/ { msg = 0; next }
+    msg && lines < 4 { sub(/^[[:space:]]*/, ""); print "test:   " substr($0, 1, 240); lines++ }
+    END { if (more) print "test: ... and " more " more failed test(s)" }
+  ' "$TEST_LOG"
 }
 trap finish EXIT
 trap 'exit 130' INT TERM
