@@ -36,6 +36,16 @@ public sealed class ConversationOptions
     [Range(0, 10_000)]
     public int ReceiptRetries { get; set; } = 120;
 
+    /// <summary>
+    /// How long a flush waits for this node's <c>device.sessions</c> table to catch up when a
+    /// sender it routes receipts to has no online device in it: a sender who connected to another
+    /// node a moment ago may not be read here yet, and a receipt routed to nobody is never sent
+    /// again. The wait ends as soon as the table reached the topic's end (one watermark query when
+    /// it is not behind); only flushes with such a sender pay it.
+    /// </summary>
+    [Range(0, 60_000)]
+    public int PresenceCatchUpMs { get; set; } = 2000;
+
     /// <summary>A <c>typing started</c> not renewed within this many milliseconds means stopped (sent to clients as <c>expiresInMs</c>).</summary>
     [Range(1000, 60_000)]
     public int TypingExpiryMs { get; set; } = 5000;

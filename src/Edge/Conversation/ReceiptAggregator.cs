@@ -116,6 +116,17 @@ internal sealed partial class ReceiptAggregator(
     private async Task<int> RouteAsync(ReceiptPlan plan, CancellationToken cancellationToken)
     {
         var now = clock.GetUtcNow();
+        if (ReceiptPlanner.AnySenderOffline(plan, sender => presence.AnyOnline(sender, now, _edgeNodes)))
+        {
+            // Read-your-writes of presence, as the Router has for its directory: a sender who
+            // connected to another node a moment ago may not be in this node's table yet, and a
+            // receipt routed to no device is marked sent and never sent again. The one silent loss
+            // that fits ReceiptsTests losing every receipt of a chat in loaded full test runs
+            // (here and in CI): its readers ack within about a second of the sender's connect.
+            await presence.CatchUpAsync(TimeSpan.FromMilliseconds(_options.PresenceCatchUpMs), cancellationToken);
+            now = clock.GetUtcNow();
+        }
+
         var byNode = NodeRouting.Buckets(_edgeNodes);
         var produces = new List<Task>();
         foreach (var ((chatId, state), push) in plan.Pushes)

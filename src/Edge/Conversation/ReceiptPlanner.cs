@@ -130,6 +130,28 @@ internal static class ReceiptPlanner
         return plan;
     }
 
+    /// <summary>
+    /// Whether a push of <paramref name="plan"/> names a sender with no device online as far as
+    /// this node has read (<paramref name="online"/>): its receipt would be routed to nobody and,
+    /// marked sent, never sent again, so the node first catches up on <c>device.sessions</c>
+    /// (a sender who connected to another node a moment ago is not in its table yet).
+    /// </summary>
+    public static bool AnySenderOffline(ReceiptPlan plan, Func<string, bool> online)
+    {
+        foreach (var push in plan.Pushes.Values)
+        {
+            for (var s = 0; s < push.Senders.Count; s++)
+            {
+                if (!online(push.Senders[s]))
+                {
+                    return true;
+                }
+            }
+        }
+
+        return false;
+    }
+
     private static List<string> SendersShowingReads(IReadOnlyList<string> senders, Func<string, bool> showsReads)
     {
         var shown = new List<string>(senders.Count);

@@ -82,6 +82,28 @@ internal sealed class PresenceDirectory : IHostedService, IAsyncDisposable
         }
     }
 
+    /// <summary>Whether any device of <paramref name="userId"/> is online now as far as this node has read.</summary>
+    public bool AnyOnline(string userId, DateTimeOffset now, int edgeNodes)
+    {
+        if (!_addressesOfUser.TryGetValue(userId, out var addresses))
+        {
+            return false;
+        }
+
+        foreach (var address in addresses)
+        {
+            if (_sessions.TryGet(address, out var session) && SessionRules.NodeOf(session, now, edgeNodes) >= 0)
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    /// <summary>Waits (bounded) until this node has read <c>device.sessions</c> up to its end as of now; false on timeout.</summary>
+    public Task<bool> CatchUpAsync(TimeSpan timeout, CancellationToken cancellationToken) => _sessions.CatchUpAsync(timeout, cancellationToken);
+
     private void OnSessionChanged(string address, DeviceSessionChanged? session)
     {
         // A v1 record is keyed by a bare device id that cannot be attributed to its user: ignored

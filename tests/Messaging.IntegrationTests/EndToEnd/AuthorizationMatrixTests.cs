@@ -97,7 +97,9 @@ public sealed class AuthorizationMatrixTests : IAsyncLifetime
         cySync.Messages.Where(m => m.ChatId == chat).Select(m => m.MessageId).Should().NotContain(m2.MessageId);
 
         // presence: of users one currently shares a chat with.
-        (await bo.GetPresenceAsync([_ana])).Should().ContainSingle().Which.Online.Should().BeTrue();
+        // Presence is read from device.sessions, ana's session record a moment after her connect.
+        (await Eventually.ReturnsAsync(() => bo.GetPresenceAsync([_ana]), p => p.Count == 1 && p[0].Online, Timeout, "ana online for bo"))
+            .Should().ContainSingle().Which.Online.Should().BeTrue();
         (await RefusalAsync(eve, id => new GetPresenceFrame { Id = id, UserIds = [_ana] })).Should().Be(ErrorCodes.NotMember);
         (await RefusalAsync(cy, id => new WatchPresenceFrame { Id = id, UserIds = [_ana] })).Should().Be(ErrorCodes.NotMember);
 

@@ -50,6 +50,10 @@ public sealed class ChatSystem : IAsyncDisposable
         settings["Urls"] = "http://127.0.0.1:0";
         configure?.Invoke(settings);
         var system = new ChatSystem(ns, settings);
+        // The topics before any service: Projections subscribed before the Router and Edge created
+        // them, so each runner began with "Subscribed topic not available" (54 times in one full
+        // run) and projected nothing until a later metadata refresh of its consumer found them.
+        await TestStack.EnsureTopicsAsync(settings);
         // Projections first: its migrations create the tables Edge reads for sync and history.
         system.Projections = await StartProjectionsAsync(settings);
         if (inProcessRouter)

@@ -1,5 +1,6 @@
 using Messaging.Client;
 using Messaging.Contracts.Protocol;
+using Messaging.IntegrationTests.Harness;
 
 namespace Messaging.IntegrationTests.EndToEnd;
 
@@ -125,7 +126,8 @@ public sealed class GroupChatTests : IAsyncLifetime
             refused.Error.Code.Should().Be(ErrorCodes.NotMember);
         }
 
-        var history = await anaPhone.HistoryAsync(chatId);
+        // History is the chat read model, behind the pushes above: wait for "after" to be projected.
+        var history = await Projected.MessageAsync(anaPhone, chatId, after.MessageId, Timeout);
         history.Messages.Select(m => m.Body).Should().Contain("after").And.NotContain("can I still write?");
     }
 

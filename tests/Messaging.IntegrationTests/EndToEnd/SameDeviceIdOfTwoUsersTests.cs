@@ -83,7 +83,9 @@ public sealed class SameDeviceIdOfTwoUsersTests : IAsyncLifetime
         anaSync.Messages.Where(m => m.ChatId == chatId).Select(m => m.MessageId).Distinct().Should().BeEquivalentTo(sent);
 
         // Presence: one device of ana online, though two devices called "phone" are.
-        var anaPresence = (await cyPhone.GetPresenceAsync([ana])).Should().ContainSingle().Subject;
+        // cy's node 1 learns ana's session on node 0 from device.sessions.
+        var anaPresence = (await Eventually.ReturnsAsync(() => cyPhone.GetPresenceAsync([ana]), p => p.Count == 1 && p[0].Online, Timeout, "node 1 to read ana's session"))
+            .Should().ContainSingle().Subject;
         anaPresence.Should().BeEquivalentTo(new { UserId = ana, Online = true, DevicesOnline = 1 });
         await boPhone.CloseAsync();
         await Eventually.TrueAsync(async () => !(await cyPhone.GetPresenceAsync([bo]))[0].Online, Timeout, "bo offline");

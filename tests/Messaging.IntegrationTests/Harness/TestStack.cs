@@ -1,4 +1,7 @@
+using Messaging.Contracts.Topics;
 using Messaging.Hosting.Kafka;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.Options;
 using Npgsql;
 
 namespace Messaging.IntegrationTests.Harness;
@@ -50,6 +53,12 @@ public static class TestStack
         // A new consumer group over user.commands takes seconds to join on a loaded test machine;
         // the first registration of a test waits for it.
         settings["Edge:DeviceCommandTimeoutMs"] = "30000";
+
+        // A sync (and a typist the chat read model does not list yet) waits this long for the chat
+        // projection; past it the sync is partial, which SyncAsync does not report. The production
+        // default (5 s) is shorter than the projection lag seen on loaded CI machines (receipts
+        // waited past 10 s there); below the client's 30 s request timeout. CausalSyncTests set their own.
+        settings["Edge:SyncCatchUpMs"] = "20000";
         return settings;
     }
 
@@ -65,6 +74,19 @@ public static class TestStack
             settings[$"RateLimits:{bucket}:Burst"] = "1000000";
             settings[$"RateLimits:{bucket}:PerSecond"] = "1000000";
         }
+    }
+
+    /// <summary>
+    /// Creates every topic of the namespace in <paramref name="settings"/> (as the Router and Edge do at
+    /// their start) and waits for their leaders: for a test that starts consumers before those services.
+    /// </summary>
+    public static async Task EnsureTopicsAsync(Dictionary<string, string?> settings)
+    {
+        var configuration = new ConfigurationBuilder().AddInMemoryCollection(settings).Build();
+        var kafka = configuration.GetSection(KafkaOptions.Section).Get<KafkaOptions>()!;
+        var edgeNodes = int.Parse(settings["Cluster:EdgeNodes"]!, System.Globalization.CultureInfo.InvariantCulture);
+        await new TopicProvisioner(new KafkaClientFactory(Options.Create(kafka)))
+            .EnsureAsync(TopicProvisioner.AllTopics(new TopicNames(kafka.TopicPrefix), kafka.ChatPartitions, edgeNodes), CancellationToken.None);
     }
 
     private static string Env(string name, string fallback) =>

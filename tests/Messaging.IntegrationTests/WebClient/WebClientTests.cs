@@ -142,6 +142,10 @@ public sealed class WebClientTests(BrowserFixture browser) : IClassFixture<Brows
         }
 
         await cyPhone.WaitForAsync<MessageFrame>(m => m.ChatId == chatId && m.Body == "message 75", TimeSpan.FromSeconds(60));
+        // The page's chat list and history come from the chat read model, which lags the pushes:
+        // a list loaded before the projection has the chat never shows it (the web device's sync
+        // starts at its registration, after these messages).
+        await Projected.HistoryAsync(cyPhone, chatId, h => h.Messages.Any(m => m.Body == "message 75"), TimeSpan.FromSeconds(60), "message 75 in cy's history");
         var page = await browser.OpenAsync(0, cy, "web");
         await page.ClickAsync($"#chat-list li[data-chat-id='{chatId}']");
         var messages = page.Locator("#messages li.message");

@@ -136,4 +136,23 @@ public sealed class ReceiptPlannerTests
         plan.Pushes[("c1", ConversationStates.Read)].Senders.Should().Equal("cy");
         plan.Pushes[("c1", ConversationStates.Delivered)].Senders.Should().Equal("ana", "cy");
     }
+
+    [Fact]
+    public void A_push_to_a_sender_this_node_has_not_seen_online_asks_for_a_presence_catch_up_first()
+    {
+        // Regression: the node routed the receipt to no device, marked it sent and never sent it
+        // again; the sender had connected to another node a moment before (ReceiptsTests under load).
+        var plan = Plan([Pending("bo", 9)], [new("c1", "bo", 0, 9)], new(9, ["ana", "cy"]), _ => true);
+
+        ReceiptPlanner.AnySenderOffline(plan, u => u == "cy").Should().BeTrue("ana is not online as far as this node knows");
+        ReceiptPlanner.AnySenderOffline(plan, _ => true).Should().BeFalse("every sender has an online device: no catch-up");
+    }
+
+    [Fact]
+    public void A_flush_that_pushes_nothing_asks_for_no_presence_catch_up()
+    {
+        var plan = Plan([Pending("bo", 9)], [new("c1", "bo", 4, 9)], new(9, []), _ => true);
+
+        ReceiptPlanner.AnySenderOffline(plan, _ => false).Should().BeFalse();
+    }
 }
