@@ -48,7 +48,7 @@ internal sealed class FrameRateLimiter : IDisposable
 
     // Buckets are made on first use: a socket that only acks holds one, not six (measured: the
     // six took 1.5 KiB of every connection, idle or not; docs/benchmarks.md, "Idle: what the
-    // broker is asked…").
+    // broker is asked, and what an idle socket holds").
     public FrameRateLimiter(RateLimitOptions options) => _options = options;
 
     private TokenBucketRateLimiter Bucket(FrameBucket bucket)

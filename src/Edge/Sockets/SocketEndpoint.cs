@@ -66,7 +66,7 @@ internal sealed class SocketEndpoint(SessionHost host, ILogger<SocketEndpoint> l
             // first bytes arrive (ManagedWebSocket passes it down to Kestrel, which waits the same
             // way on the socket). An idle socket used to hold a rented 4 KiB buffer for as long as
             // it stayed open: 4 of the 27 KiB Edge kept per idle connection (docs/benchmarks.md,
-            // "Idle sockets: …").
+            // "Idle: what the broker is asked, and what an idle socket holds").
             var first = await socket.ReceiveAsync(Memory<byte>.Empty, token);
             if (first.MessageType == WebSocketMessageType.Close)
             {
