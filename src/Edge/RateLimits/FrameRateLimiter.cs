@@ -43,17 +43,43 @@ internal static class FrameBuckets
 /// </summary>
 internal sealed class FrameRateLimiter : IDisposable
 {
-    private readonly TokenBucketRateLimiter[] _buckets = new TokenBucketRateLimiter[FrameBuckets.Count];
+    private readonly TokenBucketRateLimiter?[] _buckets = new TokenBucketRateLimiter?[FrameBuckets.Count];
+    private readonly RateLimitOptions _options;
 
-    public FrameRateLimiter(RateLimitOptions options)
+    // Buckets are made on first use: a socket that only acks holds one, not six (measured: the
+    // six took 1.5 KiB of every connection, idle or not; docs/benchmarks.md, "Idle: what the
+    // broker is asked, and what an idle socket holds").
+    public FrameRateLimiter(RateLimitOptions options) => _options = options;
+
+    private TokenBucketRateLimiter Bucket(FrameBucket bucket)
     {
-        _buckets[(int)FrameBucket.Sends - 1] = new(options.Sends.ToLimiterOptions());
-        _buckets[(int)FrameBucket.ChatCreates - 1] = new(options.ChatCreates.ToLimiterOptions());
-        _buckets[(int)FrameBucket.Membership - 1] = new(options.Membership.ToLimiterOptions());
-        _buckets[(int)FrameBucket.Reads - 1] = new(options.Reads.ToLimiterOptions());
-        _buckets[(int)FrameBucket.Acks - 1] = new(options.Acks.ToLimiterOptions());
-        _buckets[(int)FrameBucket.Typing - 1] = new(options.Typing.ToLimiterOptions());
+        var index = (int)bucket - 1;
+        if (Volatile.Read(ref _buckets[index]) is { } made)
+        {
+            return made;
+        }
+
+        var limiter = new TokenBucketRateLimiter(OptionsOf(bucket).ToLimiterOptions());
+        if (Interlocked.CompareExchange(ref _buckets[index], limiter, null) is { } raced)
+        {
+            // The HTTP fallback can admit two commands of one session at once: the first bucket wins.
+            limiter.Dispose();
+            return raced;
+        }
+
+        return limiter;
     }
+
+    private BucketOptions OptionsOf(FrameBucket bucket) => bucket switch
+    {
+        FrameBucket.Sends => _options.Sends,
+        FrameBucket.ChatCreates => _options.ChatCreates,
+        FrameBucket.Membership => _options.Membership,
+        FrameBucket.Reads => _options.Reads,
+        FrameBucket.Acks => _options.Acks,
+        FrameBucket.Typing => _options.Typing,
+        _ => throw new ArgumentOutOfRangeException(nameof(bucket), bucket, "not a limited bucket"),
+    };
 
     /// <summary>Spends a token for <paramref name="frame"/>; false with the wait until the next token when the bucket is empty.</summary>
     public bool TryAcquire(ClientFrame frame, out TimeSpan retryAfter)
@@ -65,7 +91,7 @@ internal sealed class FrameRateLimiter : IDisposable
             return true;
         }
 
-        var limiter = _buckets[(int)bucket - 1];
+        var limiter = Bucket(bucket);
         limiter.TryReplenish();
         using var lease = limiter.AttemptAcquire();
         if (lease.IsAcquired)
@@ -82,7 +108,7 @@ internal sealed class FrameRateLimiter : IDisposable
     {
         foreach (var bucket in _buckets)
         {
-            bucket.Dispose();
+            bucket?.Dispose();
         }
     }
 }

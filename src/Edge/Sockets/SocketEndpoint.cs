@@ -11,7 +11,7 @@ namespace Messaging.Edge.Sockets;
 /// </summary>
 internal sealed class SocketEndpoint(SessionHost host, ILogger<SocketEndpoint> logger)
 {
-    /// <summary>Most frames are small: start with this and grow up to Edge:MaxFrameBytes for the rare big one.</summary>
+    /// <summary>Most frames are small: rent this once a message arrives and grow up to Edge:MaxFrameBytes for the rare big one.</summary>
     private const int InitialReceiveBuffer = 4096;
 
     public async Task<IResult> HandleAsync(HttpContext context)
@@ -60,77 +60,93 @@ internal sealed class SocketEndpoint(SessionHost host, ILogger<SocketEndpoint> l
         using var linked = CancellationTokenSource.CreateLinkedTokenSource(aborted, connection.CloseDeadline);
         var token = linked.Token;
         var max = host.MaxFrameBytes;
-        var buffer = ArrayPool<byte>.Shared.Rent(InitialReceiveBuffer);
-        try
+        while (!connection.IsClosing)
         {
-            while (!connection.IsClosing)
+            // Wait for the next message holding no buffer: a zero-byte receive completes when its
+            // first bytes arrive (ManagedWebSocket passes it down to Kestrel, which waits the same
+            // way on the socket). An idle socket used to hold a rented 4 KiB buffer for as long as
+            // it stayed open: 4 of the 27 KiB Edge kept per idle connection (docs/benchmarks.md,
+            // "Idle: what the broker is asked, and what an idle socket holds").
+            var first = await socket.ReceiveAsync(Memory<byte>.Empty, token);
+            if (first.MessageType == WebSocketMessageType.Close)
             {
-                var length = 0;
-                var tooLarge = false;
-                ValueWebSocketReceiveResult result;
-                while (true)
+                return;
+            }
+
+            var buffer = ArrayPool<byte>.Shared.Rent(InitialReceiveBuffer);
+            var closed = false;
+            try
+            {
+                (buffer, closed) = await ReceiveMessageAsync(socket, connection, first, buffer, max, token);
+            }
+            finally
+            {
+                ArrayPool<byte>.Shared.Return(buffer);
+            }
+
+            if (closed)
+            {
+                return;
+            }
+        }
+    }
+
+    /// <summary>
+    /// Reads the rest of the message <paramref name="first"/> began and handles it; returns the
+    /// buffer to give back (it may have grown for a big frame), and whether the peer closed instead.
+    /// </summary>
+    private async ValueTask<(byte[] Buffer, bool Closed)> ReceiveMessageAsync(WebSocket socket, Connection connection, ValueWebSocketReceiveResult first, byte[] buffer, int max, CancellationToken token)
+    {
+        var length = 0;
+        var tooLarge = false;
+        var result = first;
+        while (!result.EndOfMessage)
+        {
+            Memory<byte> target;
+            if (tooLarge)
+            {
+                // Skip the rest of an oversize message: WebSocket framing tells where it ends,
+                // so the connection resynchronizes without a close.
+                target = buffer;
+            }
+            else
+            {
+                if (length == buffer.Length)
                 {
-                    Memory<byte> target;
-                    if (tooLarge)
-                    {
-                        // Skip the rest of an oversize message: WebSocket framing tells where it ends,
-                        // so the connection resynchronizes without a close.
-                        target = buffer;
-                    }
-                    else
-                    {
-                        if (length == buffer.Length)
-                        {
-                            buffer = Grow(buffer, length, Math.Min(buffer.Length * 2, max + 1));
-                        }
-
-                        target = buffer.AsMemory(length);
-                    }
-
-                    result = await socket.ReceiveAsync(target, token);
-                    if (result.MessageType == WebSocketMessageType.Close)
-                    {
-                        return;
-                    }
-
-                    if (!tooLarge)
-                    {
-                        length += result.Count;
-                        if (length > max)
-                        {
-                            tooLarge = true;
-                            host.TooLarge(connection, buffer.AsSpan(0, length));
-                        }
-                    }
-
-                    if (result.EndOfMessage)
-                    {
-                        break;
-                    }
+                    buffer = Grow(buffer, length, Math.Min(buffer.Length * 2, max + 1));
                 }
 
-                // An oversize frame was answered above, while its start (its id) was in the buffer.
-                if (!tooLarge && result.MessageType == WebSocketMessageType.Binary)
-                {
-                    connection.TryPush(new ErrorFrame(null, ErrorCodes.BadFrame, "binary frames are not supported; send JSON text frames"));
-                }
-                else if (!tooLarge && host.TryAdmit(connection, buffer.AsSpan(0, length), out var frame))
-                {
-                    await host.SubmitAsync(connection, frame, token);
-                }
+                target = buffer.AsMemory(length);
+            }
 
-                if (buffer.Length > InitialReceiveBuffer)
+            result = await socket.ReceiveAsync(target, token);
+            if (result.MessageType == WebSocketMessageType.Close)
+            {
+                return (buffer, true);
+            }
+
+            if (!tooLarge)
+            {
+                length += result.Count;
+                if (length > max)
                 {
-                    // Give a big buffer back after the rare big frame: idle sockets hold little memory.
-                    ArrayPool<byte>.Shared.Return(buffer);
-                    buffer = ArrayPool<byte>.Shared.Rent(InitialReceiveBuffer);
+                    tooLarge = true;
+                    host.TooLarge(connection, buffer.AsSpan(0, length));
                 }
             }
         }
-        finally
+
+        // An oversize frame was answered above, while its start (its id) was in the buffer.
+        if (!tooLarge && result.MessageType == WebSocketMessageType.Binary)
         {
-            ArrayPool<byte>.Shared.Return(buffer);
+            connection.TryPush(new ErrorFrame(null, ErrorCodes.BadFrame, "binary frames are not supported; send JSON text frames"));
         }
+        else if (!tooLarge && host.TryAdmit(connection, buffer.AsSpan(0, length), out var frame))
+        {
+            await host.SubmitAsync(connection, frame, token);
+        }
+
+        return (buffer, false);
     }
 
     private static byte[] Grow(byte[] buffer, int length, int size)

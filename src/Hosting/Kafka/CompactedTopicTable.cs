@@ -56,7 +56,7 @@ public sealed partial class CompactedTopicTable<TValue> : IAsyncDisposable
     {
         try
         {
-            var config = _clients.ConsumerConfig($"table-{_topic}-{Guid.NewGuid():N}", $"table-{_topic}");
+            var config = _clients.TableConsumerConfig($"table-{_topic}-{Guid.NewGuid():N}", $"table-{_topic}");
             config.AutoOffsetReset = AutoOffsetReset.Earliest;
             config.EnablePartitionEof = true;
             using var consumer = new ConsumerBuilder<string, byte[]>(config).Build();

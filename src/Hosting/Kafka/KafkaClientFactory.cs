@@ -39,6 +39,18 @@ public sealed class KafkaClientFactory
         return new ConsumerConfig(settings);
     }
 
+    /// <summary>A consumer for a compacted table's reader: <see cref="ConsumerConfig"/> with <see cref="KafkaOptions.Table"/> on top.</summary>
+    public ConsumerConfig TableConsumerConfig(string groupId, string clientId)
+    {
+        var config = ConsumerConfig(groupId, clientId);
+        foreach (var (key, value) in Options.Table)
+        {
+            config.Set(key, value);
+        }
+
+        return config;
+    }
+
     public AdminClientConfig AdminConfig(string clientId)
     {
         var settings = Merge(Options.Client, []);

@@ -50,4 +50,11 @@ public sealed class KafkaOptions
 
     /// <summary>librdkafka settings for consumers (on top of <see cref="Client"/>).</summary>
     public Dictionary<string, string> Consumer { get; set; } = [];
+
+    /// <summary>
+    /// librdkafka settings for the readers of compacted tables (<see cref="CompactedTopicTable{TValue}"/>,
+    /// on top of <see cref="Consumer"/>): they tail their topic for the life of the process and
+    /// never seek, pause or rebalance after start, so a longer long poll only costs fewer idle fetches.
+    /// </summary>
+    public Dictionary<string, string> Table { get; set; } = [];
 }

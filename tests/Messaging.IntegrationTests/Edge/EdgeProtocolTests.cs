@@ -55,6 +55,26 @@ public sealed class EdgeProtocolTests(EdgeHost edge) : IClassFixture<EdgeHost>
     }
 
     [Fact]
+    public async Task A_frame_in_fragments_is_read_whole_after_the_idle_wait_and_an_empty_frame_is_refused()
+    {
+        // Edge waits for each message with a zero-byte receive and rents its buffer only when the
+        // first fragment arrives: the fragments after it, and a message with no bytes at all (which
+        // that first receive already completes), must read as before.
+        var client = await edge.ConnectAsync(NextId("u"), NextId("d"));
+        var ping = Encoding.UTF8.GetBytes("""{"type":"ping","id":"split"}""");
+        await client.SendRawAsync(ping.AsMemory(0, 5), endOfMessage: false);
+        await client.SendRawAsync(ping.AsMemory(5, 10), endOfMessage: false);
+        await client.SendRawAsync(ping.AsMemory(15), endOfMessage: true);
+        (await client.WaitForAsync<PongFrame>(null, Wait)).Id.Should().Be("split");
+
+        await client.SendRawAsync(ReadOnlyMemory<byte>.Empty);
+        (await client.WaitForAsync<ErrorFrame>(null, Wait)).Code.Should().Be(ErrorCodes.BadFrame);
+
+        (await client.PingAsync()).Should().NotBeNull();
+        client.State.Should().Be(WebSocketState.Open);
+    }
+
+    [Fact]
     public async Task A_missing_forged_or_expired_token_is_refused_with_401_before_the_upgrade()
     {
         using (var none = await edge.HttpClient.SendAsync(edge.Get("/ws", null)))
