@@ -49,7 +49,7 @@ public sealed partial class RouterLoop(
         var clientId = $"router-{Environment.MachineName}-{Environment.ProcessId}";
         using var producer = clients.CreateProducer(clientId);
         var sink = new KafkaRecordSink(producer, new DeadLetterPublisher(producer, topics, clock), ConsumerName);
-        using var processor = new CommandProcessor(topics, chat.Value.Apply(_options.Limits()), cluster.Value.EdgeNodes, directory, clock, logger, clients.Options.TraceHeaders);
+        using var processor = new CommandProcessor(topics, chat.Value.Apply(_options.Limits()), cluster.Value.EdgeNodes, directory, clock, logger, clients.Options.TraceHeaders, _options.DeliveryPartition);
         var restorer = new ChatStateRestorer(clients, topics, _options.RecentClientMsgIds, _options.RebuildStateFromEvents);
         var rebuilder = new ChatStateRebuilder(clients, topics, _options.RecentClientMsgIds);
         var states = new ChatStateStore();
