@@ -111,6 +111,15 @@ public sealed class RouterOptions
     [Range(-1, 1023)]
     public int DeliveryPartition { get; set; }
 
+    /// <summary>
+    /// Node records (pushes, refusals, duplicate notices) go through a second producer with its own
+    /// broker connection (false: one producer for everything, as before 2026-11-26). With
+    /// <c>max.in.flight</c> 1 (Kafka 0.9) a connection carries one produce request, for one
+    /// partition, at a time: a batch's pushes queued behind its <c>chat.events</c> requests, one per
+    /// command partition. A flush waits for both producers' acknowledgements.
+    /// </summary>
+    public bool PushProducer { get; set; } = true;
+
     public ChatLimits Limits() => new(MaxGroupMembers, MaxBodyBytes, RecentClientMsgIds);
 
     public DeviceLimits DeviceLimits() => new(MaxDevicesPerUser, MaxRemovedDevicesPerUser);
