@@ -124,6 +124,17 @@ public sealed class EdgeOptions
     [Range(100, 600_000)]
     public int ProduceTimeoutMs { get; set; } = 10_000;
 
+    /// <summary>
+    /// <c>device.acks</c> records and the receipts (<c>ReceiptsRouted</c>) go through a producer of
+    /// their own that lingers this long to fill its requests (-1: through the node's command
+    /// producer, as before 2026-11-26). An ack has no reply and feeds receipts flushed every
+    /// <c>Conversation:ReceiptFlushMs</c>, so both can wait;
+    /// a send cannot, and with <c>max.in.flight</c> 1 (Kafka 0.9) every ack or receipt request on
+    /// the shared connection held the next command request back (docs/benchmarks.md, "Acks on their own producer").
+    /// </summary>
+    [Range(-1, 1000)]
+    public int AckLingerMs { get; set; } = 50;
+
     /// <summary>How long a server-initiated close may take before the socket is aborted.</summary>
     [Range(1, 300)]
     public int CloseTimeoutSeconds { get; set; } = 5;

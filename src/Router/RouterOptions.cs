@@ -99,6 +99,27 @@ public sealed class RouterOptions
     [Range(0, 25_000)]
     public int DrainTimeoutMs { get; set; } = 10_000;
 
+    /// <summary>
+    /// The partition of every <c>delivery.node-k</c> topic the Router writes its node records to
+    /// (-1: by chat id, through the partitioner, as before 2026-11-26). librdkafka sends one produce
+    /// request per partition and, with <c>max.in.flight</c> 1 (Kafka 0.9), one at a time per
+    /// connection: a batch spread over a node topic's partitions costs a broker request per partition
+    /// in series. Per-chat order holds either way (a chat's records always go to one partition),
+    /// and an Edge node reads every partition of its topic with one consumer. Must exist in every
+    /// node topic (they are provisioned with 1 partition; auto-created ones have the broker's default).
+    /// </summary>
+    [Range(-1, 1023)]
+    public int DeliveryPartition { get; set; }
+
+    /// <summary>
+    /// Node records (pushes, refusals, duplicate notices) go through a second producer with its own
+    /// broker connection (false: one producer for everything, as before 2026-11-26). With
+    /// <c>max.in.flight</c> 1 (Kafka 0.9) a connection carries one produce request, for one
+    /// partition, at a time: a batch's pushes queued behind its <c>chat.events</c> requests, one per
+    /// command partition. A flush waits for both producers' acknowledgements.
+    /// </summary>
+    public bool PushProducer { get; set; } = true;
+
     public ChatLimits Limits() => new(MaxGroupMembers, MaxBodyBytes, RecentClientMsgIds);
 
     public DeviceLimits DeviceLimits() => new(MaxDevicesPerUser, MaxRemovedDevicesPerUser);

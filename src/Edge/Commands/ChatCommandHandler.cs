@@ -21,7 +21,7 @@ namespace Messaging.Edge.Commands;
 /// broker acknowledged them: nothing is confirmed to a client before it is durable in the log.
 /// The Router decides; its refusals come back through the node topic as <c>error</c> frames.
 /// </summary>
-internal sealed class ChatCommandHandler(EdgeProducer producer, AckAccess acks, ReceiptAggregator receipts, ConversationQueries queries, TopicNames topics, IOptions<EdgeOptions> options, IOptions<KafkaOptions> kafka, TimeProvider clock, EdgeMetrics metrics)
+internal sealed class ChatCommandHandler(EdgeProducer producer, AckProducer ackProducer, AckAccess acks, ReceiptAggregator receipts, ConversationQueries queries, TopicNames topics, IOptions<EdgeOptions> options, IOptions<KafkaOptions> kafka, TimeProvider clock, EdgeMetrics metrics)
 {
     private readonly int _node = options.Value.NodeId;
     private readonly bool _traceHeaders = kafka.Value.TraceHeaders;
@@ -117,7 +117,7 @@ internal sealed class ChatCommandHandler(EdgeProducer producer, AckAccess acks, 
             Seq = frame.Seq,
             AckedAt = clock.GetUtcNow(),
         };
-        var produce = producer.ProduceAsync(topics.DeviceAcks, connection.Address, Codecs.Devices.Encode(record), cancellationToken);
+        var produce = ackProducer.ProduceAsync(topics.DeviceAcks, connection.Address, Codecs.Devices.Encode(record), cancellationToken);
         try
         {
             await produce;

@@ -6,6 +6,7 @@ public static class CommandsExtensions
     public static IHostApplicationBuilder AddEdgeCommands(this IHostApplicationBuilder builder)
     {
         builder.Services.AddSingleton<EdgeProducer>();
+        builder.Services.AddSingleton<AckProducer>();
         builder.Services.AddSingleton<AckAccess>();
         builder.Services.AddSingleton<ChatCommandHandler>();
         return builder;

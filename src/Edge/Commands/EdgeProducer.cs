@@ -14,11 +14,18 @@ internal sealed class EdgeProducer : IDisposable
     private readonly IProducer<string, byte[]> _producer;
 
     public EdgeProducer(KafkaClientFactory clients, IOptions<EdgeOptions> options, ILogger<EdgeProducer> logger)
+        : this(clients, options, logger, $"edge-{options.Value.NodeId}", static _ => { })
     {
-        var config = clients.ProducerConfig($"edge-{options.Value.NodeId}");
+    }
+
+    /// <summary>A producer with its own client id and settings on top of the node's (<see cref="AckProducer"/>).</summary>
+    internal EdgeProducer(KafkaClientFactory clients, IOptions<EdgeOptions> options, ILogger logger, string clientId, Action<ProducerConfig> configure)
+    {
+        var config = clients.ProducerConfig(clientId);
         // librdkafka retries until this timeout; after it the send fails and the client retries
         // with the same clientMsgId (the Router de-duplicates), instead of waiting minutes.
         config.MessageTimeoutMs = options.Value.ProduceTimeoutMs;
+        configure(config);
         _producer = new ProducerBuilder<string, byte[]>(config)
             .SetLogHandler((_, log) => EdgeLog.KafkaClientLog(logger, log.Facility, log.Message))
             .Build();

@@ -19,7 +19,7 @@ internal sealed partial class ReceiptAggregator(
     ConversationQueries queries,
     PresenceDirectory presence,
     UserSettingsDirectory settings,
-    EdgeProducer producer,
+    AckProducer producer,
     TopicNames topics,
     IOptions<ConversationOptions> options,
     IOptions<ClusterOptions> cluster,
@@ -143,7 +143,7 @@ internal sealed partial class ReceiptAggregator(
 
             // The lists are reused for the next chat: each record keeps a copy.
             var receipts = push.Receipts;
-            NodeRouting.Produce(producer, topics, chatId, byNode, devices => new ReceiptsRouted { Devices = [.. devices], ChatId = chatId, State = state, Receipts = receipts }, produces, cancellationToken);
+            NodeRouting.Produce(producer.Producer, topics, chatId, byNode, devices => new ReceiptsRouted { Devices = [.. devices], ChatId = chatId, State = state, Receipts = receipts }, produces, cancellationToken);
         }
 
         try

@@ -100,15 +100,20 @@ internal sealed class Connection : IDisposable
     /// </summary>
     public bool TryPush(SharedFrame frame)
     {
+        if (frame.ChatId is { } chatId)
+        {
+            // The Router listed this device as a recipient of that event: it may ack it. Noted
+            // before the frame is queued: noted after, the send loop could write it and the
+            // device's ack arrive first, and the ack then fell back to the read models, which may
+            // not hold the seq yet (bad_frame in bench runs, 2026-11-26, more often once pushes
+            // left the Router on their own producer, ahead of chat.events). A frame that is not
+            // queued closes or has closed the connection, so nothing can ack on its strength.
+            Ackable.Note(chatId, frame.Seq);
+        }
+
         switch (Queue.TryEnqueue(frame))
         {
             case EnqueueResult.Enqueued:
-                if (frame.ChatId is { } chatId)
-                {
-                    // The Router listed this device as a recipient of that event: it may ack it.
-                    Ackable.Note(chatId, frame.Seq);
-                }
-
                 return true;
             case EnqueueResult.Full:
                 EdgeLog.SlowConsumer(_logger, Address, Queue.Count, Queue.QueuedBytes, Queue.PeakQueuedBytes);

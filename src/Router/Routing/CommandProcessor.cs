@@ -52,8 +52,10 @@ public sealed partial class CommandProcessor : IDisposable
     /// <summary>
     /// With <paramref name="traceHeaders"/> (<c>Kafka:TraceHeaders</c>) a traced command's events and
     /// node deliveries carry its <c>traceparent</c> as a header instead of inside the record (Kafka 0.9 has no headers).
+    /// With <paramref name="deliveryPartition"/> ≥ 0 (<c>Router:DeliveryPartition</c>) every node
+    /// record goes to that partition of its node topic; -1 leaves it to the partitioner (by chat id).
     /// </summary>
-    public CommandProcessor(TopicNames topics, ChatLimits limits, int edgeNodes, IDeviceDirectory directory, TimeProvider clock, ILogger logger, bool traceHeaders = false)
+    public CommandProcessor(TopicNames topics, ChatLimits limits, int edgeNodes, IDeviceDirectory directory, TimeProvider clock, ILogger logger, bool traceHeaders = false, int deliveryPartition = -1)
     {
         _topics = topics;
         _traceHeaders = traceHeaders;
@@ -66,7 +68,7 @@ public sealed partial class CommandProcessor : IDisposable
         for (var k = 0; k < edgeNodes; k++)
         {
             _byNode[k] = [];
-            _deliveryTopics[k] = new TopicPartition(topics.DeliveryNode(k), Partition.Any);
+            _deliveryTopics[k] = new TopicPartition(topics.DeliveryNode(k), deliveryPartition < 0 ? Partition.Any : new Partition(deliveryPartition));
         }
     }
 

@@ -23,10 +23,17 @@ public interface IRecordSink
 /// Produces through one shared producer with a single cached delivery handler: no Task per record
 /// (ProduceAsync allocates one), no round trip per record. Per-chat order across retries comes
 /// from the producer configuration (idempotence on modern brokers, max.in.flight=1 on 0.9).
+/// Optionally the records of some topics (the node topics: pushes and replies) go through a
+/// second producer, its own broker connection: with max.in.flight 1 a connection carries one
+/// produce request at a time, one partition each, so a batch's pushes otherwise waited behind its
+/// <c>chat.events</c> requests (<c>Router:PushProducer</c>). Order within a partition is kept:
+/// each topic has one producer.
 /// </summary>
 public sealed class KafkaRecordSink : IRecordSink
 {
     private readonly IProducer<string, byte[]> _producer;
+    private readonly IProducer<string, byte[]>? _pushes;
+    private readonly IReadOnlySet<string> _pushTopics;
     private readonly DeadLetterPublisher _deadLetters;
     private readonly string _consumerName;
     private readonly Action<DeliveryReport<string, byte[]>> _onDelivered;
@@ -35,8 +42,16 @@ public sealed class KafkaRecordSink : IRecordSink
     private Error? _firstError;
 
     public KafkaRecordSink(IProducer<string, byte[]> producer, DeadLetterPublisher deadLetters, string consumerName)
+        : this(producer, deadLetters, consumerName, null, new HashSet<string>())
+    {
+    }
+
+    /// <summary>With <paramref name="pushes"/>, records of <paramref name="pushTopics"/> go through it; the rest through <paramref name="producer"/>.</summary>
+    public KafkaRecordSink(IProducer<string, byte[]> producer, DeadLetterPublisher deadLetters, string consumerName, IProducer<string, byte[]>? pushes, IReadOnlySet<string> pushTopics)
     {
         _producer = producer;
+        _pushes = pushes;
+        _pushTopics = pushTopics;
         _deadLetters = deadLetters;
         _consumerName = consumerName;
         _onDelivered = OnDelivered;
@@ -47,18 +62,19 @@ public sealed class KafkaRecordSink : IRecordSink
     public void Produce(TopicPartition target, string key, byte[] value, Headers? headers)
     {
         var message = new Message<string, byte[]> { Key = key, Value = value, Headers = headers };
+        var producer = _pushes is not null && _pushTopics.Contains(target.Topic) ? _pushes : _producer;
         Interlocked.Increment(ref _pending);
         while (true)
         {
             try
             {
-                _producer.Produce(target, message, _onDelivered);
+                producer.Produce(target, message, _onDelivered);
                 return;
             }
             catch (ProduceException<string, byte[]> ex) when (ex.Error.Code == ErrorCode.Local_QueueFull)
             {
                 // The client's queue is the backpressure: let it drain instead of failing the batch.
-                _producer.Poll(TimeSpan.FromMilliseconds(10));
+                producer.Poll(TimeSpan.FromMilliseconds(10));
             }
             catch
             {
@@ -77,6 +93,7 @@ public sealed class KafkaRecordSink : IRecordSink
         {
             cancellationToken.ThrowIfCancellationRequested();
             _producer.Flush(TimeSpan.FromMilliseconds(100));
+            _pushes?.Flush(TimeSpan.FromMilliseconds(100));
         }
 
         if (_parks.Count > 0)

@@ -48,8 +48,9 @@ public sealed partial class RouterLoop(
     {
         var clientId = $"router-{Environment.MachineName}-{Environment.ProcessId}";
         using var producer = clients.CreateProducer(clientId);
-        var sink = new KafkaRecordSink(producer, new DeadLetterPublisher(producer, topics, clock), ConsumerName);
-        using var processor = new CommandProcessor(topics, chat.Value.Apply(_options.Limits()), cluster.Value.EdgeNodes, directory, clock, logger, clients.Options.TraceHeaders);
+        using var pushes = _options.PushProducer ? clients.CreateProducer($"{clientId}-pushes") : null;
+        var sink = new KafkaRecordSink(producer, new DeadLetterPublisher(producer, topics, clock), ConsumerName, pushes, NodeTopics(topics, cluster.Value.EdgeNodes));
+        using var processor = new CommandProcessor(topics, chat.Value.Apply(_options.Limits()), cluster.Value.EdgeNodes, directory, clock, logger, clients.Options.TraceHeaders, _options.DeliveryPartition);
         var restorer = new ChatStateRestorer(clients, topics, _options.RecentClientMsgIds, _options.RebuildStateFromEvents);
         var rebuilder = new ChatStateRebuilder(clients, topics, _options.RecentClientMsgIds);
         var states = new ChatStateStore();
@@ -148,6 +149,17 @@ public sealed partial class RouterLoop(
             _assigned = [];
             lagProbe.Clear();
         }
+    }
+
+    private static HashSet<string> NodeTopics(TopicNames topics, int edgeNodes)
+    {
+        var names = new HashSet<string>(StringComparer.Ordinal);
+        for (var k = 0; k < edgeNodes; k++)
+        {
+            names.Add(topics.DeliveryNode(k));
+        }
+
+        return names;
     }
 
     /// <summary>A partition whose <c>chat.state</c> was lost: its chats folded from <c>chat.events</c>, written back, then loaded.</summary>

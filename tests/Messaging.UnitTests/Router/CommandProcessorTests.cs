@@ -282,4 +282,22 @@ public sealed class CommandProcessorTests
         _sink.Records.Where(r => r.Topic == _topics.ChatState).Select(r => r.Key).Should().Equal("g1");
         outcome.Offsets.Should().Equal(new TopicPartitionOffset("p.chat.commands", 0, 1));
     }
+
+    [Fact]
+    public void With_a_delivery_partition_every_node_record_of_every_chat_goes_to_that_partition_and_without_one_to_the_partitioner()
+    {
+        using var pinned = new CommandProcessor(_topics, new ChatLimits(10, 100, 10), 4, _directory, new FixedClock(Now), NullLogger.Instance, deliveryPartition: 0);
+        var sink = new RecordingSink();
+        var states = new ChatStateStore();
+        states.Load(0, []);
+        states.Load(1, []);
+
+        pinned.Process([Record(0, 0, Group("g1", "ana", "Team", "bo")), Record(1, 0, Group("g2", "bo", "Other", "ana")), Record(1, 1, Send("nope", "cy", originNode: 3))], states, sink, CancellationToken.None);
+        Process(Record(0, 0, Group("g1", "ana", "Team", "bo")));
+
+        var nodeRecords = sink.Records.Where(r => r.Topic.StartsWith("p.delivery", StringComparison.Ordinal)).ToList();
+        nodeRecords.Select(r => r.Key).Should().Contain(["g1", "g2", "nope"], "pushes and the refusal alike");
+        nodeRecords.Should().OnlyContain(r => r.Partition == 0);
+        _sink.Records.Where(r => r.Topic.StartsWith("p.delivery", StringComparison.Ordinal)).Should().NotBeEmpty().And.OnlyContain(r => r.Partition == Partition.Any.Value);
+    }
 }
