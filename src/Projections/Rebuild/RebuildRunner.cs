@@ -88,6 +88,7 @@ internal sealed partial class RebuildRunner(
         var applier = new PageApplier(dataSource, projection, Schema);
         if (!await shadow.IsFinalizedAsync(guard, projection, cancellationToken))
         {
+            await ShadowTables.PrepareBulkAsync(guard, projection, cancellationToken);
             progress.Phase(archived is null ? "replaying into shadow tables (bulk)" : "replaying the archive into shadow tables (bulk)");
             var targets = new Dictionary<PartitionKey, long>();
             foreach (var p in plan.Partitions)
