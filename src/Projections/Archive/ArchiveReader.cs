@@ -46,6 +46,38 @@ internal sealed class ArchiveReader(ArchiveStore store, TopicNames names)
     }
 
     /// <summary>
+    /// The files of <paramref name="ranges"/> that hold records of their range, one of each range
+    /// in turn (each range's own in manifest order): a rebuild writes each partition's pages on
+    /// its partition's writer (<c>Rebuild:Writers</c>), and partition after partition would keep
+    /// all writers but one idle. Pure.
+    /// </summary>
+    internal static List<(ArchivedFile File, int Range)> FilesInReadOrder(IReadOnlyList<(ArchiveManifest Manifest, long? From, long To)> ranges)
+    {
+        var files = new List<(ArchivedFile File, int Range)>();
+        var next = new int[ranges.Count];
+        for (var added = true; added;)
+        {
+            added = false;
+            for (var r = 0; r < ranges.Count; r++)
+            {
+                var (manifest, from, to) = ranges[r];
+                while (next[r] < manifest.Files.Count)
+                {
+                    var file = manifest.Files[next[r]++];
+                    if (file.FirstOffset < to && (from is not long f || file.LastOffset >= f))
+                    {
+                        files.Add((file, r));
+                        added = true;
+                        break;
+                    }
+                }
+            }
+        }
+
+        return files;
+    }
+
+    /// <summary>
     /// Pages of at most <paramref name="pageSize"/> records, per range (a partition's manifest,
     /// from its position (null: the beginning) up to, excluding, its end), in offset order. Up
     /// to <paramref name="filesAhead"/> files are fetched and decoded while the caller writes:
@@ -60,19 +92,7 @@ internal sealed class ArchiveReader(ArchiveStore store, TopicNames names)
         [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken,
         string? chatId = null)
     {
-        var files = new List<(ArchivedFile File, int Range)>();
-        for (var r = 0; r < ranges.Count; r++)
-        {
-            var (manifest, from, to) = ranges[r];
-            foreach (var file in manifest.Files)
-            {
-                if (file.FirstOffset < to && (from is not long f || file.LastOffset >= f))
-                {
-                    files.Add((file, r));
-                }
-            }
-        }
-
+        var files = FilesInReadOrder(ranges);
         var loading = new Queue<Task<IList<ArchiveRow>>>();
         var starts = new long?[ranges.Count];
         for (var r = 0; r < ranges.Count; r++)

@@ -1,4 +1,5 @@
 using System.Buffers;
+using System.Buffers.Binary;
 using Messaging.Contracts.Events;
 using Messaging.Contracts.Serialization;
 using Messaging.Contracts.Topics;
@@ -40,7 +41,10 @@ internal sealed class ChatProjection : IProjection
         """;
 
     private const string CopyMessagesSql =
-        "copy messages__rebuild (chat_id, seq, kind, message_id, client_msg_id, sender_user_id, sender_device_id, body, attachments, user_ids, title, sent_at, reply_to, payloads, target_seq, emoji) from stdin (format binary)";
+        "copy messages__rebuild (chat_id, seq, kind, message_id, client_msg_id, sender_user_id, sender_device_id, body, attachments, user_ids, title, sent_at, reply_to, payloads, target_seq, emoji, " + ShadowTable.LogOffsetColumn + ") from stdin (format binary)";
+
+    /// <summary>The log offset appended to each COPY row: its length (int4) and value (int8).</summary>
+    private const int LogOffsetFieldSize = sizeof(int) + sizeof(long);
 
     /// <summary>
     /// A rebuild copies every event's row as it is and folds edits, reactions and deletes into the
@@ -182,22 +186,23 @@ internal sealed class ChatProjection : IProjection
         // The page's rows (most already encoded by DecodeBulk on a decode thread) in one buffer,
         // then one raw binary COPY: the writer copies bytes instead of converting sixteen values per
         // row through NpgsqlBinaryImporter (its per-value writes were the writer's top frames).
+        // Each row gets one more field, its log offset, for the finalize step's dedupe.
         var rows = new byte[rowsToCopy.Count][];
         var size = CopyRowWriter.Header.Length + CopyRowWriter.Trailer.Length;
         for (var i = 0; i < rowsToCopy.Count; i++)
         {
             rows[i] = rowsToCopy[i].Value is MessageCopyRow copy ? copy.Row : MessageRowCopy.Encode(ChatRows.Message((ChatEvent)rowsToCopy[i].Value));
 
-            size += rows[i].Length;
+            size += rows[i].Length + LogOffsetFieldSize;
         }
 
         var buffer = ArrayPool<byte>.Shared.Rent(size);
         try
         {
             var position = Append(buffer, 0, CopyRowWriter.Header);
-            foreach (var row in rows)
+            for (var i = 0; i < rows.Length; i++)
             {
-                position = Append(buffer, position, row);
+                position = AppendWithLogOffset(buffer, position, rows[i], rowsToCopy[i].Source.Offset);
             }
 
             position = Append(buffer, position, CopyRowWriter.Trailer);
@@ -318,6 +323,18 @@ internal sealed class ChatProjection : IProjection
     {
         bytes.CopyTo(buffer.AsSpan(position));
         return position + bytes.Length;
+    }
+
+    /// <summary>A binary COPY row (field count first) with one more field at its end: <paramref name="offset"/> as int8.</summary>
+    internal static int AppendWithLogOffset(byte[] buffer, int position, ReadOnlySpan<byte> row, long offset)
+    {
+        var span = buffer.AsSpan(position);
+        BinaryPrimitives.WriteInt16BigEndian(span, (short)(BinaryPrimitives.ReadInt16BigEndian(row) + 1));
+        row[sizeof(short)..].CopyTo(span[sizeof(short)..]);
+        var end = span[row.Length..];
+        BinaryPrimitives.WriteInt32BigEndian(end, sizeof(long));
+        BinaryPrimitives.WriteInt64BigEndian(end[sizeof(int)..], offset);
+        return position + row.Length + LogOffsetFieldSize;
     }
 
     private sealed class Statements(string s)

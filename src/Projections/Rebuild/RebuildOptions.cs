@@ -20,6 +20,15 @@ public sealed class RebuildOptions
     public int DecodeAhead { get; set; } = 4;
 
     /// <summary>
+    /// Connections writing the bulk replay's pages at once, each its own partitions' pages in log
+    /// order (<see cref="PageWriters"/>). One writer was the replay's bound: 1M chat events took
+    /// 8.0-8.5 s of a 10 s rebuild with the CLI at 53 % of a core and PostgreSQL at 37 %, each
+    /// page's COPY and commit waiting for the previous one (docs/benchmarks.md).
+    /// </summary>
+    [Range(1, 64)]
+    public int Writers { get; set; } = 2;
+
+    /// <summary>
     /// <c>maintenance_work_mem</c> of the finalize step (MB): the index builds sort the whole
     /// copy, and with the server's default (64 MB) the primary key of 1M rows spilled to disk.
     /// </summary>

@@ -88,6 +88,7 @@ internal sealed partial class RebuildRunner(
         var applier = new PageApplier(dataSource, projection, Schema);
         if (!await shadow.IsFinalizedAsync(guard, projection, cancellationToken))
         {
+            await ShadowTables.PrepareBulkAsync(guard, projection, cancellationToken);
             progress.Phase(archived is null ? "replaying into shadow tables (bulk)" : "replaying the archive into shadow tables (bulk)");
             var targets = new Dictionary<PartitionKey, long>();
             foreach (var p in plan.Partitions)
@@ -154,7 +155,7 @@ internal sealed partial class RebuildRunner(
         }
 
         progress.Phase($"reading the events of chat {chatId}");
-        await ConsumeAsync(projection, from, to, options.Value.PageSize, bulk: false, (page, _) =>
+        await ConsumeAsync(projection, from, to, options.Value.PageSize, bulk: false, writers: 1, (page, _) =>
         {
             foreach (var r in page.Apply)
             {
@@ -252,61 +253,58 @@ internal sealed partial class RebuildRunner(
         CancellationToken cancellationToken)
     {
         // The same stages as from Kafka (ConsumeAsync): pages decoded on the thread pool, up to
-        // DecodeAhead ahead of the one page being written, in log order; the reader fetches the
-        // next file meanwhile. Decoding inline ran at 13k events/s against 21k from Kafka (100k events).
-        var decoding = new Queue<Task<Page>>();
-        var inFlight = Task.CompletedTask;
+        // DecodeAhead ahead of the page being written, written in log order per partition; the
+        // reader fetches the next file meanwhile. Decoding inline ran at 13k events/s against 21k
+        // from Kafka (100k events).
         var ranges = new List<(ArchiveManifest, long?, long)>();
+        var sizes = new List<(PartitionKey, long)>();
         foreach (var (partition, manifest) in archived)
         {
             var key = new PartitionKey(names.ChatEvents, partition);
             if (targets.TryGetValue(key, out var target) && manifest.NextOffset is long end)
             {
-                ranges.Add((manifest, positions.TryGetValue(key, out var p) ? p : null, Math.Min(target, end)));
+                var from = positions.TryGetValue(key, out var p) ? p : null;
+                ranges.Add((manifest, from, Math.Min(target, end)));
+                sizes.Add((key, Math.Min(target, end) - (from ?? 0)));
             }
         }
 
-        try
+        await using var writers = new PageWriters(sizes, options.Value.Writers, options.Value.DecodeAhead, (page, ct) => FlushAsync(projection, applier, positions, page, ApplyMode.Bulk, progress, ct), cancellationToken);
+        await foreach (var records in archive.ReadAsync(ranges, options.Value.PageSize, options.Value.DecodeAhead, cancellationToken))
         {
-            await foreach (var records in archive.ReadAsync(ranges, options.Value.PageSize, options.Value.DecodeAhead, cancellationToken))
-            {
-                decoding.Enqueue(Task.Run(() => Page.Plan(projection, records, names, bulk: true), cancellationToken));
-                while (decoding.Count > 0 && (decoding.Count > options.Value.DecodeAhead || (inFlight.IsCompleted && decoding.Peek().IsCompleted)))
-                {
-                    var page = await decoding.Dequeue();
-                    await inFlight;
-                    inFlight = FlushAsync(projection, applier, positions, page, ApplyMode.Bulk, progress, cancellationToken);
-                }
-            }
-
-            while (decoding.Count > 0)
-            {
-                var page = await decoding.Dequeue();
-                await inFlight;
-                inFlight = FlushAsync(projection, applier, positions, page, ApplyMode.Bulk, progress, cancellationToken);
-            }
-
-            await inFlight;
+            // An archive page is one file's records: one partition.
+            await writers.EnqueueAsync(writers.WriterOf(new PartitionKey(records[0].Topic, records[0].Partition)), () => Page.Plan(projection, records, names, bulk: true));
         }
-        finally
-        {
-            // Never leave a page writing behind: the Kafka replay that follows must not overlap it.
-            await Task.WhenAny(inFlight);
-        }
+
+        await writers.CompleteAsync();
     }
 
     private static async Task FlushAsync(IProjection projection, PageApplier applier, Dictionary<PartitionKey, long?> positions, Page page, ApplyMode mode, IRebuildProgress progress, CancellationToken cancellationToken)
     {
-        var outcome = await applier.ApplyAsync(page, positions, TableSet.Shadow, CheckpointName(projection), takeLock: false, cancellationToken, mode);
+        // Several writers flush pages of disjoint partitions at once (PageWriters): each reads and
+        // moves only its own partitions' positions, but in one shared dictionary, hence the lock.
+        var expected = new Dictionary<PartitionKey, long?>(page.NextOffsets.Count);
+        lock (positions)
+        {
+            foreach (var partition in page.NextOffsets.Keys)
+            {
+                expected[partition] = positions.TryGetValue(partition, out var p) ? p : null;
+            }
+        }
+
+        var outcome = await applier.ApplyAsync(page, expected, TableSet.Shadow, CheckpointName(projection), takeLock: false, cancellationToken, mode);
         if (!outcome.Committed)
         {
             throw new InvalidOperationException($"Rebuild checkpoints of {projection.Name} were moved by another writer ({string.Join(", ", outcome.Fenced)}): is a second rebuild running without the lock?");
         }
 
-        foreach (var (partition, next) in page.NextOffsets)
+        lock (positions)
         {
-            positions[partition] = next;
-            progress.Advanced(partition, next);
+            foreach (var (partition, next) in page.NextOffsets)
+            {
+                positions[partition] = next;
+                progress.Advanced(partition, next);
+            }
         }
     }
 
@@ -318,11 +316,15 @@ internal sealed partial class RebuildRunner(
         ApplyMode mode,
         IRebuildProgress progress,
         CancellationToken cancellationToken) =>
-        ConsumeAsync(projection, positions, targets, options.Value.PageSize, mode == ApplyMode.Bulk, (page, ct) => FlushAsync(projection, applier, positions, page, mode, progress, ct), progress, cancellationToken);
+        // Catch-up and swap upsert into indexed tables, a few pages each: one writer, so that two
+        // transactions never take row locks of one chat in opposite orders.
+        ConsumeAsync(projection, positions, targets, options.Value.PageSize, mode == ApplyMode.Bulk, mode == ApplyMode.Bulk ? options.Value.Writers : 1, (page, ct) => FlushAsync(projection, applier, positions, page, mode, progress, ct), progress, cancellationToken);
 
     /// <summary>
-    /// Reads each partition from its position up to (excluding) its target offset, in pages.
-    /// Assigned directly (no group): a rebuild must not take partitions from the live runners.
+    /// Reads each partition from its position up to (excluding) its target offset, in pages of
+    /// one writer's partitions (<see cref="PageWriters.Assign"/>), flushed by up to
+    /// <paramref name="writers"/> at once. Assigned directly (no group): a rebuild must not take
+    /// partitions from the live runners.
     /// </summary>
     private async Task ConsumeAsync(
         IProjection projection,
@@ -330,12 +332,14 @@ internal sealed partial class RebuildRunner(
         Dictionary<PartitionKey, long> to,
         int pageSize,
         bool bulk,
+        int writers,
         Func<Page, CancellationToken, Task> flush,
         IRebuildProgress progress,
         CancellationToken cancellationToken)
     {
         var pending = new HashSet<PartitionKey>();
         var assignment = new List<TopicPartitionOffset>();
+        var sizes = new List<(PartitionKey, long)>();
         foreach (var (partition, target) in to)
         {
             var start = from.TryGetValue(partition, out var f) && f is long s ? s : (long?)null;
@@ -346,6 +350,8 @@ internal sealed partial class RebuildRunner(
 
             pending.Add(partition);
             assignment.Add(new TopicPartitionOffset(partition.Topic, partition.Partition, start is long o ? new Offset(o) : Offset.Beginning));
+            // From the beginning: an upper bound (the earliest offset is not known here), as in the plan.
+            sizes.Add((partition, target - (start ?? 0)));
         }
 
         if (pending.Count == 0)
@@ -365,20 +371,25 @@ internal sealed partial class RebuildRunner(
         }
         using var consumer = new ConsumerBuilder<string, byte[]>(config).Build();
         consumer.Assign(assignment);
-        var records = new List<SourceRecord>(pageSize);
-        // Three stages: this thread only fetches; pages are decoded on the thread pool, up to
-        // DecodeAhead at once; one page at a time is written, in log order (the next flush starts
-        // only when the previous one committed). Decoding on the fetch thread made that thread
-        // the bottleneck: in a sampled trace of a 500k-event chat rebuild, fetch + decode were
-        // 7.3 % of samples against 2.7 % for the COPY (docs/operations.md, "Measured").
-        var decoding = new Queue<Task<Page>>();
-        Task inFlight = Task.CompletedTask;
+        // Three stages: this thread only fetches and sorts the records into one page per writer;
+        // pages are decoded on the thread pool and written by their writer, in log order per
+        // partition (PageWriters). Decoding on the fetch thread made that thread the bottleneck:
+        // in a sampled trace of a 500k-event chat rebuild, fetch + decode were 7.3 % of samples
+        // against 2.7 % for the COPY (docs/operations.md, "Measured").
+        await using var writing = new PageWriters(sizes, writers, options.Value.DecodeAhead, flush, cancellationToken);
+        var records = new List<SourceRecord>[writing.Count];
+        for (var w = 0; w < records.Length; w++)
+        {
+            records[w] = new List<SourceRecord>(pageSize);
+        }
+
         try
         {
             while (pending.Count > 0)
             {
                 cancellationToken.ThrowIfCancellationRequested();
                 var result = consumer.Consume(TimeSpan.FromMilliseconds(200));
+                var full = -1;
                 if (result is not null)
                 {
                     var key = new PartitionKey(topic ?? result.Topic, result.Partition.Value);
@@ -392,7 +403,9 @@ internal sealed partial class RebuildRunner(
                     }
                     else if (result.Offset.Value < target && pending.Contains(key))
                     {
-                        records.Add(new SourceRecord(key.Topic, key.Partition, result.Offset.Value, result.Message.Key, result.Message.Value));
+                        var w = writing.WriterOf(key);
+                        records[w].Add(new SourceRecord(key.Topic, key.Partition, result.Offset.Value, result.Message.Key, result.Message.Value));
+                        full = records[w].Count >= pageSize ? w : -1;
                         if (result.Offset.Value + 1 >= target)
                         {
                             Complete(consumer, pending, key);
@@ -404,38 +417,22 @@ internal sealed partial class RebuildRunner(
                     }
                 }
 
-                if (records.Count >= pageSize || (records.Count > 0 && (result is null || pending.Count == 0)))
+                // A full page goes at once; partial pages when the fetch ran dry or is done.
+                for (var w = 0; w < records.Length; w++)
                 {
-                    var batch = records;
-                    records = new List<SourceRecord>(pageSize);
-                    decoding.Enqueue(Task.Run(() => Page.Plan(projection, batch, names, bulk), cancellationToken));
-                }
-
-                // Hand decoded pages to the writer in order: at once when decoding is ahead by
-                // its limit, otherwise as soon as the previous write has committed.
-                while (decoding.Count > 0 && (decoding.Count > options.Value.DecodeAhead || (inFlight.IsCompleted && decoding.Peek().IsCompleted)))
-                {
-                    var page = await decoding.Dequeue();
-                    await inFlight;
-                    inFlight = flush(page, cancellationToken);
+                    if (w == full || (records[w].Count > 0 && (result is null || pending.Count == 0)))
+                    {
+                        var batch = records[w];
+                        records[w] = new List<SourceRecord>(pageSize);
+                        await writing.EnqueueAsync(w, () => Page.Plan(projection, batch, names, bulk));
+                    }
                 }
             }
 
-            while (decoding.Count > 0)
-            {
-                var page = await decoding.Dequeue();
-                await inFlight;
-                inFlight = flush(page, cancellationToken);
-            }
-
-            await inFlight;
+            await writing.CompleteAsync();
         }
         finally
         {
-            // Never leave a page writing behind (cancelled or failed): the caller's next step
-            // (finalize, swap) must not overlap it. Its own failure was already observed above
-            // or is the one being thrown. Decoding tasks only read their own records.
-            await Task.WhenAny(inFlight);
             consumer.Close();
         }
 

@@ -42,6 +42,21 @@ internal sealed class ShadowTables(string schema, int maintenanceWorkMemMb)
         await tx.CommitAsync(cancellationToken);
     }
 
+    /// <summary>
+    /// Gives the bulk shadow tables their <see cref="ShadowTable.LogOffsetColumn"/> before a bulk
+    /// replay; idempotent, so a rebuild resumed from an older build's shadow tables gets it too.
+    /// </summary>
+    public static async Task PrepareBulkAsync(NpgsqlConnection connection, IProjection projection, CancellationToken cancellationToken)
+    {
+        foreach (var table in projection.Tables)
+        {
+            if (table.Bulk)
+            {
+                await ExecAsync(connection, null, $"alter table {table.ShadowName} add column if not exists {ShadowTable.LogOffsetColumn} bigint", cancellationToken);
+            }
+        }
+    }
+
     public static async Task DropAsync(NpgsqlConnection connection, IProjection projection, CancellationToken cancellationToken)
     {
         foreach (var table in projection.Tables)
@@ -84,7 +99,8 @@ internal sealed class ShadowTables(string schema, int maintenanceWorkMemMb)
             }
 
             // The log is at-least-once, so it may hold an event twice; that is rare, so build the
-            // unique index first and only pay for a dedupe sort when it fails.
+            // unique index first and only pay for a dedupe sort when it fails. The first copy in
+            // log order wins, as on the live path where the later copy's guard fails.
             await tx.SaveAsync("index", cancellationToken);
             try
             {
@@ -96,13 +112,15 @@ internal sealed class ShadowTables(string schema, int maintenanceWorkMemMb)
                 await tx.RollbackAsync("index", cancellationToken);
                 await ExecAsync(connection, tx, $"""
                     delete from {table.ShadowName} a using (
-                        select ctid from (select ctid, row_number() over (partition by {table.Key} order by ctid) as n from {table.ShadowName}) x
+                        select ctid from (select ctid, row_number() over (partition by {table.Key} order by {ShadowTable.LogOffsetColumn}, ctid) as n from {table.ShadowName}) x
                         where x.n > 1) d
                     where a.ctid = d.ctid
                     """, cancellationToken);
                 await BuildIndexesAsync(connection, tx, table.Name, cancellationToken);
             }
 
+            // Only the dedupe needs it; the swapped table keeps no rebuild column (dropping is a catalog change).
+            await ExecAsync(connection, tx, $"alter table {table.ShadowName} drop column if exists {ShadowTable.LogOffsetColumn}", cancellationToken);
             await ExecAsync(connection, tx, $"analyze {table.ShadowName}", cancellationToken);
         }
 

@@ -58,6 +58,15 @@ internal sealed record ShadowTable(string Name, bool Bulk, string? Key)
 {
     public const string Suffix = "__rebuild";
 
+    /// <summary>
+    /// A bulk shadow table's extra column while it is loaded: each row's offset in its partition,
+    /// so that the dedupe keeps the first copy in log order. Physical order (<c>ctid</c>) is not
+    /// log order once two writers COPY at once: PostgreSQL hands free space found by one backend's
+    /// extension to the other (a fresh-clone CI run kept the later of two differing copies). The
+    /// finalize step drops it.
+    /// </summary>
+    public const string LogOffsetColumn = "rebuild_log_offset";
+
     public string ShadowName => Name + Suffix;
 }
 

@@ -30,7 +30,22 @@ internal sealed class EdgeProcess : IAsyncDisposable
     /// <summary>Starts node <paramref name="node"/> with <paramref name="settings"/> and returns once it answers <c>/health/ready</c>.</summary>
     public static async Task<EdgeProcess> StartAsync(IReadOnlyDictionary<string, string?> settings, int node)
     {
-        var baseAddress = new Uri($"http://127.0.0.1:{FreePort().ToString(CultureInfo.InvariantCulture)}");
+        // FreePort's port is free when chosen, not when the node binds it: another process may take
+        // it in between, and the node then exits with "address already in use". Another port then.
+        for (var attempt = 1; ; attempt++)
+        {
+            try
+            {
+                return await StartOnceAsync(settings, node, new Uri($"http://127.0.0.1:{FreePort().ToString(CultureInfo.InvariantCulture)}"));
+            }
+            catch (InvalidOperationException ex) when (attempt < 3 && ex.Message.Contains("address already in use", StringComparison.OrdinalIgnoreCase))
+            {
+            }
+        }
+    }
+
+    private static async Task<EdgeProcess> StartOnceAsync(IReadOnlyDictionary<string, string?> settings, int node, Uri baseAddress)
+    {
         var environment = new Dictionary<string, string?>(StringComparer.Ordinal);
         foreach (var (key, value) in settings)
         {

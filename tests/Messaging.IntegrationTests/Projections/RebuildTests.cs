@@ -1,6 +1,10 @@
 using System.Text;
 using Messaging.Contracts.Commands;
 using Messaging.Contracts.Events;
+using Messaging.Projections.Chats;
+using Messaging.Projections.Rebuild;
+using Messaging.Projections.Runtime;
+using Messaging.ReadModels.Chats;
 
 namespace Messaging.IntegrationTests.Projections;
 
@@ -45,6 +49,36 @@ public sealed class RebuildTests : IAsyncLifetime
         await WaitForLiveAsync();
         (await _ctx.CountAsync("select count(*) from messages where chat_id like 'b%'")).Should().Be(3 * 10);
         (await _ctx.CountAsync("select count(*) from messages")).Should().Be(live["messages"].Count + 30);
+    }
+
+    /// <summary>
+    /// Two page writers COPY into the shadow table at once, and PostgreSQL may then store a later
+    /// page's rows before an earlier page's (free space one backend's extension found goes to the
+    /// other): a fresh-clone CI run kept the later of two differing copies of one delete. The
+    /// later copy is stored first here, as that run did.
+    /// </summary>
+    [Fact]
+    public async Task The_first_copy_in_log_order_of_a_duplicated_event_wins_wherever_the_copies_are_stored()
+    {
+        await _ctx.MigrateAsync();
+        var projection = new ChatProjection();
+        await using var connection = await _ctx.Db.OpenConnectionAsync();
+        var shadow = new ShadowTables(_ctx.Namespace.Schema, maintenanceWorkMemMb: 64);
+        await shadow.CreateAsync(connection, projection, CancellationToken.None);
+        await ShadowTables.PrepareBulkAsync(connection, projection, CancellationToken.None);
+        await _ctx.ExecAsync($"""
+            insert into messages__rebuild (chat_id, seq, kind, sender_user_id, sender_device_id, body, sent_at, target_seq, {ShadowTable.LogOffsetColumn}) values
+              ('d', 9, '{ChangeKinds.MessageDeleted}', 'ana', 'phone', null, '2026-01-01T00:00:00.500Z', 4, 20),
+              ('d', 4, '{ChangeKinds.Message}', 'ana', 'phone', 'secret', '2026-01-01T00:00:00.004Z', null, 3),
+              ('d', 9, '{ChangeKinds.MessageDeleted}', 'ana', 'phone', null, '2026-01-01T00:00:00.009Z', 4, 8)
+            """);
+
+        await shadow.FinalizeAsync(connection, projection, new RetentionCutoffs(new DateTime(2000, 1, 1, 0, 0, 0, DateTimeKind.Utc)), CancellationToken.None);
+
+        (await _ctx.DumpAsync("select seq, kind, body, to_char(sent_at at time zone 'UTC', 'SS.MS'), to_char(deleted_at at time zone 'UTC', 'SS.MS') from messages__rebuild"))
+            .Should().Equal(["(4,message,,00.004,00.009)", "(9,message.deleted,,00.009,)"], "the copy at offset 8 came first in the log");
+        (await _ctx.CountAsync($"select count(*) from information_schema.columns where table_schema = current_schema() and column_name = '{ShadowTable.LogOffsetColumn}'"))
+            .Should().Be(0, "the swapped table must have the live table's columns");
     }
 
     [Fact]

@@ -41,7 +41,7 @@ public sealed class RetentionTests : IAsyncLifetime
         {
             clock.Advance(TimeSpan.FromSeconds(60));
             return await _ctx.CountAsync("select count(*) from messages") == 5;
-        }, TimeSpan.FromSeconds(30), "expired rows deleted");
+        }, TimeSpan.FromSeconds(90), "expired rows deleted");
 
         (await _ctx.CountAsync("select min(seq) from messages")).Should().Be(4);
         (await PendingAsync(inbox)).Should().Equal(4, 5, 6, 7, 8);
@@ -53,7 +53,7 @@ public sealed class RetentionTests : IAsyncLifetime
         {
             clock.Advance(TimeSpan.FromSeconds(60));
             return await _ctx.CountAsync("select count(*) from messages") == 0;
-        }, TimeSpan.FromSeconds(30), "rows expired after the clock moved on");
+        }, TimeSpan.FromSeconds(90), "rows expired after the clock moved on");
         (await PendingAsync(inbox)).Should().BeEmpty();
     }
 

@@ -158,6 +158,21 @@ public sealed class MessageCopyReaderTests
     }
 
     [Fact]
+    public void A_rebuild_copy_row_carries_its_log_offset_as_one_more_field_at_the_end()
+    {
+        var row = MessageRowCopy.Encode(ChatRows.Message(Message("b")));
+        var buffer = new byte[row.Length + 32];
+
+        var end = ChatProjection.AppendWithLogOffset(buffer, 3, row, 9_876_543_210);
+
+        end.Should().Be(3 + row.Length + 12);
+        var fields = Fields(buffer[3..end]);
+        fields.Should().HaveCount(17);
+        fields[..16].Should().BeEquivalentTo(Fields(row), o => o.WithStrictOrdering());
+        BinaryPrimitives.ReadInt64BigEndian(fields[16]).Should().Be(9_876_543_210);
+    }
+
+    [Fact]
     public void Attachments_are_written_as_jsonb_with_its_version_byte()
     {
         var row = MessageRowCopy.Encode(ChatRows.Message(Message("b") with { Attachments = [new Attachment("k", "image/png", 3)] }));
