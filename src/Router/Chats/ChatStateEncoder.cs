@@ -1,5 +1,7 @@
 using System.Buffers;
 using System.Text.Json;
+using Messaging.Contracts.Commands;
+using Messaging.Contracts.Events;
 
 namespace Messaging.Router.Chats;
 
@@ -23,7 +25,34 @@ public sealed class ChatStateEncoder : IDisposable
         _writer = new Utf8JsonWriter(_buffer);
     }
 
-    public byte[] Encode(ChatState state)
+    /// <summary>
+    /// What a snapshot of <paramref name="state"/> holds, copied (members, and each recent message
+    /// with its deleted flag: the only part of a recent message that changes), so it can be encoded
+    /// on another thread while the decider goes on mutating the state. ~10 µs for 1,000 recent
+    /// messages, against milliseconds for the encoding.
+    /// </summary>
+    public static ChatStateCopy Capture(ChatState state)
+    {
+        var members = new MemberCopy[state.Members.Count];
+        for (var i = 0; i < members.Length; i++)
+        {
+            var m = state.Members[i];
+            members[i] = new MemberCopy(m.UserId, m.Role, m.JoinedSeq);
+        }
+
+        var recent = new RecentCopy[state.RecentCount];
+        var at = 0;
+        foreach (var r in state.RecentMessages())
+        {
+            recent[at++] = new RecentCopy(r, r.Deleted);
+        }
+
+        return new ChatStateCopy(state.ChatId, state.Kind, state.Title, state.LastSeq, state.LastCommandOffset, members, recent);
+    }
+
+    public byte[] Encode(ChatState state) => Encode(Capture(state));
+
+    public byte[] Encode(ChatStateCopy state)
     {
         _buffer.ResetWrittenCount();
         _writer.Reset(_buffer);
@@ -42,10 +71,8 @@ public sealed class ChatStateEncoder : IDisposable
         w.WriteNumber("lastSeq"u8, state.LastSeq);
         w.WriteNumber("lastCommandOffset"u8, state.LastCommandOffset);
         w.WriteStartArray("members"u8);
-        var members = state.Members;
-        for (var i = 0; i < members.Count; i++)
+        foreach (var m in state.Members)
         {
-            var m = members[i];
             w.WriteStartObject();
             w.WriteString("userId"u8, m.UserId);
             w.WriteString("role"u8, m.Role.ToString());
@@ -55,7 +82,7 @@ public sealed class ChatStateEncoder : IDisposable
 
         w.WriteEndArray();
         w.WriteStartArray("recent"u8);
-        foreach (var r in state.RecentMessages())
+        foreach (var (r, deleted) in state.Recent)
         {
             w.WriteStartObject();
             w.WriteString("clientMsgId"u8, r.ClientMsgId);
@@ -77,7 +104,7 @@ public sealed class ChatStateEncoder : IDisposable
                 w.WriteBoolean("encrypted"u8, true);
             }
 
-            if (r.Deleted)
+            if (deleted)
             {
                 w.WriteBoolean("deleted"u8, true);
             }
@@ -93,3 +120,11 @@ public sealed class ChatStateEncoder : IDisposable
 
     public void Dispose() => _writer.Dispose();
 }
+
+/// <summary>A chat's state as one snapshot holds it, taken by <see cref="ChatStateEncoder.Capture"/>.</summary>
+public sealed record ChatStateCopy(string ChatId, ChatKind Kind, string? Title, long LastSeq, long LastCommandOffset, MemberCopy[] Members, RecentCopy[] Recent);
+
+public readonly record struct MemberCopy(string UserId, MemberRole Role, long JoinedSeq);
+
+/// <summary>A recent message (immutable but for its deleted flag) and that flag as it was when captured.</summary>
+public readonly record struct RecentCopy(RecentMessage Message, bool Deleted);

@@ -53,6 +53,7 @@ public sealed partial class CommandProcessor : IDisposable
     private PendingFlush? _inFlight;
     private readonly DeliveryEncoder _encoder = new();
     private readonly ChatStateEncoder _stateEncoder = new();
+    private readonly ChatStateEncoder _flushEncoder = new();
     private readonly bool _traceHeaders;
     private TopicPartition[] _eventPartitions = [];
     private TopicPartition[] _statePartitions = [];
@@ -214,7 +215,8 @@ public sealed partial class CommandProcessor : IDisposable
 
     /// <summary>
     /// Starts a flush without waiting (<c>Router:PipelineFlush</c>): the states of the chats changed
-    /// since the last flush are encoded now, as they stand after the last decided batch, and a mark
+    /// since the last flush are captured now, as they stand after the last decided batch, and
+    /// encoded on the thread pool; a mark
     /// is taken after everything produced so far. <see cref="AdvanceFlush"/> writes the states once
     /// the mark is acknowledged and hands back the offsets once the states are; batches decided in
     /// between go out at once and belong to the next flush. At most one flush is in flight.
@@ -226,20 +228,43 @@ public sealed partial class CommandProcessor : IDisposable
             throw new InvalidOperationException("A flush is already in flight.");
         }
 
-        var flushing = new PendingFlush(sink.Mark(), EncodeChanged(), _unflushedOffsets);
+        // Captured here, encoded on the thread pool: encoding every changed chat took ~23 ms per
+        // flush on the loop thread at 2,000 sends/s (docs/benchmarks.md, "fifth session").
+        var captured = new List<(int Partition, string ChatId, ChatStateCopy State)>(_changed.Count);
+        foreach (var (chatId, (state, partition)) in _changed)
+        {
+            captured.Add((partition, chatId, ChatStateEncoder.Capture(state)));
+        }
+
+        _changed.Clear();
+        var encoder = _flushEncoder;
+        var encoding = Task.Run(() =>
+        {
+            var encoded = new List<EncodedState>(captured.Count);
+            foreach (var (partition, chatId, state) in captured)
+            {
+                encoded.Add(new EncodedState(partition, chatId, encoder.Encode(state)));
+            }
+
+            return encoded;
+        });
+        _inFlight = new PendingFlush(sink.Mark(), encoding, _unflushedOffsets);
         _unflushedOffsets = [];
-        _inFlight = flushing;
     }
+
+    /// <summary>Waits until the flush in flight has encoded its states (tests: <see cref="AdvanceFlush"/> never waits for it).</summary>
+    internal void WaitForFlushEncoded() => _inFlight?.Encoding.Wait();
 
     /// <summary>
     /// Moves the flush in flight on without blocking: produces its states once everything before
-    /// its mark is acknowledged, and returns the offsets to commit (and clears the flush) once the
-    /// states are too. Null while there is nothing to commit yet. Throws if a record failed.
+    /// its mark is acknowledged and they are encoded, and returns the offsets to commit (and clears
+    /// the flush) once the states are acknowledged too. Null while there is nothing to do yet.
+    /// Throws if a record failed.
     /// </summary>
     public FlushStep? AdvanceFlush(IRecordSink sink)
     {
         var flushing = _inFlight;
-        if (flushing is null || !sink.IsAcknowledged(flushing.Mark))
+        if (flushing is null || !sink.IsAcknowledged(flushing.Mark) || !flushing.Encoding.IsCompleted)
         {
             return null;
         }
@@ -248,8 +273,7 @@ public sealed partial class CommandProcessor : IDisposable
         if (!flushing.StatesProduced)
         {
             // (2) Only now: every event and node record decided before the flush began is durable.
-            ProduceStates(sink, flushing.States);
-            written = flushing.States.Count;
+            written = ProduceStates(sink, flushing);
             flushing.StatesProduced = true;
             flushing.Mark = sink.Mark();
             if (!sink.IsAcknowledged(flushing.Mark))
@@ -283,8 +307,7 @@ public sealed partial class CommandProcessor : IDisposable
         {
             if (!flushing.StatesProduced)
             {
-                ProduceStates(sink, flushing.States);
-                statesWritten += flushing.States.Count;
+                statesWritten += ProduceStates(sink, flushing);
             }
 
             foreach (var (tp, next) in _unflushedOffsets)
@@ -321,6 +344,22 @@ public sealed partial class CommandProcessor : IDisposable
 
         _changed.Clear();
         return encoded;
+    }
+
+    /// <summary>The states of a flush in flight (waiting for their encoding if need be), but those of partitions lost since it began.</summary>
+    private int ProduceStates(IRecordSink sink, PendingFlush flushing)
+    {
+        var written = 0;
+        foreach (var state in flushing.Encoding.GetAwaiter().GetResult())
+        {
+            if (!flushing.Dropped.Contains(state.Partition))
+            {
+                sink.Produce(StatePartition(state.Partition), state.ChatId, state.Bytes);
+                written++;
+            }
+        }
+
+        return written;
     }
 
     private void ProduceStates(IRecordSink sink, List<EncodedState> states)
@@ -363,7 +402,7 @@ public sealed partial class CommandProcessor : IDisposable
             // Its states, if not written yet, would land after the new owner restored; its offsets are not ours to commit.
             if (!flushing.StatesProduced)
             {
-                flushing.States.RemoveAll(s => s.Partition == partition);
+                flushing.Dropped.Add(partition);
             }
 
             foreach (var tp in flushing.Offsets.Keys.Where(tp => tp.Partition.Value == partition).ToList())
@@ -396,19 +435,34 @@ public sealed partial class CommandProcessor : IDisposable
 
     public void Dispose()
     {
+        // A flush's encoding may still be running on the thread pool with the encoder it uses.
+        try
+        {
+            _inFlight?.Encoding.Wait();
+        }
+        catch (AggregateException)
+        {
+            // Already reported: it failed the loop that is being disposed.
+        }
+
         _encoder.Dispose();
         _stateEncoder.Dispose();
+        _flushEncoder.Dispose();
     }
 
     /// <summary>A chat's state encoded at the start of a flush, for its command partition's <c>chat.state</c> partition.</summary>
     private sealed record EncodedState(int Partition, string ChatId, byte[] Bytes);
 
     /// <summary>A flush begun and not committed: the mark it waits for, its states (written once the mark is acknowledged) and its offsets.</summary>
-    private sealed class PendingFlush(AckMark mark, List<EncodedState> states, Dictionary<TopicPartition, long> offsets)
+    private sealed class PendingFlush(AckMark mark, Task<List<EncodedState>> encoding, Dictionary<TopicPartition, long> offsets)
     {
         public AckMark Mark { get; set; } = mark;
 
-        public List<EncodedState> States { get; } = states;
+        /// <summary>The states captured when the flush began, being encoded on the thread pool.</summary>
+        public Task<List<EncodedState>> Encoding { get; } = encoding;
+
+        /// <summary>Partitions lost since the flush began: their states are not written.</summary>
+        public HashSet<int> Dropped { get; } = [];
 
         public Dictionary<TopicPartition, long> Offsets { get; } = offsets;
 

@@ -107,4 +107,19 @@ public sealed class ChatStateCodecTests
             Encoding.UTF8.GetString(encoder.Encode(state)).Should().Be(Encoding.UTF8.GetString(ChatStateCodec.Encode(state)));
         }
     }
+
+    [Fact]
+    public void A_captured_state_encodes_as_it_was_when_captured_whatever_the_decider_changes_after()
+    {
+        var state = BusyGroup();
+        using var encoder = new ChatStateEncoder();
+        var before = ChatStateCodec.Encode(state);
+
+        var captured = ChatStateEncoder.Capture(state);
+        var last = state.RecentMessages().Last();
+        last.Deleted = true;
+        state.Remember(new RecentMessage("c-late", state.TakeSeq(), "m-late", "di", Now, encrypted: false), 10);
+
+        encoder.Encode(captured).Should().Equal(before);
+    }
 }

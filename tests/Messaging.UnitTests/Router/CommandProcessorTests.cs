@@ -314,6 +314,7 @@ public sealed class CommandProcessorTests
         _sink.Records.Should().NotContain(r => r.Topic == _topics.ChatState);
 
         _sink.AcknowledgedThrough = 0;
+        _processor.WaitForFlushEncoded();
         var written = _processor.AdvanceFlush(_sink);
 
         written.Should().NotBeNull();
@@ -367,6 +368,7 @@ public sealed class CommandProcessorTests
 
         _processor.Drop(1);
         _sink.AcknowledgedThrough = long.MaxValue;
+        _processor.WaitForFlushEncoded();
         var step = _processor.AdvanceFlush(_sink);
 
         _sink.Records.Where(r => r.Topic == _topics.ChatState).Select(r => r.Key).Should().Equal("g1");
