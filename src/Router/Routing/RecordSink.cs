@@ -140,6 +140,13 @@ public sealed class KafkaRecordSink : IRecordSink
             var parks = Task.WhenAll(_parks);
             _parks.Clear();
             parks.Wait(cancellationToken);
+
+            // Finished, all of them: a loop that never marks (the device loop) must not keep them.
+            _open.Parks.Clear();
+            foreach (var epoch in _marked)
+            {
+                epoch.Parks.Clear();
+            }
         }
 
         ThrowIfFailed();
