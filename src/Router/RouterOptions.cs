@@ -78,6 +78,16 @@ public sealed class RouterOptions
     public int StateFlushMs { get; set; } = 500;
 
     /// <summary>
+    /// A flush runs alongside the next batches instead of holding them up (docs/router.md,
+    /// "Flushes"): its acknowledgements, state writes and commit are awaited between batches, never
+    /// blocking a decision; the order (acks, then states, then commit) is the same. False: every
+    /// flush blocks the loop, as before 2026-11-26 (a profile at 2,000 sends/s found the loop
+    /// waiting in flushes ~15 % of the time, ~75 ms each; docs/benchmarks.md, "fifth session").
+    /// Revocations and stops always flush blocking.
+    /// </summary>
+    public bool PipelineFlush { get; set; } = true;
+
+    /// <summary>
     /// The <c>chat.state</c> topic, under <c>Kafka:TopicPrefix</c> (empty: <c>chat.state</c>). Pointing
     /// the Router at a fresh name loses its state cache on purpose: each partition is rebuilt from
     /// <c>chat.events</c> (docs/router.md, "Rebuilding chat.state from chat.events").

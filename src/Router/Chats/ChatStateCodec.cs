@@ -60,20 +60,10 @@ public static class ChatStateCodec
 
     public static byte[] Encode(ChatState state)
     {
-        var members = new MemberSnapshot[state.Members.Count];
-        for (var i = 0; i < members.Length; i++)
-        {
-            var m = state.Members[i];
-            members[i] = new MemberSnapshot(m.UserId, m.Role, m.JoinedSeq);
-        }
-
-        var recent = new RecentSendSnapshot[state.RecentCount];
-        var at = 0;
-        foreach (var m in state.RecentMessages())
-        {
-            recent[at++] = new RecentSendSnapshot(
-                m.ClientMsgId, m.Seq, m.MessageId, m.Sender, m.SentAt?.ToUnixTimeMilliseconds(), m.Encrypted ? true : null, m.Deleted ? true : null);
-        }
+        var copy = ChatStateEncoder.Capture(state);
+        var members = Array.ConvertAll(copy.Members, m => new MemberSnapshot(m.UserId, m.Role, m.JoinedSeq));
+        var recent = Array.ConvertAll(copy.Recent, r => new RecentSendSnapshot(
+            r.Message.ClientMsgId, r.Message.Seq, r.Message.MessageId, r.Message.Sender, r.Message.SentAt?.ToUnixTimeMilliseconds(), r.Message.Encrypted ? true : null, r.Deleted ? true : null));
 
         var snapshot = new ChatStateSnapshot
         {

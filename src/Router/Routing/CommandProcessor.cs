@@ -21,6 +21,9 @@ public sealed record BatchOutcome(
     int StatesWritten,
     IReadOnlyList<TopicPartitionOffset> Offsets);
 
+/// <summary>What one step of a flush in flight did: states it produced, and the offsets to commit (empty until its states are acknowledged).</summary>
+public sealed record FlushStep(int StatesWritten, IReadOnlyList<TopicPartitionOffset> Offsets);
+
 /// <summary>
 /// Turns batches of commands into output, in the order that keeps a crash harmless:
 /// (1) events to <c>chat.events</c>, one <c>EventRouted</c> per node with online recipients,
@@ -32,6 +35,9 @@ public sealed record BatchOutcome(
 /// before (2) re-decides the commands since the last flush from the older state (same seq, same
 /// messageId: consumers de-duplicate); a crash between (2) and (3) finds states newer than the
 /// offsets, and commands at or below a chat's <see cref="ChatState.LastCommandOffset"/> are skipped.
+/// A flush either blocks (<see cref="Process(IReadOnlyList{ConsumeResult{string, byte[]}}, ChatStateStore, IRecordSink, bool, CancellationToken)"/>
+/// with <c>flush</c>) or runs alongside the next batches (<see cref="BeginFlush"/>, <see cref="AdvanceFlush"/>):
+/// the same three steps in the same order, without holding up the decisions in between.
 /// </summary>
 public sealed partial class CommandProcessor : IDisposable
 {
@@ -43,8 +49,11 @@ public sealed partial class CommandProcessor : IDisposable
     private readonly List<string>[] _byNode;
     private readonly TopicPartition[] _deliveryTopics;
     private readonly Dictionary<string, (ChatState State, int Partition)> _changed = new(StringComparer.Ordinal);
-    private readonly Dictionary<TopicPartition, long> _unflushedOffsets = [];
+    private Dictionary<TopicPartition, long> _unflushedOffsets = [];
+    private PendingFlush? _inFlight;
     private readonly DeliveryEncoder _encoder = new();
+    private readonly ChatStateEncoder _stateEncoder = new();
+    private readonly ChatStateEncoder _flushEncoder = new();
     private readonly bool _traceHeaders;
     private TopicPartition[] _eventPartitions = [];
     private TopicPartition[] _statePartitions = [];
@@ -194,30 +203,182 @@ public sealed partial class CommandProcessor : IDisposable
             return new BatchOutcome(batch.Count, events, deliveries, replies, parked, skipped, 0, []);
         }
 
+        var (statesWritten, offsets) = FlushNow(sink, cancellationToken);
+        return new BatchOutcome(batch.Count, events, deliveries, replies, parked, skipped, statesWritten, offsets);
+    }
+
+    /// <summary>
+    /// A flush started by <see cref="BeginFlush"/> has not committed yet: its states or offsets are
+    /// still waiting for acknowledgements.
+    /// </summary>
+    public bool FlushInFlight => _inFlight is not null;
+
+    /// <summary>
+    /// Starts a flush without waiting (<c>Router:PipelineFlush</c>): the states of the chats changed
+    /// since the last flush are captured now, as they stand after the last decided batch, and
+    /// encoded on the thread pool; a mark
+    /// is taken after everything produced so far. <see cref="AdvanceFlush"/> writes the states once
+    /// the mark is acknowledged and hands back the offsets once the states are; batches decided in
+    /// between go out at once and belong to the next flush. At most one flush is in flight.
+    /// </summary>
+    public void BeginFlush(IRecordSink sink)
+    {
+        if (_inFlight is not null)
+        {
+            throw new InvalidOperationException("A flush is already in flight.");
+        }
+
+        // Captured here, encoded on the thread pool: encoding every changed chat took ~23 ms per
+        // flush on the loop thread at 2,000 sends/s (docs/benchmarks.md, "fifth session").
+        var captured = new List<(int Partition, string ChatId, ChatStateCopy State)>(_changed.Count);
+        foreach (var (chatId, (state, partition)) in _changed)
+        {
+            captured.Add((partition, chatId, ChatStateEncoder.Capture(state)));
+        }
+
+        _changed.Clear();
+        var encoder = _flushEncoder;
+        var encoding = Task.Run(() =>
+        {
+            var encoded = new List<EncodedState>(captured.Count);
+            foreach (var (partition, chatId, state) in captured)
+            {
+                encoded.Add(new EncodedState(partition, chatId, encoder.Encode(state)));
+            }
+
+            return encoded;
+        });
+        _inFlight = new PendingFlush(sink.Mark(), encoding, _unflushedOffsets);
+        _unflushedOffsets = [];
+    }
+
+    /// <summary>Waits until the flush in flight has encoded its states (tests: <see cref="AdvanceFlush"/> never waits for it).</summary>
+    internal void WaitForFlushEncoded() => _inFlight?.Encoding.Wait();
+
+    /// <summary>
+    /// Moves the flush in flight on without blocking: produces its states once everything before
+    /// its mark is acknowledged and they are encoded, and returns the offsets to commit (and clears
+    /// the flush) once the states are acknowledged too. Null while there is nothing to do yet.
+    /// Throws if a record failed.
+    /// </summary>
+    public FlushStep? AdvanceFlush(IRecordSink sink)
+    {
+        var flushing = _inFlight;
+        if (flushing is null || !sink.IsAcknowledged(flushing.Mark) || !flushing.Encoding.IsCompleted)
+        {
+            return null;
+        }
+
+        var written = 0;
+        if (!flushing.StatesProduced)
+        {
+            // (2) Only now: every event and node record decided before the flush began is durable.
+            written = ProduceStates(sink, flushing);
+            flushing.StatesProduced = true;
+            flushing.Mark = sink.Mark();
+            if (!sink.IsAcknowledged(flushing.Mark))
+            {
+                return new FlushStep(written, []);
+            }
+        }
+
+        // (3) The caller commits these last.
+        _inFlight = null;
+        return new FlushStep(written, ToOffsets(flushing.Offsets));
+    }
+
+    /// <summary>
+    /// Finishes the flush in flight, if any, and flushes everything decided since, blocking:
+    /// (1) every record produced so far acknowledged, (2) the states written and acknowledged,
+    /// (3) the offsets of both returned (the highest per partition).
+    /// </summary>
+    private (int StatesWritten, List<TopicPartitionOffset> Offsets) FlushNow(IRecordSink sink, CancellationToken cancellationToken)
+    {
         // (1) Everything a client or read model can see is durable before the state claims it happened.
         sink.WaitForAcks(cancellationToken);
 
         // (2) One snapshot per changed chat per flush, however many commands and batches it took:
         // measured 2026-11-25, a snapshot per batch wrote 1.1 GB to chat.state against 0.3 GB of
         // deliveries in minutes at 1,000 sends/s (each holds up to Router:RecentClientMsgIds ids).
-        foreach (var (chatId, (state, partition)) in _changed)
+        // The older states of a flush in flight go first: a chat in both ends with the newer one.
+        var statesWritten = 0;
+        var offsets = _unflushedOffsets;
+        if (_inFlight is { } flushing)
         {
-            sink.Produce(StatePartition(partition), chatId, ChatStateCodec.Encode(state));
+            if (!flushing.StatesProduced)
+            {
+                statesWritten += ProduceStates(sink, flushing);
+            }
+
+            foreach (var (tp, next) in _unflushedOffsets)
+            {
+                if (!flushing.Offsets.TryGetValue(tp, out var earlier) || next > earlier)
+                {
+                    flushing.Offsets[tp] = next;
+                }
+            }
+
+            offsets = flushing.Offsets;
+            _inFlight = null;
         }
 
-        var statesWritten = _changed.Count;
-        _changed.Clear();
+        var changed = EncodeChanged();
+        ProduceStates(sink, changed);
+        statesWritten += changed.Count;
         sink.WaitForAcks(cancellationToken);
 
         // (3) The caller commits these last.
-        var offsets = new List<TopicPartitionOffset>(_unflushedOffsets.Count);
-        foreach (var (tp, next) in _unflushedOffsets)
+        var result = ToOffsets(offsets);
+        _unflushedOffsets = [];
+        return (statesWritten, result);
+    }
+
+    /// <summary>The changed chats' states as they stand now, encoded (the decider mutates states in place); forgets the changes.</summary>
+    private List<EncodedState> EncodeChanged()
+    {
+        var encoded = new List<EncodedState>(_changed.Count);
+        foreach (var (chatId, (state, partition)) in _changed)
         {
-            offsets.Add(new TopicPartitionOffset(tp, new Offset(next)));
+            encoded.Add(new EncodedState(partition, chatId, _stateEncoder.Encode(state)));
         }
 
-        _unflushedOffsets.Clear();
-        return new BatchOutcome(batch.Count, events, deliveries, replies, parked, skipped, statesWritten, offsets);
+        _changed.Clear();
+        return encoded;
+    }
+
+    /// <summary>The states of a flush in flight (waiting for their encoding if need be), but those of partitions lost since it began.</summary>
+    private int ProduceStates(IRecordSink sink, PendingFlush flushing)
+    {
+        var written = 0;
+        foreach (var state in flushing.Encoding.GetAwaiter().GetResult())
+        {
+            if (!flushing.Dropped.Contains(state.Partition))
+            {
+                sink.Produce(StatePartition(state.Partition), state.ChatId, state.Bytes);
+                written++;
+            }
+        }
+
+        return written;
+    }
+
+    private void ProduceStates(IRecordSink sink, List<EncodedState> states)
+    {
+        foreach (var state in states)
+        {
+            sink.Produce(StatePartition(state.Partition), state.ChatId, state.Bytes);
+        }
+    }
+
+    private static List<TopicPartitionOffset> ToOffsets(Dictionary<TopicPartition, long> offsets)
+    {
+        var result = new List<TopicPartitionOffset>(offsets.Count);
+        foreach (var (tp, next) in offsets)
+        {
+            result.Add(new TopicPartitionOffset(tp, new Offset(next)));
+        }
+
+        return result;
     }
 
     /// <summary>
@@ -234,6 +395,20 @@ public sealed partial class CommandProcessor : IDisposable
         foreach (var chatId in _changed.Where(c => c.Value.Partition == partition).Select(c => c.Key).ToList())
         {
             _changed.Remove(chatId);
+        }
+
+        if (_inFlight is { } flushing)
+        {
+            // Its states, if not written yet, would land after the new owner restored; its offsets are not ours to commit.
+            if (!flushing.StatesProduced)
+            {
+                flushing.Dropped.Add(partition);
+            }
+
+            foreach (var tp in flushing.Offsets.Keys.Where(tp => tp.Partition.Value == partition).ToList())
+            {
+                flushing.Offsets.Remove(tp);
+            }
         }
     }
 
@@ -258,7 +433,41 @@ public sealed partial class CommandProcessor : IDisposable
         return cache[partition] ??= new TopicPartition(topic, partition);
     }
 
-    public void Dispose() => _encoder.Dispose();
+    public void Dispose()
+    {
+        // A flush's encoding may still be running on the thread pool with the encoder it uses.
+        try
+        {
+            _inFlight?.Encoding.Wait();
+        }
+        catch (AggregateException)
+        {
+            // Already reported: it failed the loop that is being disposed.
+        }
+
+        _encoder.Dispose();
+        _stateEncoder.Dispose();
+        _flushEncoder.Dispose();
+    }
+
+    /// <summary>A chat's state encoded at the start of a flush, for its command partition's <c>chat.state</c> partition.</summary>
+    private sealed record EncodedState(int Partition, string ChatId, byte[] Bytes);
+
+    /// <summary>A flush begun and not committed: the mark it waits for, its states (written once the mark is acknowledged) and its offsets.</summary>
+    private sealed class PendingFlush(AckMark mark, Task<List<EncodedState>> encoding, Dictionary<TopicPartition, long> offsets)
+    {
+        public AckMark Mark { get; set; } = mark;
+
+        /// <summary>The states captured when the flush began, being encoded on the thread pool.</summary>
+        public Task<List<EncodedState>> Encoding { get; } = encoding;
+
+        /// <summary>Partitions lost since the flush began: their states are not written.</summary>
+        public HashSet<int> Dropped { get; } = [];
+
+        public Dictionary<TopicPartition, long> Offsets { get; } = offsets;
+
+        public bool StatesProduced { get; set; }
+    }
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Parked command at partition {Partition} offset {Offset}: {Status} {Error}")]
     private static partial void LogParked(ILogger logger, int partition, long offset, DecodeStatus status, string? error);

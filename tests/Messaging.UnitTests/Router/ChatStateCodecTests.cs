@@ -88,4 +88,38 @@ public sealed class ChatStateCodecTests
 
         act.Should().Throw<InvalidDataException>();
     }
+
+    [Fact]
+    public void The_flush_encoder_writes_exactly_the_codecs_bytes_for_every_field_and_flag_and_reuses_its_buffer()
+    {
+        var direct = new ChatState("d:ana:bo", Messaging.Contracts.Commands.ChatKind.Direct, title: null);
+        direct.AddMember("ana", Messaging.Contracts.Events.MemberRole.Member, 1);
+        direct.AddMember("bo", Messaging.Contracts.Events.MemberRole.Member, 1);
+        direct.Remember("old-retry", new SentMessage(2, "m-2"), 10);
+        direct.Remember(new RecentMessage("c-\"quoted\" <é>", 3, "m-3", "ana", Now, encrypted: true), 10);
+        direct.Remember(new RecentMessage("c-4", 4, "m-4", "bo", Now.AddMilliseconds(1), encrypted: false) { Deleted = true }, 10);
+        direct.RestoreSeq(4);
+        direct.LastCommandOffset = 41;
+        using var encoder = new ChatStateEncoder();
+
+        foreach (var state in new[] { BusyGroup(), direct, new ChatState("g-empty", Messaging.Contracts.Commands.ChatKind.Group, ""), BusyGroup() })
+        {
+            Encoding.UTF8.GetString(encoder.Encode(state)).Should().Be(Encoding.UTF8.GetString(ChatStateCodec.Encode(state)));
+        }
+    }
+
+    [Fact]
+    public void A_captured_state_encodes_as_it_was_when_captured_whatever_the_decider_changes_after()
+    {
+        var state = BusyGroup();
+        using var encoder = new ChatStateEncoder();
+        var before = ChatStateCodec.Encode(state);
+
+        var captured = ChatStateEncoder.Capture(state);
+        var last = state.RecentMessages().Last();
+        last.Deleted = true;
+        state.Remember(new RecentMessage("c-late", state.TakeSeq(), "m-late", "di", Now, encrypted: false), 10);
+
+        encoder.Encode(captured).Should().Equal(before);
+    }
 }

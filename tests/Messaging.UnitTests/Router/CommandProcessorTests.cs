@@ -300,4 +300,103 @@ public sealed class CommandProcessorTests
         nodeRecords.Should().OnlyContain(r => r.Partition == 0);
         _sink.Records.Where(r => r.Topic.StartsWith("p.delivery", StringComparison.Ordinal)).Should().NotBeEmpty().And.OnlyContain(r => r.Partition == Partition.Any.Value);
     }
+
+    [Fact]
+    public void A_pipelined_flush_writes_the_states_as_they_stood_when_it_began_only_after_its_mark_is_acknowledged_and_returns_its_offsets_only_after_the_states_are()
+    {
+        _processor.Process([Record(0, 0, Group("g1", "ana", "Team", "bo")), Record(0, 1, Send("g1", "ana"))], _states, _sink, flush: false, CancellationToken.None);
+        _sink.AcknowledgedThrough = -1;
+
+        _processor.BeginFlush(_sink);
+        _processor.AdvanceFlush(_sink).Should().BeNull("nothing before the mark is acknowledged yet");
+        _processor.Process([Record(0, 2, Send("g1", "bo"))], _states, _sink, flush: false, CancellationToken.None);
+        _processor.FlushInFlight.Should().BeTrue();
+        _sink.Records.Should().NotContain(r => r.Topic == _topics.ChatState);
+
+        _sink.AcknowledgedThrough = 0;
+        _processor.WaitForFlushEncoded();
+        var written = _processor.AdvanceFlush(_sink);
+
+        written.Should().NotBeNull();
+        written!.StatesWritten.Should().Be(1);
+        written.Offsets.Should().BeEmpty("the states are not acknowledged yet");
+        var state = _sink.Records.Single(r => r.Topic == _topics.ChatState);
+        _sink.Records.IndexOf(state).Should().BeGreaterThan(_sink.Records.FindLastIndex(r => r.Topic == _topics.ChatEvents), "the batch decided meanwhile went out first, unhindered");
+        var snapshot = ChatStateCodec.Decode(state.Value, 10);
+        snapshot.LastCommandOffset.Should().Be(1, "the state is the one the flush began with, not the later batch's");
+        snapshot.LastSeq.Should().Be(2);
+
+        _processor.AdvanceFlush(_sink).Should().BeNull("still waiting for the states");
+        _sink.AcknowledgedThrough = 1;
+        var committed = _processor.AdvanceFlush(_sink);
+
+        committed!.Offsets.Should().Equal(new TopicPartitionOffset("p.chat.commands", 0, 2));
+        _processor.FlushInFlight.Should().BeFalse();
+        _processor.HasUnflushed.Should().BeTrue("the batch decided during the flush belongs to the next one");
+    }
+
+    [Fact]
+    public void A_blocking_flush_finishes_the_flush_in_flight_first_so_the_newer_state_of_a_chat_in_both_is_written_last()
+    {
+        _processor.Process([Record(0, 0, Group("g1", "ana", "Team", "bo")), Record(1, 0, Group("g2", "bo", "Other", "ana"))], _states, _sink, flush: false, CancellationToken.None);
+        _sink.AcknowledgedThrough = -1;
+        _processor.BeginFlush(_sink);
+        _processor.AdvanceFlush(_sink).Should().BeNull();
+
+        var outcome = _processor.Process([Record(0, 1, Send("g1", "ana"))], _states, _sink, flush: true, CancellationToken.None);
+
+        var states = _sink.Records.Where(r => r.Topic == _topics.ChatState).ToList();
+        states.Select(r => r.Key).Should().Equal("g1", "g2", "g1");
+        states.Should().OnlyContain(r => r.Phase == 1, "written after the wait for everything produced before");
+        ChatStateCodec.Decode(states[^1].Value, 10).LastCommandOffset.Should().Be(1);
+        outcome.StatesWritten.Should().Be(3);
+        outcome.Offsets.Should().BeEquivalentTo(new[]
+        {
+            new TopicPartitionOffset("p.chat.commands", 0, 2),
+            new TopicPartitionOffset("p.chat.commands", 1, 1),
+        });
+        _processor.FlushInFlight.Should().BeFalse();
+        _processor.HasUnflushed.Should().BeFalse();
+    }
+
+    [Fact]
+    public void A_partition_lost_while_its_flush_is_in_flight_gets_neither_its_states_written_nor_its_offsets_committed()
+    {
+        _processor.Process([Record(0, 0, Group("g1", "ana", "Team", "bo")), Record(1, 0, Group("g2", "bo", "Other", "ana"))], _states, _sink, flush: false, CancellationToken.None);
+        _sink.AcknowledgedThrough = -1;
+        _processor.BeginFlush(_sink);
+
+        _processor.Drop(1);
+        _sink.AcknowledgedThrough = long.MaxValue;
+        _processor.WaitForFlushEncoded();
+        var step = _processor.AdvanceFlush(_sink);
+
+        _sink.Records.Where(r => r.Topic == _topics.ChatState).Select(r => r.Key).Should().Equal("g1");
+        step!.Offsets.Should().Equal(new TopicPartitionOffset("p.chat.commands", 0, 1));
+    }
+
+    [Fact]
+    public void A_failed_acknowledgement_fails_a_pipelined_flush_before_its_states_are_written()
+    {
+        _processor.Process([Record(0, 0, Group("g1", "ana", "Team"))], _states, _sink, flush: false, CancellationToken.None);
+        _processor.BeginFlush(_sink);
+        _sink.FailNextWait = true;
+
+        var act = () => _processor.AdvanceFlush(_sink);
+
+        act.Should().Throw<KafkaException>();
+        _sink.Records.Should().NotContain(r => r.Topic == _topics.ChatState);
+    }
+
+    [Fact]
+    public void Only_one_flush_is_in_flight_at_a_time()
+    {
+        _processor.Process([Record(0, 0, Group("g1", "ana", "Team"))], _states, _sink, flush: false, CancellationToken.None);
+        _sink.AcknowledgedThrough = -1;
+        _processor.BeginFlush(_sink);
+
+        var act = () => _processor.BeginFlush(_sink);
+
+        act.Should().Throw<InvalidOperationException>();
+    }
 }

@@ -17,6 +17,8 @@ internal sealed class RecordingSink : IRecordSink
 
     public List<(ConsumeResult<string, byte[]> Record, string Reason)> Parked { get; } = [];
 
+    private long _lastAcknowledged = -1;
+
     public int AckWaits { get; private set; }
 
     public bool FailNextWait { get; set; }
@@ -37,6 +39,37 @@ internal sealed class RecordingSink : IRecordSink
         }
 
         AckWaits++;
+        _lastAcknowledged = Marks - 1;
+    }
+
+    /// <summary>Marks up to this id count as acknowledged (<see cref="IsAcknowledged"/>); all of them unless a test holds some back.</summary>
+    public long AcknowledgedThrough { get; set; } = long.MaxValue;
+
+    public int Marks { get; private set; }
+
+    public AckMark Mark() => new(Marks++);
+
+    /// <summary>Acknowledging a mark for the first time is an acknowledgement point, like a wait: later records are in the next phase.</summary>
+    public bool IsAcknowledged(AckMark mark)
+    {
+        if (FailNextWait)
+        {
+            FailNextWait = false;
+            throw new KafkaException(ErrorCode.Local_MsgTimedOut);
+        }
+
+        if (mark.Id > AcknowledgedThrough)
+        {
+            return false;
+        }
+
+        if (mark.Id > _lastAcknowledged)
+        {
+            _lastAcknowledged = mark.Id;
+            AckWaits++;
+        }
+
+        return true;
     }
 
     public List<T> Decoded<T>(string topic)

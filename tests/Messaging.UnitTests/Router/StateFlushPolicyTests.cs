@@ -35,4 +35,41 @@ public sealed class StateFlushPolicyTests
     {
         StateFlushPolicy.IsDue(revoking: true, hasUnflushed: false, hasBatch: false, TimeSpan.FromHours(1), Interval).Should().BeFalse();
     }
+
+    [Theory]
+    [InlineData(true, false, false, FlushAction.Blocking)]
+    [InlineData(false, true, false, FlushAction.Blocking)]
+    [InlineData(false, false, true, FlushAction.Blocking)]
+    [InlineData(false, false, false, FlushAction.None)]
+    public void A_revocation_flushes_blocking_whatever_is_unflushed_or_in_flight(bool hasUnflushed, bool hasBatch, bool inFlight, FlushAction expected)
+    {
+        StateFlushPolicy.Next(revoking: true, hasUnflushed, hasBatch, inFlight, TimeSpan.Zero, Interval, pipelined: true).Should().Be(expected);
+    }
+
+    [Fact]
+    public void With_pipelining_a_due_flush_begins_without_waiting_when_none_is_in_flight()
+    {
+        StateFlushPolicy.Next(revoking: false, hasUnflushed: true, hasBatch: true, inFlight: false, Interval, Interval, pipelined: true).Should().Be(FlushAction.Begin);
+    }
+
+    [Fact]
+    public void With_pipelining_a_due_flush_waits_for_the_one_in_flight_which_is_only_moved_on()
+    {
+        StateFlushPolicy.Next(revoking: false, hasUnflushed: true, hasBatch: true, inFlight: true, Interval, Interval, pipelined: true).Should().Be(FlushAction.Advance);
+        StateFlushPolicy.Next(revoking: false, hasUnflushed: false, hasBatch: false, inFlight: true, TimeSpan.Zero, Interval, pipelined: true).Should().Be(FlushAction.Advance);
+    }
+
+    [Fact]
+    public void With_pipelining_nothing_happens_between_flushes()
+    {
+        StateFlushPolicy.Next(revoking: false, hasUnflushed: true, hasBatch: true, inFlight: false, TimeSpan.FromMilliseconds(499), Interval, pipelined: true).Should().Be(FlushAction.None);
+    }
+
+    [Fact]
+    public void Without_pipelining_or_without_an_interval_a_due_flush_blocks()
+    {
+        StateFlushPolicy.Next(revoking: false, hasUnflushed: true, hasBatch: true, inFlight: false, Interval, Interval, pipelined: false).Should().Be(FlushAction.Blocking);
+        StateFlushPolicy.Next(revoking: false, hasUnflushed: false, hasBatch: true, inFlight: false, TimeSpan.Zero, TimeSpan.Zero, pipelined: true).Should().Be(FlushAction.Blocking);
+        StateFlushPolicy.Next(revoking: false, hasUnflushed: true, hasBatch: true, inFlight: false, TimeSpan.FromMilliseconds(499), Interval, pipelined: false).Should().Be(FlushAction.None);
+    }
 }
