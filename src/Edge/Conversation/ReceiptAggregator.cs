@@ -30,9 +30,7 @@ internal sealed partial class ReceiptAggregator(
     private readonly object _gate = new();
     private readonly ConversationOptions _options = options.Value;
     private readonly int _edgeNodes = cluster.Value.EdgeNodes;
-    // Cleared, not replaced, at each flush: a new dictionary regrew its tables every flush, 3.7 % of
-    // an Edge node's allocations with 20,000 acks/s (docs/benchmarks.md, "fifth session: groups of 1,024").
-    private readonly Dictionary<(string ChatId, string UserId, string State), PendingReceipt> _pending = [];
+    private Dictionary<(string ChatId, string UserId, string State), PendingReceipt> _pending = [];
     private readonly Dictionary<(string ChatId, string UserId, string State), long> _sent = [];
     /// <summary>Notes that <paramref name="userId"/> reached <paramref name="seq"/> in the chat (cumulative; the highest wins).</summary>
     public void Note(string chatId, string userId, string state, long seq, DateTimeOffset at)
@@ -71,7 +69,7 @@ internal sealed partial class ReceiptAggregator(
                 }
             }
 
-            _pending.Clear();
+            _pending = [];
         }
 
         if (work.Count == 0)

@@ -1,4 +1,3 @@
-using System.Buffers;
 using Confluent.Kafka;
 using Messaging.Contracts.Delivery;
 using Messaging.Contracts.Protocol;
@@ -35,9 +34,6 @@ internal sealed class DeliveryConsumer(
     private readonly TaskCompletionSource _positioned = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly string _topic = topics.DeliveryNode(options.Value.NodeId);
     private readonly bool _hopTimestamps = options.Value.HopTimestamps;
-
-    // The local sockets of the record in hand (delivery thread only): kept, so a fan-out to ~1,000 sockets allocates no list.
-    private readonly List<Connection> _targets = [];
     private Thread? _thread;
 
     /// <summary>Starts the loop and waits until its start position is fixed, so nothing produced after start-up is missed.</summary>
@@ -126,12 +122,6 @@ internal sealed class DeliveryConsumer(
     /// </summary>
     internal void Push(byte[] value, long offset, Headers? headers = null)
     {
-        if (value.AsSpan().StartsWith(NodeRecordDevices.EventRoutedPrefix) && NodeRecordDevices.TryFind(value, out var start, out var length))
-        {
-            PushRouted(value, start, length, offset, headers);
-            return;
-        }
-
         var decoded = Codecs.Deliveries.Decode(value);
         if (!decoded.IsOk)
         {
@@ -202,89 +192,20 @@ internal sealed class DeliveryConsumer(
     }
 
     /// <summary>
-    /// A routed event: its device list is read in place (<see cref="NodeRecordDevices"/>), the rest
-    /// of the record decoded as usual, then the frame is encoded once for every local socket listed.
-    /// Runs on the delivery thread only (it reuses <see cref="_targets"/>).
-    /// </summary>
-    private void PushRouted(byte[] value, int start, int length, long offset, Headers? headers)
-    {
-        var rest = ArrayPool<byte>.Shared.Rent(value.Length - length + 2);
-        Decoded<NodeDelivery> decoded;
-        try
-        {
-            var written = NodeRecordDevices.WithoutDevices(value, start, length, rest);
-            decoded = Codecs.Deliveries.Decode(rest.AsSpan(0, written));
-        }
-        finally
-        {
-            ArrayPool<byte>.Shared.Return(rest);
-        }
-
-        if (!decoded.IsOk || decoded.Value is not EventRouted routed)
-        {
-            EdgeLog.UndecodableDelivery(logger, _topic, offset, decoded.Error ?? "not an EventRouted record");
-            return;
-        }
-
-        _targets.Clear();
-        var listed = NodeRecordDevices.Resolve(value.AsSpan(start, length), registry, _targets);
-        using var activity = EdgeTracing.StartPush(routed, headers);
-        activity?.SetTag("messaging.delivery.devices", listed);
-
-        var frame = DeliveryFrames.ToFrame(routed, _hopTimestamps ? clock.GetUtcNow() : null);
-        if (frame is null || _targets.Count == 0)
-        {
-            return;
-        }
-
-        if (DeliveryFrames.PayloadsOf(routed) is { } payloads)
-        {
-            PushEach(_targets, frame, payloads);
-        }
-        else
-        {
-            var shared = SharedFrame.Encode(frame);
-            try
-            {
-                foreach (var connection in _targets)
-                {
-                    connection.TryPush(shared);
-                }
-            }
-            finally
-            {
-                shared.Release();
-                metrics.Delivered(_targets.Count);
-            }
-        }
-
-        _targets.Clear();
-    }
-
-    /// <summary>
     /// An encrypted message or edit: each device gets a frame with only its own ciphertext, so one
     /// encoding per device (not one shared by all); plain messages keep the shared frame.
     /// </summary>
     private void PushEach(NodeDelivery delivery, ServerFrame frame, IReadOnlyDictionary<string, string> payloads)
     {
-        var connections = new List<Connection>(delivery.Devices.Count);
+        var copies = 0;
         foreach (var address in delivery.Devices)
         {
-            if (registry.TryGet(address, out var connection))
+            if (!registry.TryGet(address, out var connection))
             {
-                connections.Add(connection);
+                continue;
             }
-        }
 
-        PushEach(connections, frame, payloads);
-    }
-
-    private void PushEach(List<Connection> connections, ServerFrame frame, IReadOnlyDictionary<string, string> payloads)
-    {
-        var copies = 0;
-        foreach (var connection in connections)
-        {
-            var own = SharedFrame.Encode(DeliveryFrames.ForDevice(frame, payloads, connection.Address));
+            var own = SharedFrame.Encode(DeliveryFrames.ForDevice(frame, payloads, address));
             try
             {
                 connection.TryPush(own);

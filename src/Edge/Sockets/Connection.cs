@@ -177,44 +177,22 @@ internal sealed class Connection : IDisposable
         }
     }
 
-    /// <summary>
-    /// Writes queued frames until the connection closes, then performs the close handshake.
-    /// <paramref name="abortTransport"/> (the HTTP connection's abort) ends a send the peer does not take
-    /// once <paramref name="aborted"/> fires or the close deadline passes.
-    /// </summary>
-    public async Task RunSendLoopAsync(WebSocket socket, CancellationToken aborted, Action? abortTransport = null)
+    /// <summary>Writes queued frames until the connection closes, then performs the close handshake.</summary>
+    public async Task RunSendLoopAsync(WebSocket socket, CancellationToken aborted)
     {
         using var linked = CancellationTokenSource.CreateLinkedTokenSource(aborted, _closeDeadline.Token);
         var token = linked.Token;
-
-        // The waits and sends below take no token; this one registration per connection does what a
-        // token did. With a cancelable token ManagedWebSocket takes its fallback path on every send
-        // (an async state machine, a token registration, a copy of the frame) and every wait for
-        // the next frame allocated its channel waiter: with 10,240 sockets per node at ~20,000
-        // copies/s those were ~10 % of an Edge node's allocations, and the ephemeral GCs they
-        // feed stopped the delivery thread for 0.5-3 s on the loaded machine (docs/benchmarks.md,
-        // "fifth session: groups of 1,024"). Cancelled, it aborts the socket and the transport (a
-        // send waiting for a peer that does not read fails) and completes the queue (the wait ends).
-        using var cancelled = token.UnsafeRegister(
-            static state =>
-            {
-                var (socket, queue, abortTransport) = ((WebSocket, SendQueue, Action?))state!;
-                queue.Complete();
-                socket.Abort();
-                abortTransport?.Invoke();
-            },
-            (socket, Queue, abortTransport));
         try
         {
-            while (await Queue.WaitToDequeueAsync(CancellationToken.None))
+            while (await Queue.WaitToDequeueAsync(token))
             {
                 while (Queue.TryDequeue(out var frame))
                 {
                     try
                     {
-                        if (CloseCode != CloseCodes.SlowConsumer && !token.IsCancellationRequested)
+                        if (CloseCode != CloseCodes.SlowConsumer)
                         {
-                            await socket.SendAsync(frame.Memory, WebSocketMessageType.Text, endOfMessage: true, CancellationToken.None);
+                            await socket.SendAsync(frame.Memory, WebSocketMessageType.Text, endOfMessage: true, token);
                             _metrics.FrameOut(frame.Type);
                         }
                     }

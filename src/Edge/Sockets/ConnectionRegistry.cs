@@ -17,15 +17,6 @@ internal sealed class ConnectionRegistry
     private readonly ConcurrentDictionary<string, Connection> _byAddress = new(StringComparer.Ordinal);
     private readonly object[] _locks = Enumerable.Range(0, Stripes).Select(_ => new object()).ToArray();
 
-    // Looks an address up by its characters: the delivery consumer reads node records' addresses
-    // into a stack buffer instead of allocating a string each (see NodeRecordDevices).
-    private readonly ConcurrentDictionary<string, Connection>.AlternateLookup<ReadOnlySpan<char>> _bySpan;
-
-    public ConnectionRegistry()
-    {
-        _bySpan = _byAddress.GetAlternateLookup<ReadOnlySpan<char>>();
-    }
-
     public int Count => _byAddress.Count;
 
     public ICollection<Connection> Connections => _byAddress.Values;
@@ -35,9 +26,6 @@ internal sealed class ConnectionRegistry
 
     /// <summary>The socket of the device at <paramref name="address"/> (<c>userId/deviceId</c>).</summary>
     public bool TryGet(string address, out Connection connection) => _byAddress.TryGetValue(address, out connection!);
-
-    /// <summary>As <see cref="TryGet(string, out Connection)"/>, for an address held as characters (no string allocated).</summary>
-    public bool TryGet(ReadOnlySpan<char> address, out Connection connection) => _bySpan.TryGetValue(address, out connection!);
 
     /// <summary>Makes <paramref name="connection"/> the device's socket; returns the one it replaced. Call under <see cref="LockFor"/>.</summary>
     public Connection? Swap(Connection connection)

@@ -1,4 +1,3 @@
-using System.Runtime.CompilerServices;
 using System.Threading.Channels;
 
 namespace Messaging.Edge.Sockets;
@@ -174,13 +173,6 @@ internal sealed class SendQueue
     }
 
     /// <summary>Waits until a frame may be available; false once completed and drained.</summary>
-    /// <remarks>
-    /// Pooled state machine: every socket waits here after each frame it sends, so an allocated box
-    /// per wait was 5 % of an Edge node's allocations at ~20,000 copies/s (docs/benchmarks.md,
-    /// "fifth session: groups of 1,024"). Pass <see cref="CancellationToken.None"/> where the caller
-    /// can (the WebSocket send loop does): the channel then reuses its one waiter too.
-    /// </remarks>
-    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
     public async ValueTask<bool> WaitToDequeueAsync(CancellationToken cancellationToken)
     {
         while (true)

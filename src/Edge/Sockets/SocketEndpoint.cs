@@ -31,7 +31,7 @@ internal sealed class SocketEndpoint(SessionHost host, ILogger<SocketEndpoint> l
         using var connection = host.Create(context);
         var device = connection.Device;
         using var expiry = host.WatchExpiry(connection, context);
-        var sendLoop = connection.RunSendLoopAsync(socket, aborted, context.Abort);
+        var sendLoop = connection.RunSendLoopAsync(socket, aborted);
         try
         {
             if (await host.StartAsync(connection, aborted))
