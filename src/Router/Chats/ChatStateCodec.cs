@@ -58,25 +58,21 @@ public static class ChatStateCodec
 {
     public const int MaxVersion = 1;
 
-    public static byte[] Encode(ChatState state)
-    {
-        var copy = ChatStateEncoder.Capture(state);
-        var members = Array.ConvertAll(copy.Members, m => new MemberSnapshot(m.UserId, m.Role, m.JoinedSeq));
-        var recent = Array.ConvertAll(copy.Recent, r => new RecentSendSnapshot(
-            r.Message.ClientMsgId, r.Message.Seq, r.Message.MessageId, r.Message.Sender, r.Message.SentAt?.ToUnixTimeMilliseconds(), r.Message.Encrypted ? true : null, r.Deleted ? true : null));
+    public static byte[] Encode(ChatState state) =>
+        JsonSerializer.SerializeToUtf8Bytes(Snapshot(ChatStateEncoder.Capture(state)), RouterJsonContext.Default.ChatStateSnapshot);
 
-        var snapshot = new ChatStateSnapshot
-        {
-            ChatId = state.ChatId,
-            Kind = state.Kind,
-            Title = state.Title,
-            LastSeq = state.LastSeq,
-            LastCommandOffset = state.LastCommandOffset,
-            Members = members,
-            Recent = recent,
-        };
-        return JsonSerializer.SerializeToUtf8Bytes(snapshot, RouterJsonContext.Default.ChatStateSnapshot);
-    }
+    /// <summary>The snapshot record of a captured state: the one definition of what <c>chat.state</c> holds.</summary>
+    internal static ChatStateSnapshot Snapshot(ChatStateCopy copy) => new()
+    {
+        ChatId = copy.ChatId,
+        Kind = copy.Kind,
+        Title = copy.Title,
+        LastSeq = copy.LastSeq,
+        LastCommandOffset = copy.LastCommandOffset,
+        Members = Array.ConvertAll(copy.Members, m => new MemberSnapshot(m.UserId, m.Role, m.JoinedSeq)),
+        Recent = Array.ConvertAll(copy.Recent, r => new RecentSendSnapshot(
+            r.Message.ClientMsgId, r.Message.Seq, r.Message.MessageId, r.Message.Sender, r.Message.SentAt?.ToUnixTimeMilliseconds(), r.Message.Encrypted ? true : null, r.Deleted ? true : null)),
+    };
 
     /// <summary>
     /// Decodes a snapshot. Throws <see cref="InvalidDataException"/> for anything unreadable: a chat

@@ -6,14 +6,12 @@ using Messaging.Contracts.Events;
 namespace Messaging.Router.Chats;
 
 /// <summary>
-/// Writes a chat's <c>chat.state</c> snapshot straight from <see cref="ChatState"/> into one reused
-/// buffer: the bytes <see cref="ChatStateCodec.Encode"/> gives (a unit test compares them for every
-/// field and flag), without building a snapshot record per state and one per recent message, and
-/// without growing a fresh buffer per state. The Router encodes every changed chat at each flush on
-/// its loop thread; a busy group's snapshot holds up to <c>Router:RecentClientMsgIds</c> (1,000)
-/// recent messages, ~150 KB. Profiled 2026-11-26 at 2,000 sends/s (100 groups): the serializer
-/// path took ~5 % of the loop thread, half of it in buffer growth and copies
-/// (docs/benchmarks.md, "fifth session").
+/// Encodes chat states into one reused buffer, through the same source-generated serializer as
+/// <see cref="ChatStateCodec.Encode"/> (the same bytes). A busy group's snapshot holds up to
+/// <c>Router:RecentClientMsgIds</c> (1,000) recent messages, ~150 KB, and growing a fresh buffer per
+/// state was half of the encoding's cost on the Router's loop thread at 2,000 sends/s
+/// (docs/benchmarks.md, "fifth session"). <see cref="Capture"/> copies a state so that a flush can
+/// encode it on the thread pool while the decider goes on.
 /// </summary>
 public sealed class ChatStateEncoder : IDisposable
 {
@@ -56,65 +54,7 @@ public sealed class ChatStateEncoder : IDisposable
     {
         _buffer.ResetWrittenCount();
         _writer.Reset(_buffer);
-        var w = _writer;
-        // Property order and names as RouterJsonContext writes ChatStateSnapshot (declaration order, camelCase, nulls left out).
-        w.WriteStartObject();
-        w.WriteString("type"u8, ChatStateSnapshot.TypeName);
-        w.WriteNumber("v"u8, ChatStateCodec.MaxVersion);
-        w.WriteString("chatId"u8, state.ChatId);
-        w.WriteString("kind"u8, state.Kind.ToString());
-        if (state.Title is { } title)
-        {
-            w.WriteString("title"u8, title);
-        }
-
-        w.WriteNumber("lastSeq"u8, state.LastSeq);
-        w.WriteNumber("lastCommandOffset"u8, state.LastCommandOffset);
-        w.WriteStartArray("members"u8);
-        foreach (var m in state.Members)
-        {
-            w.WriteStartObject();
-            w.WriteString("userId"u8, m.UserId);
-            w.WriteString("role"u8, m.Role.ToString());
-            w.WriteNumber("joinedSeq"u8, m.JoinedSeq);
-            w.WriteEndObject();
-        }
-
-        w.WriteEndArray();
-        w.WriteStartArray("recent"u8);
-        foreach (var (r, deleted) in state.Recent)
-        {
-            w.WriteStartObject();
-            w.WriteString("clientMsgId"u8, r.ClientMsgId);
-            w.WriteNumber("seq"u8, r.Seq);
-            w.WriteString("messageId"u8, r.MessageId);
-            if (r.Sender is { } sender)
-            {
-                w.WriteString("sender"u8, sender);
-            }
-
-            if (r.SentAt is { } at)
-            {
-                w.WriteNumber("at"u8, at.ToUnixTimeMilliseconds());
-            }
-
-            // False flags are left out, as the snapshot record holds them as null.
-            if (r.Encrypted)
-            {
-                w.WriteBoolean("encrypted"u8, true);
-            }
-
-            if (deleted)
-            {
-                w.WriteBoolean("deleted"u8, true);
-            }
-
-            w.WriteEndObject();
-        }
-
-        w.WriteEndArray();
-        w.WriteEndObject();
-        w.Flush();
+        JsonSerializer.Serialize(_writer, ChatStateCodec.Snapshot(state), RouterJsonContext.Default.ChatStateSnapshot);
         return _buffer.WrittenSpan.ToArray();
     }
 
