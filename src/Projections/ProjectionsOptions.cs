@@ -17,6 +17,20 @@ public sealed class ProjectionsOptions : IValidatableObject
     [Range(1, 60_000)]
     public int MaxBatchWaitMs { get; set; } = 100;
 
+    /// <summary>
+    /// A live runner's fetch waits for this many bytes (or <see cref="FetchWaitMaxMs"/>) before the
+    /// broker answers, so pages are bigger and fewer. With the default of 1 byte each of the three
+    /// runners fetched, wrote a page and committed once per Edge produce: ~800 of the broker's
+    /// ~3,500 requests/s at 500 sends/s, and Projections plus PostgreSQL at ~37 % of the 2 cores
+    /// (docs/benchmarks.md, "sixth session"). Read models are off the delivery path; this is their lag.
+    /// </summary>
+    [Range(1, 64 * 1024 * 1024)]
+    public int FetchMinBytes { get; set; } = 262_144;
+
+    /// <summary>The longest a live runner's fetch waits for <see cref="FetchMinBytes"/> (ms): the read models' added lag at low traffic.</summary>
+    [Range(1, 60_000)]
+    public int FetchWaitMaxMs { get; set; } = 250;
+
     /// <summary>On SIGTERM, how long a runner may still take to apply and commit the page in hand (ms); under the host's 30 s shutdown timeout.</summary>
     [Range(0, 25_000)]
     public int DrainTimeoutMs { get; set; } = 10_000;

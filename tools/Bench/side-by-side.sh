@@ -6,7 +6,8 @@
 # Like make run (environment Local, Release build of TREE), but with topic prefix NAME-, database
 # schema NAME, ports $SBS_PORTS (default 8180 8181 8190 8191) and pid files in
 # ${SBS_DIR:-/tmp/side-by-side}/NAME/pids, to pass to `run --service-pids`. VAR=VALUE pairs go to every
-# service; $SBS_EDGE_ENV / $SBS_ROUTER_ENV (space-separated VAR=VALUE) to Edge or Router only.
+# service; $SBS_EDGE_ENV / $SBS_ROUTER_ENV / $SBS_PROJECTIONS_ENV (space-separated VAR=VALUE) to
+# Edge, Router or Projections only.
 # The stack itself is neither started nor stopped. NAME may only hold [a-z0-9_].
 set -euo pipefail
 
@@ -42,6 +43,7 @@ mkdir -p "$dir/$name/pids" "$dir/$name/logs"
 tfm="bin/Release/net10.0/linux-x64"
 read -ra edge_env <<<"${SBS_EDGE_ENV:-}"
 read -ra router_env <<<"${SBS_ROUTER_ENV:-}"
+read -ra projections_env <<<"${SBS_PROJECTIONS_ENV:-}"
 
 # launch SERVICE PORT DLL VAR=VALUE...: the dll's folder is the content root (appsettings*.json).
 launch() {
@@ -57,7 +59,7 @@ launch() {
 launch edge-0 "${ports[0]}" "$tree/src/Edge/$tfm/Messaging.Edge.dll" Edge__NodeId=0 "$@" "${edge_env[@]}"
 launch edge-1 "${ports[1]}" "$tree/src/Edge/$tfm/Messaging.Edge.dll" Edge__NodeId=1 "$@" "${edge_env[@]}"
 launch router "${ports[2]}" "$tree/src/Router/$tfm/Messaging.Router.dll" "$@" "${router_env[@]}"
-launch projections "${ports[3]}" "$tree/src/Projections/$tfm/Messaging.Projections.dll" "$@"
+launch projections "${ports[3]}" "$tree/src/Projections/$tfm/Messaging.Projections.dll" "$@" "${projections_env[@]}"
 
 for _ in $(seq 1 180); do
   ready=0

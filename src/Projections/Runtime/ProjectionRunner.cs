@@ -41,7 +41,10 @@ internal sealed class ProjectionRunner(
     private async Task RunAsync(CancellationToken cancellationToken)
     {
         var settings = options.Value;
-        using var consumer = new ConsumerBuilder<string, byte[]>(clients.ConsumerConfig(GroupId, $"projections-{projection.Name}-{Environment.ProcessId}"))
+        var config = clients.ConsumerConfig(GroupId, $"projections-{projection.Name}-{Environment.ProcessId}");
+        config.FetchMinBytes = settings.FetchMinBytes;
+        config.FetchWaitMaxMs = settings.FetchWaitMaxMs;
+        using var consumer = new ConsumerBuilder<string, byte[]>(config)
             .SetPartitionsAssignedHandler((_, partitions) => OnAssigned(partitions, cancellationToken))
             .SetPartitionsRevokedHandler((_, partitions) => OnRevoked(partitions))
             .SetPartitionsLostHandler((_, partitions) => OnRevoked(partitions))
