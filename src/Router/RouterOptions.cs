@@ -130,6 +130,16 @@ public sealed class RouterOptions
     /// </summary>
     public bool PushProducer { get; set; } = true;
 
+    /// <summary>
+    /// <c>linger.ms</c> of the producer that carries <c>chat.events</c>, <c>chat.state</c> and dead
+    /// letters while <see cref="PushProducer"/> is on (-1: <c>Kafka:Producer</c>'s). Nothing waits on
+    /// these records but the next flush and the read side, so they can wait for company: at 1 ms this
+    /// producer sent ~280 requests/s at 500 sends/s, a batch or two each (docs/benchmarks.md, "sixth
+    /// session"). Pushes keep the node's linger.
+    /// </summary>
+    [Range(-1, 1000)]
+    public int EventsLingerMs { get; set; } = 20;
+
     public ChatLimits Limits() => new(MaxGroupMembers, MaxBodyBytes, RecentClientMsgIds);
 
     public DeviceLimits DeviceLimits() => new(MaxDevicesPerUser, MaxRemovedDevicesPerUser);

@@ -35,7 +35,10 @@ internal sealed class Archiver<T>(
     {
         var settings = options.Value;
         await RetryAsync(-1, ct => _store.EnsureBucketAsync(ct), cancellationToken);
-        using var consumer = new ConsumerBuilder<string, byte[]>(clients.ConsumerConfig(GroupId, $"{format.Group}-{Environment.ProcessId}"))
+        var config = clients.ConsumerConfig(GroupId, $"{format.Group}-{Environment.ProcessId}");
+        config.FetchMinBytes = settings.FetchMinBytes;
+        config.FetchWaitMaxMs = settings.FetchWaitMaxMs;
+        using var consumer = new ConsumerBuilder<string, byte[]>(config)
             .SetPartitionsAssignedHandler((_, partitions) => OnAssigned(partitions, cancellationToken))
             .SetPartitionsRevokedHandler((_, partitions) => OnRevoked(partitions))
             .SetPartitionsLostHandler((_, partitions) => OnRevoked(partitions))

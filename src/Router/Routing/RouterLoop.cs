@@ -45,10 +45,21 @@ public sealed partial class RouterLoop(
     public void Run(CancellationToken cancellationToken) =>
         ConsumerLoops.RunRestarting(RunOnce, ex => LogLoopFailed(logger, ex), TimeSpan.FromSeconds(2), cancellationToken);
 
+    private IProducer<string, byte[]> CreateEventsProducer(string clientId)
+    {
+        var config = clients.ProducerConfig(clientId);
+        if (_options.PushProducer && _options.EventsLingerMs >= 0)
+        {
+            config.LingerMs = _options.EventsLingerMs;
+        }
+
+        return new ProducerBuilder<string, byte[]>(config).Build();
+    }
+
     private void RunOnce(CancellationToken cancellationToken)
     {
         var clientId = $"router-{Environment.MachineName}-{Environment.ProcessId}";
-        using var producer = clients.CreateProducer(clientId);
+        using var producer = CreateEventsProducer(clientId);
         using var pushes = _options.PushProducer ? clients.CreateProducer($"{clientId}-pushes") : null;
         var sink = new KafkaRecordSink(producer, new DeadLetterPublisher(producer, topics, clock), ConsumerName, pushes, NodeTopics(topics, cluster.Value.EdgeNodes));
         using var processor = new CommandProcessor(topics, chat.Value.Apply(_options.Limits()), cluster.Value.EdgeNodes, directory, clock, logger, clients.Options.TraceHeaders, _options.DeliveryPartition);
