@@ -24,6 +24,7 @@ public sealed class LoadRunner
     private readonly LoadOptions _options;
     private readonly IAnsiConsole _console;
     private readonly ProcessSampler _sampler;
+    private readonly BrokerRequestSampler? _broker;
     private readonly MachineInfo _machine = MachineInfo.Current();
     private readonly DateTimeOffset _startedAt = DateTimeOffset.UtcNow;
 
@@ -33,6 +34,9 @@ public sealed class LoadRunner
         _console = console;
         var services = ProcessSampler.ReadServicePids(options.ServicePidsDirectory);
         _sampler = new ProcessSampler(ProcessKind.System, services);
+
+        // The services' broker, as make bench's environment (stack.sh env) gives it to them.
+        _broker = BrokerRequestSampler.Create(Environment.GetEnvironmentVariable("Kafka__BootstrapServers"), services);
         if (services is null)
         {
             _console.MarkupLineInterpolated($"[yellow]no live service pid files in {options.ServicePidsDirectory}: CPU counts every Edge/Router/Projections process on this machine[/]");
@@ -168,6 +172,7 @@ public sealed class LoadRunner
             LatencyMs = latency,
             Processes = window.Processes,
             ServerCpu = window.ServerCpu,
+            BrokerRequests = window.BrokerRequests,
             HopsMs = hops,
             GeneratorCpuPercent = window.GeneratorCpuPercent,
             Machine = _machine,
@@ -472,6 +477,7 @@ public sealed class LoadRunner
     {
         await DelayUntilAsync(windowStart, cancellationToken);
         var processesBefore = _sampler.Sample();
+        var socketsBefore = _broker?.Sample();
         var cpuBefore = ProcessSampler.GeneratorProcessorTime();
         var deliveredBefore = tracker.Delivered;
         var acceptedBefore = tracker.Accepted;
@@ -481,10 +487,11 @@ public sealed class LoadRunner
         var acceptedAfter = tracker.Accepted;
         var elapsed = Stopwatch.GetElapsedTime(startedAt);
         var processesAfter = _sampler.Sample();
+        var requests = _broker is not null && socketsBefore is not null ? _broker.PerProcess(socketsBefore, _broker.Sample(), elapsed) : null;
         var processes = _sampler.Usage(processesBefore, processesAfter, elapsed);
         var perProcess = _sampler.PerProcess(processesBefore, processesAfter, elapsed, deliveredAfter - deliveredBefore);
         var cpu = ProcessSampler.GeneratorCpuPercent(cpuBefore, ProcessSampler.GeneratorProcessorTime(), elapsed);
-        return new SampledWindow(elapsed, deliveredAfter - deliveredBefore, acceptedAfter - acceptedBefore, processes, perProcess, cpu);
+        return new SampledWindow(elapsed, deliveredAfter - deliveredBefore, acceptedAfter - acceptedBefore, processes, perProcess, cpu, requests);
     }
 
     private static async Task DelayUntilAsync(long timestamp, CancellationToken cancellationToken)
@@ -532,6 +539,17 @@ public sealed class LoadRunner
             }
 
             _console.MarkupLineInterpolated($"  CPU per delivered copy: {string.Join(", ", parts)}");
+        }
+
+        if (result.BrokerRequests is { } requests)
+        {
+            var parts = new List<string>(requests.Count);
+            foreach (var line in requests)
+            {
+                parts.Add(Invariant($"{line.Process} {line.RequestsPerSecond:0} ({line.Connections} conn.)"));
+            }
+
+            _console.MarkupLineInterpolated($"  broker requests/s: {string.Join(", ", parts)}");
         }
 
         if (result.HopsMs is { } hops)
@@ -655,5 +673,5 @@ public sealed class LoadRunner
         return summaries;
     }
 
-    private sealed record SampledWindow(TimeSpan Elapsed, long DeliveredDelta, long AcceptedDelta, IReadOnlyList<ProcessUsage> Processes, IReadOnlyList<ServerCpu> ServerCpu, double GeneratorCpuPercent);
+    private sealed record SampledWindow(TimeSpan Elapsed, long DeliveredDelta, long AcceptedDelta, IReadOnlyList<ProcessUsage> Processes, IReadOnlyList<ServerCpu> ServerCpu, double GeneratorCpuPercent, IReadOnlyList<BrokerRequests>? BrokerRequests);
 }

@@ -98,6 +98,9 @@ public sealed record StepResult
     /// <summary>CPU per server process and in total (last line), with microseconds per delivered copy.</summary>
     public IReadOnlyList<ServerCpu>? ServerCpu { get; init; }
 
+    /// <summary>Requests per second each service sent to the broker, and in total (last line): Kafka's CPU follows this count.</summary>
+    public IReadOnlyList<BrokerRequests>? BrokerRequests { get; init; }
+
     /// <summary>Per-hop latency of the measured deliveries, when the frames carried hop timestamps (<c>Edge:HopTimestamps</c>).</summary>
     public IReadOnlyList<HopLatency>? HopsMs { get; init; }
 
