@@ -477,6 +477,7 @@ public sealed class LoadRunner
     {
         await DelayUntilAsync(windowStart, cancellationToken);
         var processesBefore = _sampler.Sample();
+        // No sockets seen (no ss, or no permission to see the owners): report nothing rather than zeros.
         var socketsBefore = _broker?.Sample();
         var cpuBefore = ProcessSampler.GeneratorProcessorTime();
         var deliveredBefore = tracker.Delivered;
@@ -487,7 +488,7 @@ public sealed class LoadRunner
         var acceptedAfter = tracker.Accepted;
         var elapsed = Stopwatch.GetElapsedTime(startedAt);
         var processesAfter = _sampler.Sample();
-        var requests = _broker is not null && socketsBefore is not null ? _broker.PerProcess(socketsBefore, _broker.Sample(), elapsed) : null;
+        var requests = _broker is not null && socketsBefore is { Count: > 0 } ? _broker.PerProcess(socketsBefore, _broker.Sample(), elapsed) : null;
         var processes = _sampler.Usage(processesBefore, processesAfter, elapsed);
         var perProcess = _sampler.PerProcess(processesBefore, processesAfter, elapsed, deliveredAfter - deliveredBefore);
         var cpu = ProcessSampler.GeneratorCpuPercent(cpuBefore, ProcessSampler.GeneratorProcessorTime(), elapsed);
