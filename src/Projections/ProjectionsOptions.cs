@@ -18,18 +18,27 @@ public sealed class ProjectionsOptions : IValidatableObject
     public int MaxBatchWaitMs { get; set; } = 100;
 
     /// <summary>
-    /// A live runner's fetch waits for this many bytes (or <see cref="FetchWaitMaxMs"/>) before the
-    /// broker answers, so pages are bigger and fewer. With the default of 1 byte each of the three
-    /// runners fetched, wrote a page and committed once per Edge produce: ~800 of the broker's
-    /// ~3,500 requests/s at 500 sends/s, and Projections plus PostgreSQL at ~37 % of the 2 cores
-    /// (docs/benchmarks.md, "sixth session"). Read models are off the delivery path; this is their lag.
+    /// A fetch of a runner in <see cref="BatchedFetchRunners"/> waits for this many bytes (or
+    /// <see cref="FetchWaitMaxMs"/>) before the broker answers, so pages are bigger and fewer. With
+    /// librdkafka's 1 byte each of the three runners fetched, wrote a page and committed once per
+    /// Edge produce: ~800 of the broker's ~3,500 requests/s at 500 sends/s, and Projections plus
+    /// PostgreSQL at ~37 % of the 2 cores (docs/benchmarks.md, "sixth session").
     /// </summary>
     [Range(1, 64 * 1024 * 1024)]
     public int FetchMinBytes { get; set; } = 262_144;
 
-    /// <summary>The longest a live runner's fetch waits for <see cref="FetchMinBytes"/> (ms): the read models' added lag at low traffic.</summary>
+    /// <summary>The longest a batched runner's fetch waits for <see cref="FetchMinBytes"/> (ms): its read model's added lag at low traffic.</summary>
     [Range(1, 60_000)]
     public int FetchWaitMaxMs { get; set; } = 250;
+
+    /// <summary>
+    /// Comma-separated runners whose fetches wait for <see cref="FetchMinBytes"/>; the others
+    /// fetch at the first record. Not <c>chat</c> by default: Edge authorizes history, presence and
+    /// read markers by its <c>chat_members</c>, and a member added a moment ago must not be refused
+    /// (with <c>chat</c> batched, history right after a new chat's first message answered
+    /// <c>not_member</c> in five end-to-end tests).
+    /// </summary>
+    public string BatchedFetchRunners { get; set; } = "inbox,presence";
 
     /// <summary>On SIGTERM, how long a runner may still take to apply and commit the page in hand (ms); under the host's 30 s shutdown timeout.</summary>
     [Range(0, 25_000)]
@@ -49,10 +58,14 @@ public sealed class ProjectionsOptions : IValidatableObject
     [Range(1, 600_000)]
     public int MaxRetryBackoffMs { get; set; } = 30_000;
 
-    internal IReadOnlyList<string> RunnerNames()
+    internal IReadOnlyList<string> RunnerNames() => Names(Runners);
+
+    internal bool BatchesFetches(string runner) => Names(BatchedFetchRunners).Contains(runner);
+
+    private static List<string> Names(string list)
     {
         var names = new List<string>();
-        foreach (var part in Runners.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+        foreach (var part in list.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
         {
             names.Add(part.ToLowerInvariant());
         }
@@ -67,6 +80,14 @@ public sealed class ProjectionsOptions : IValidatableObject
             if (Array.IndexOf(Known, name) < 0)
             {
                 yield return new ValidationResult($"Projections:Runners: unknown projection '{name}' (known: {string.Join(", ", Known)}).", [nameof(Runners)]);
+            }
+        }
+
+        foreach (var name in Names(BatchedFetchRunners))
+        {
+            if (Array.IndexOf(Known, name) < 0)
+            {
+                yield return new ValidationResult($"Projections:BatchedFetchRunners: unknown projection '{name}' (known: {string.Join(", ", Known)}).", [nameof(BatchedFetchRunners)]);
             }
         }
 

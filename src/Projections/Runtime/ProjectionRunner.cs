@@ -42,8 +42,11 @@ internal sealed class ProjectionRunner(
     {
         var settings = options.Value;
         var config = clients.ConsumerConfig(GroupId, $"projections-{projection.Name}-{Environment.ProcessId}");
-        config.FetchMinBytes = settings.FetchMinBytes;
-        config.FetchWaitMaxMs = settings.FetchWaitMaxMs;
+        if (settings.BatchesFetches(projection.Name))
+        {
+            config.FetchMinBytes = settings.FetchMinBytes;
+            config.FetchWaitMaxMs = settings.FetchWaitMaxMs;
+        }
         using var consumer = new ConsumerBuilder<string, byte[]>(config)
             .SetPartitionsAssignedHandler((_, partitions) => OnAssigned(partitions, cancellationToken))
             .SetPartitionsRevokedHandler((_, partitions) => OnRevoked(partitions))
