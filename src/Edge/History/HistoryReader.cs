@@ -1,6 +1,7 @@
 using Messaging.Contracts;
 using Messaging.Contracts.Protocol;
 using Messaging.Edge.Conversation;
+using Messaging.Edge.Sync;
 using Messaging.ReadModels.Chats;
 
 namespace Messaging.Edge.History;
@@ -13,7 +14,7 @@ namespace Messaging.Edge.History;
 /// from the members' cursors and read markers (<see cref="ReceiptCounts"/>), and the page carries
 /// the caller's read marker.
 /// </summary>
-internal sealed class HistoryReader(HistoryQueries history, ConversationQueries conversation, UserSettingsDirectory settings)
+internal sealed class HistoryReader(HistoryQueries history, ConversationQueries conversation, UserSettingsDirectory settings, InboxCatchUp catchUp)
 {
     /// <summary>A page of messages before <paramref name="beforeSeq"/> (newest page when null), oldest first; null when not a member.</summary>
     public async Task<HistoryPageFrame?> PageAsync(DeviceRef reader, string chatId, long? beforeSeq, int limit, string? requestId, CancellationToken cancellationToken)
@@ -22,7 +23,15 @@ internal sealed class HistoryReader(HistoryQueries history, ConversationQueries 
         var page = await history.PageAsync(reader, chatId, beforeSeq, limit, requestId, cancellationToken);
         if (page is null)
         {
-            return null;
+            // A chat created or joined a moment ago may not be projected yet: a client opens it on
+            // its first push (not_member in MessageContentTests while the chat runner batched its
+            // fetches, 2026-11-26). Wait for the chat read model as a sync does, then look again.
+            await catchUp.WaitUnmeteredAsync(reader, cancellationToken);
+            page = await history.PageAsync(reader, chatId, beforeSeq, limit, requestId, cancellationToken);
+            if (page is null)
+            {
+                return null;
+            }
         }
 
         var positions = await conversation.PositionsAsync(chatId, cancellationToken);

@@ -53,6 +53,26 @@ public sealed class CausalSyncTests
     }
 
     [Fact]
+    public async Task History_of_a_chat_the_read_model_has_not_seen_yet_waits_for_it_instead_of_answering_not_member()
+    {
+        await using var system = await ChatSystem.StartAsync(edgeNodes: 1, configure: s => s["Edge:SyncCatchUpMs"] = "25000");
+        var (ana, bo) = (Unique("ana"), Unique("bo"));
+        var anaPhone = await system.ConnectAsync(0, ana, "phone");
+        var boPhone = await system.ConnectAsync(0, bo, "phone", new ChatClientOptions { BufferFrames = true });
+        await system.StopProjectionsAsync();
+
+        // Created and pushed while no projection runs: chat_members does not know either member yet.
+        var chatId = await anaPhone.CreateChatAsync([bo], "new");
+        var sent = await anaPhone.SendMessageAsync(chatId, "first");
+        await boPhone.WaitForAsync<MessageFrame>(m => m.MessageId == sent.MessageId, Timeout);
+        var opening = boPhone.HistoryAsync(chatId);
+        await system.RestartProjectionsAsync();
+        var page = await opening;
+
+        page.Messages.Select(m => m.MessageId).Should().Equal([sent.MessageId], "the history waited for the chat read model");
+    }
+
+    [Fact]
     public async Task Sync_that_times_out_waiting_for_the_chat_projection_streams_what_is_there_and_says_partial()
     {
         await using var system = await ChatSystem.StartAsync(edgeNodes: 1, configure: s => s["Edge:SyncCatchUpMs"] = "500");
