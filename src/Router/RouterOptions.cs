@@ -131,15 +131,12 @@ public sealed class RouterOptions
     public bool PushProducer { get; set; } = true;
 
     /// <summary>
-    /// <c>linger.ms</c> of the producer that carries <c>chat.events</c>, <c>chat.state</c> and dead
-    /// letters while <see cref="PushProducer"/> is on (-1, the default: <c>Kafka:Producer</c>'s). At
-    /// 1 ms this producer sent ~280 requests/s at 500 sends/s and 72 at 20 ms (docs/benchmarks.md,
-    /// "sixth session"), but a linger lets pushes reach devices before their events are in the log:
-    /// history asked right after a new chat's first push answered <c>not_member</c> (the chat
-    /// projection had not seen the member yet) in end-to-end tests, so it is off.
+    /// How long an idle loop waits for commands while a flush is in flight (ms), instead of
+    /// <see cref="PollMilliseconds"/>: the flush moves on only between batches, so its commit follows
+    /// its acknowledgements by at most this much.
     /// </summary>
-    [Range(-1, 1000)]
-    public int EventsLingerMs { get; set; } = -1;
+    [Range(1, 1000)]
+    public int InFlightPollMs { get; set; } = 5;
 
     public ChatLimits Limits() => new(MaxGroupMembers, MaxBodyBytes, RecentClientMsgIds);
 

@@ -230,24 +230,9 @@ public sealed partial class CommandProcessor : IDisposable
 
         // Captured here, encoded on the thread pool: encoding every changed chat took ~23 ms per
         // flush on the loop thread at 2,000 sends/s (docs/benchmarks.md, "fifth session").
-        var captured = new List<(int Partition, string ChatId, ChatStateCopy State)>(_changed.Count);
-        foreach (var (chatId, (state, partition)) in _changed)
-        {
-            captured.Add((partition, chatId, ChatStateEncoder.Capture(state)));
-        }
-
-        _changed.Clear();
+        var captured = CaptureChanged();
         var encoder = _flushEncoder;
-        var encoding = Task.Run(() =>
-        {
-            var encoded = new List<EncodedState>(captured.Count);
-            foreach (var (partition, chatId, state) in captured)
-            {
-                encoded.Add(new EncodedState(partition, chatId, encoder.Encode(state)));
-            }
-
-            return encoded;
-        });
+        var encoding = Task.Run(() => Encode(captured, encoder));
         _inFlight = new PendingFlush(sink.Mark(), encoding, _unflushedOffsets);
         _unflushedOffsets = [];
     }
@@ -322,9 +307,7 @@ public sealed partial class CommandProcessor : IDisposable
             _inFlight = null;
         }
 
-        var changed = EncodeChanged();
-        ProduceStates(sink, changed);
-        statesWritten += changed.Count;
+        statesWritten += ProduceStates(sink, Encode(CaptureChanged(), _stateEncoder), dropped: null);
         sink.WaitForAcks(cancellationToken);
 
         // (3) The caller commits these last.
@@ -333,26 +316,40 @@ public sealed partial class CommandProcessor : IDisposable
         return (statesWritten, result);
     }
 
-    /// <summary>The changed chats' states as they stand now, encoded (the decider mutates states in place); forgets the changes.</summary>
-    private List<EncodedState> EncodeChanged()
+    /// <summary>The changed chats' states as they stand now, copied (the decider mutates states in place); forgets the changes.</summary>
+    private List<(int Partition, string ChatId, ChatStateCopy State)> CaptureChanged()
     {
-        var encoded = new List<EncodedState>(_changed.Count);
+        var captured = new List<(int Partition, string ChatId, ChatStateCopy State)>(_changed.Count);
         foreach (var (chatId, (state, partition)) in _changed)
         {
-            encoded.Add(new EncodedState(partition, chatId, _stateEncoder.Encode(state)));
+            captured.Add((partition, chatId, ChatStateEncoder.Capture(state)));
         }
 
         _changed.Clear();
+        return captured;
+    }
+
+    private static List<EncodedState> Encode(List<(int Partition, string ChatId, ChatStateCopy State)> captured, ChatStateEncoder encoder)
+    {
+        var encoded = new List<EncodedState>(captured.Count);
+        foreach (var (partition, chatId, state) in captured)
+        {
+            encoded.Add(new EncodedState(partition, chatId, encoder.Encode(state)));
+        }
+
         return encoded;
     }
 
     /// <summary>The states of a flush in flight (waiting for their encoding if need be), but those of partitions lost since it began.</summary>
-    private int ProduceStates(IRecordSink sink, PendingFlush flushing)
+    private int ProduceStates(IRecordSink sink, PendingFlush flushing) =>
+        ProduceStates(sink, flushing.Encoding.GetAwaiter().GetResult(), flushing.Dropped);
+
+    private int ProduceStates(IRecordSink sink, List<EncodedState> states, HashSet<int>? dropped)
     {
         var written = 0;
-        foreach (var state in flushing.Encoding.GetAwaiter().GetResult())
+        foreach (var state in states)
         {
-            if (!flushing.Dropped.Contains(state.Partition))
+            if (dropped is null || !dropped.Contains(state.Partition))
             {
                 sink.Produce(StatePartition(state.Partition), state.ChatId, state.Bytes);
                 written++;
@@ -360,14 +357,6 @@ public sealed partial class CommandProcessor : IDisposable
         }
 
         return written;
-    }
-
-    private void ProduceStates(IRecordSink sink, List<EncodedState> states)
-    {
-        foreach (var state in states)
-        {
-            sink.Produce(StatePartition(state.Partition), state.ChatId, state.Bytes);
-        }
     }
 
     private static List<TopicPartitionOffset> ToOffsets(Dictionary<TopicPartition, long> offsets)

@@ -29,7 +29,6 @@ public sealed partial class RouterLoop(
     ILogger<RouterLoop> logger)
 {
     private const string ConsumerName = "router";
-    private static readonly TimeSpan InFlightPoll = TimeSpan.FromMilliseconds(5);
     private readonly RouterOptions _options = options.Value;
     private volatile int[] _assigned = [];
     private long _lastFlush;
@@ -45,21 +44,10 @@ public sealed partial class RouterLoop(
     public void Run(CancellationToken cancellationToken) =>
         ConsumerLoops.RunRestarting(RunOnce, ex => LogLoopFailed(logger, ex), TimeSpan.FromSeconds(2), cancellationToken);
 
-    private IProducer<string, byte[]> CreateEventsProducer(string clientId)
-    {
-        var config = clients.ProducerConfig(clientId);
-        if (_options.PushProducer && _options.EventsLingerMs >= 0)
-        {
-            config.LingerMs = _options.EventsLingerMs;
-        }
-
-        return new ProducerBuilder<string, byte[]>(config).Build();
-    }
-
     private void RunOnce(CancellationToken cancellationToken)
     {
         var clientId = $"router-{Environment.MachineName}-{Environment.ProcessId}";
-        using var producer = CreateEventsProducer(clientId);
+        using var producer = clients.CreateProducer(clientId);
         using var pushes = _options.PushProducer ? clients.CreateProducer($"{clientId}-pushes") : null;
         var sink = new KafkaRecordSink(producer, new DeadLetterPublisher(producer, topics, clock), ConsumerName, pushes, NodeTopics(topics, cluster.Value.EdgeNodes));
         using var processor = new CommandProcessor(topics, chat.Value.Apply(_options.Limits()), cluster.Value.EdgeNodes, directory, clock, logger, clients.Options.TraceHeaders, _options.DeliveryPartition);
@@ -133,13 +121,14 @@ public sealed partial class RouterLoop(
         consumer.Subscribe(topics.ChatCommands);
         _lastFlush = clock.GetTimestamp();
         var poll = TimeSpan.FromMilliseconds(_options.PollMilliseconds);
+        var inFlightPoll = TimeSpan.FromMilliseconds(_options.InFlightPollMs);
         var lagProbe = lag.For(GroupId);
         try
         {
             while (!cancellationToken.IsCancellationRequested)
             {
                 // While a flush is in flight an idle loop looks in more often, so its commit follows its acks.
-                ConsumerBatching.Drain(consumer, batch, _options.MaxBatch, processor.FlushInFlight ? InFlightPoll : poll, cancellationToken);
+                ConsumerBatching.Drain(consumer, batch, _options.MaxBatch, processor.FlushInFlight ? inFlightPoll : poll, cancellationToken);
                 lagProbe.Observe(consumer);
                 Finish(consumer, batch, states, sink, processor, revoking: false, work);
             }
