@@ -1,5 +1,6 @@
 using Messaging.Contracts.Protocol;
 using Messaging.Edge.Sockets;
+using Messaging.Edge.Sync;
 using Messaging.ReadModels.Chats;
 
 namespace Messaging.Edge.Commands;
@@ -30,9 +31,11 @@ internal static class AckRules
 /// messages not sent yet, which its syncs would then never return (silent loss). First the
 /// connection's <see cref="AckableSeqs"/>, then <see cref="MemberQueries.AckScopeAsync"/>.
 /// Acks are cumulative and the projection keeps the highest, so an ack that waits for the lookup
-/// may reach the log after a later one that did not: no harm.
+/// may reach the log after a later one that did not: no harm. A refusal waits for the chat read
+/// model (as a sync does) and looks again first: a read marker on a message the device learnt of
+/// other than by a push (its own, a sibling device's) may name a seq not projected yet.
 /// </summary>
-internal sealed class AckAccess(MemberQueries members)
+internal sealed class AckAccess(MemberQueries members, InboxCatchUp catchUp)
 {
     /// <summary>Null when allowed, else the error code for the reply.</summary>
     public async ValueTask<string?> CheckAsync(Connection connection, string chatId, long seq, CancellationToken cancellationToken)
@@ -44,6 +47,13 @@ internal sealed class AckAccess(MemberQueries members)
 
         var scope = await ReadAsync(connection.Device.UserId, chatId, cancellationToken);
         var error = AckRules.Check(seq, scope);
+        if (error is not null)
+        {
+            await catchUp.WaitUnmeteredAsync(connection.Device, cancellationToken);
+            scope = await ReadAsync(connection.Device.UserId, chatId, cancellationToken);
+            error = AckRules.Check(seq, scope);
+        }
+
         if (error is null)
         {
             connection.Ackable.Note(chatId, scope!.Value.UpTo);

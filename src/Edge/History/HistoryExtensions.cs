@@ -27,7 +27,7 @@ public static class HistoryExtensions
         return app;
     }
 
-    private static async Task<IResult> ListChatsAsync(HttpContext context, int? limit, InboxQueries inbox, DeviceShares shares, IOptions<EdgeOptions> options, CancellationToken cancellationToken)
+    private static async Task<IResult> ListChatsAsync(HttpContext context, int? limit, InboxQueries inbox, DeviceShares shares, InboxCatchUp catchUp, IOptions<EdgeOptions> options, CancellationToken cancellationToken)
     {
         var max = options.Value.HistoryMaxPageSize;
         if (limit is < 1 || limit > max)
@@ -36,6 +36,9 @@ public static class HistoryExtensions
         }
 
         var device = context.User.Device();
+        // Causal like a sync: a chat created a moment ago is listed even if the chat projection,
+        // which fetches in batches, has not written it yet (it then waits at most Edge:SyncCatchUpMs).
+        await catchUp.WaitUnmeteredAsync(device, cancellationToken);
         var chats = await inbox.ChatsAsync(device, shares.HistoryFrom(device), limit ?? max, cancellationToken);
         return Results.Json(new ChatListResponse(chats), EdgeJsonContext.Default.ChatListResponse);
     }

@@ -1,3 +1,5 @@
+using Messaging.Contracts;
+using Messaging.Edge.Sync;
 using Messaging.ReadModels.Chats;
 
 namespace Messaging.Edge.Media;
@@ -9,22 +11,30 @@ namespace Messaging.Edge.Media;
 /// GIN index on <c>messages.attachments</c> (migration 0003) finds the few messages with the key,
 /// then the primary key of <c>chat_members</c> checks the caller. Everyone else is told the key
 /// does not exist (404), so a key's existence is not revealed to non-members. The query is
-/// <see cref="HistoryQueries.AttachmentVisibleAsync"/>.
+/// <see cref="HistoryQueries.AttachmentVisibleAsync"/>. A key it does not find yet waits for the
+/// chat read model (as a sync does) before the 404: the message carrying it may have been pushed a
+/// moment before the projection wrote it.
 /// </summary>
-internal sealed class MediaAccess(HistoryQueries history)
+internal sealed class MediaAccess(HistoryQueries history, InboxCatchUp catchUp)
 {
-    public async Task<bool> MayReadAsync(string userId, string key, CancellationToken cancellationToken)
+    public async Task<bool> MayReadAsync(DeviceRef reader, string key, CancellationToken cancellationToken)
     {
         if (!MediaKeys.TryParse(key, out var uploader))
         {
             return false;
         }
 
-        if (string.Equals(uploader, userId, StringComparison.Ordinal))
+        if (string.Equals(uploader, reader.UserId, StringComparison.Ordinal))
         {
             return true;
         }
 
-        return await history.AttachmentVisibleAsync(userId, key, cancellationToken);
+        if (await history.AttachmentVisibleAsync(reader.UserId, key, cancellationToken))
+        {
+            return true;
+        }
+
+        await catchUp.WaitUnmeteredAsync(reader, cancellationToken);
+        return await history.AttachmentVisibleAsync(reader.UserId, key, cancellationToken);
     }
 }

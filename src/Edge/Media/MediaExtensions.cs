@@ -29,7 +29,7 @@ public static class MediaExtensions
 
     private static async Task<IResult> GetAsync(HttpContext context, string key, bool? redirect, MediaUrls media, MediaAccess access, CancellationToken cancellationToken)
     {
-        if (!await access.MayReadAsync(context.User.Device().UserId, key, cancellationToken))
+        if (!await access.MayReadAsync(context.User.Device(), key, cancellationToken))
         {
             return Problems.Of(StatusCodes.Status404NotFound, Problems.NotFound, "no such attachment key");
         }

@@ -36,7 +36,7 @@ public static class PresenceExtensions
             return Problems.Of(StatusCodes.Status400BadRequest, Problems.BadRequest, $"'userIds' must be a comma-separated list of at most {edge.MaxPresenceWatches} user ids");
         }
 
-        var reply = await presence.GetAsync(context.User.Device().UserId, ids, null, cancellationToken);
+        var reply = await presence.GetAsync(context.User.Device(), ids, null, cancellationToken);
         return reply switch
         {
             ErrorFrame { Code: ErrorCodes.NotMember } error => Problems.Of(StatusCodes.Status403Forbidden, ErrorCodes.NotMember, error.Message),

@@ -1,5 +1,7 @@
+using Messaging.Contracts;
 using Messaging.Contracts.Protocol;
 using Messaging.Edge.Sockets;
+using Messaging.Edge.Sync;
 using Microsoft.Extensions.Options;
 
 namespace Messaging.Edge.Presence;
@@ -9,6 +11,7 @@ internal sealed class PresenceService(
     PresenceDirectory directory,
     PresenceWatches watches,
     PresenceAccess access,
+    InboxCatchUp catchUp,
     TimeProvider clock,
     IOptions<EdgeOptions> options)
 {
@@ -18,7 +21,7 @@ internal sealed class PresenceService(
     private readonly int _max = options.Value.MaxPresenceWatches;
 
     /// <summary>A <c>presence</c> reply, or the <c>error</c> (<c>too_large</c>, <c>not_member</c>) to answer with.</summary>
-    public async Task<ServerFrame> GetAsync(string callerId, IReadOnlyList<string> userIds, string? requestId, CancellationToken cancellationToken)
+    public async Task<ServerFrame> GetAsync(DeviceRef caller, IReadOnlyList<string> userIds, string? requestId, CancellationToken cancellationToken)
     {
         var ids = Distinct(userIds);
         if (ids.Count > _max)
@@ -26,7 +29,7 @@ internal sealed class PresenceService(
             return TooLarge(requestId);
         }
 
-        if (await RefusedAsync(callerId, ids, requestId, cancellationToken) is { } refused)
+        if (await RefusedAsync(caller, ids, requestId, cancellationToken) is { } refused)
         {
             return refused;
         }
@@ -36,7 +39,7 @@ internal sealed class PresenceService(
     }
 
     public async Task GetAsync(Connection connection, GetPresenceFrame frame, CancellationToken cancellationToken) =>
-        connection.TryPush(await GetAsync(connection.Device.UserId, frame.UserIds, frame.Id, cancellationToken));
+        connection.TryPush(await GetAsync(connection.Device, frame.UserIds, frame.Id, cancellationToken));
 
     public async Task WatchAsync(Connection connection, WatchPresenceFrame frame, CancellationToken cancellationToken)
     {
@@ -49,7 +52,7 @@ internal sealed class PresenceService(
             return;
         }
 
-        if (await RefusedAsync(connection.Device.UserId, ids, frame.Id, cancellationToken) is { } refused)
+        if (await RefusedAsync(connection.Device, ids, frame.Id, cancellationToken) is { } refused)
         {
             connection.TryPush(refused);
             return;
@@ -68,9 +71,19 @@ internal sealed class PresenceService(
         return Task.CompletedTask;
     }
 
-    private async Task<ErrorFrame?> RefusedAsync(string callerId, IReadOnlyCollection<string> ids, string? requestId, CancellationToken cancellationToken)
+    private async Task<ErrorFrame?> RefusedAsync(DeviceRef caller, IReadOnlyCollection<string> ids, string? requestId, CancellationToken cancellationToken)
     {
-        var forbidden = await access.ForbiddenAsync(callerId, ids, cancellationToken);
+        var forbidden = await access.ForbiddenAsync(caller.UserId, ids, cancellationToken);
+        if (forbidden.Count == 0)
+        {
+            return null;
+        }
+
+        // A chat created or joined a moment ago may not be projected yet (a client asks for its
+        // new co-member's presence on the creation's push). Wait for the chat read model as a sync
+        // does, then ask again about the users refused.
+        await catchUp.WaitUnmeteredAsync(caller, cancellationToken);
+        forbidden = await access.ForbiddenAsync(caller.UserId, forbidden, cancellationToken);
         if (forbidden.Count == 0)
         {
             return null;
