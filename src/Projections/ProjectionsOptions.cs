@@ -37,7 +37,7 @@ public sealed class ProjectionsOptions : IValidatableObject
     /// <c>messages</c> causally (history, presence, media downloads, read markers and the chat list
     /// wait for the chat projection before refusing or answering), so its lag is not a refusal.
     /// Batching <c>chat</c> too took Projections plus PostgreSQL from ~35 % to ~6 % of the 2 cores
-    /// at 500 sends/s (docs/benchmarks.md, "sixth session").
+    /// at 500 sends/s (docs/benchmarks.md, "sixth session" and "seventh session").
     /// </summary>
     public string BatchedFetchRunners { get; set; } = "chat,inbox,presence";
 
