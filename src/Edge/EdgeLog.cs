@@ -44,6 +44,9 @@ internal static partial class EdgeLog
     [LoggerMessage(EventId = 61, Level = LogLevel.Warning, Message = "{Command} of device {UserId}/{DeviceId}: no decision from the Router within {TimeoutMs} ms")]
     public static partial void DeviceCommandTimedOut(ILogger logger, string command, string userId, string deviceId, int timeoutMs);
 
+    [LoggerMessage(EventId = 63, Level = LogLevel.Warning, Message = "Could not catch this node's device lists up after a removal; they catch up on their own")]
+    public static partial void DeviceListCatchUpFailed(ILogger logger, Exception exception);
+
     [LoggerMessage(EventId = 62, Level = LogLevel.Information, Message = "Closed the socket of {UserId}/{DeviceId}: the device was removed")]
     public static partial void RemovedDeviceClosed(ILogger logger, string userId, string deviceId);
 
