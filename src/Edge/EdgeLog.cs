@@ -29,6 +29,9 @@ internal static partial class EdgeLog
     [LoggerMessage(EventId = 8, Level = LogLevel.Error, Message = "Delivery consumer of {Topic} failed")]
     public static partial void DeliveryFailed(ILogger logger, Exception exception, string topic);
 
+    [LoggerMessage(EventId = 80, Level = LogLevel.Warning, Message = "A batch of {Count} acks was not written to device.acks; its devices were told to send them again")]
+    public static partial void AckBatchFailed(ILogger logger, Exception exception, int count);
+
     [LoggerMessage(EventId = 14, Level = LogLevel.Warning, Message = "Delivery consumer of {Topic} still closing when the stop deadline passed; leaving its thread behind")]
     public static partial void DeliveryStopTimedOut(ILogger logger, string topic);
 

@@ -135,6 +135,29 @@ public sealed class EdgeOptions
     [Range(-1, 1000)]
     public int AckLingerMs { get; set; } = 50;
 
+    /// <summary>
+    /// How long the node gathers acks into one <c>device.acks</c> record (<c>DeliveriesAcked</c>;
+    /// 0: each ack is written as soon as the previous batch started). An ack has no reply and its
+    /// receipt waits for <c>Conversation:ReceiptFlushMs</c> anyway.
+    /// </summary>
+    [Range(0, 1000)]
+    public int AckBatchMs { get; set; } = 50;
+
+    /// <summary>
+    /// The most acks in one <c>device.acks</c> record: ~150 bytes each, so 1,000 stay far below the
+    /// broker's 1 MB record limit (<c>message.max.bytes</c>).
+    /// </summary>
+    [Range(1, 5000)]
+    public int AckBatchMaxAcks { get; set; } = 1000;
+
+    /// <summary>Ack batches being written at once (each waits for the broker's acknowledgement).</summary>
+    [Range(1, 64)]
+    public int AckBatchesInFlight { get; set; } = 8;
+
+    /// <summary>Acks waiting for a batch; past this an ack frame waits for room (it holds one of its connection's in-flight slots).</summary>
+    [Range(1, 1_000_000)]
+    public int AckQueueCapacity { get; set; } = 65_536;
+
     /// <summary>How long a server-initiated close may take before the socket is aborted.</summary>
     [Range(1, 300)]
     public int CloseTimeoutSeconds { get; set; } = 5;

@@ -8,6 +8,7 @@ namespace Messaging.Contracts.Devices;
 [JsonDerivedType(typeof(UserDevicesChanged), "UserDevicesChanged")]
 [JsonDerivedType(typeof(DeliveryAcked), "DeliveryAcked")]
 [JsonDerivedType(typeof(UserSettingsChanged), "UserSettingsChanged")]
+[JsonDerivedType(typeof(DeliveriesAcked), "DeliveriesAcked")]
 public abstract record DeviceRecord
 {
     /// <summary>
@@ -103,6 +104,33 @@ public sealed record DeliveryAcked : DeviceRecord
     public required string DeviceId { get; init; }
 
     public required string UserId { get; init; }
+
+    public required string ChatId { get; init; }
+
+    public required long Seq { get; init; }
+
+    public required DateTimeOffset AckedAt { get; init; }
+}
+
+/// <summary>
+/// <c>device.acks</c> (key: the address of the batch's first device; cursors only grow, so which
+/// partition an ack lands in does not matter): the acks one Edge node received within
+/// <c>Edge:AckBatchMs</c>, each as a <see cref="DeliveryAcked"/> would say it. One record per
+/// batch instead of one per ack: in groups of 1,024 every copy is acked, and a record per ack
+/// was a produce in Edge, a record in the broker and two decodes in Projections per copy
+/// (docs/benchmarks.md, "Acks in batches"). Readers take both record types.
+/// </summary>
+public sealed record DeliveriesAcked : DeviceRecord
+{
+    public required IReadOnlyList<DeviceAck> Acks { get; init; }
+}
+
+/// <summary>One ack of a <see cref="DeliveriesAcked"/>: the device holds everything in the chat up to <see cref="Seq"/>.</summary>
+public sealed record DeviceAck
+{
+    public required string UserId { get; init; }
+
+    public required string DeviceId { get; init; }
 
     public required string ChatId { get; init; }
 

@@ -6,7 +6,6 @@ using Messaging.Contracts.Devices;
 using Messaging.Contracts.Protocol;
 using Messaging.Contracts.Serialization;
 using Messaging.Contracts.Topics;
-using Messaging.Edge.Conversation;
 using Messaging.Edge.Sockets;
 using Messaging.Edge.Telemetry;
 using Messaging.Hosting.Kafka;
@@ -21,7 +20,7 @@ namespace Messaging.Edge.Commands;
 /// broker acknowledged them: nothing is confirmed to a client before it is durable in the log.
 /// The Router decides; its refusals come back through the node topic as <c>error</c> frames.
 /// </summary>
-internal sealed class ChatCommandHandler(EdgeProducer producer, AckProducer ackProducer, AckAccess acks, ReceiptAggregator receipts, ConversationQueries queries, TopicNames topics, IOptions<EdgeOptions> options, IOptions<KafkaOptions> kafka, TimeProvider clock, EdgeMetrics metrics)
+internal sealed class ChatCommandHandler(EdgeProducer producer, AckBatcher ackBatches, AckAccess acks, ConversationQueries queries, TopicNames topics, IOptions<EdgeOptions> options, IOptions<KafkaOptions> kafka, TimeProvider clock, EdgeMetrics metrics)
 {
     private readonly int _node = options.Value.NodeId;
     private readonly bool _traceHeaders = kafka.Value.TraceHeaders;
@@ -100,7 +99,7 @@ internal sealed class ChatCommandHandler(EdgeProducer producer, AckProducer ackP
         return AppendWithFactsAsync(connection, command, frame.MessageId, frame.MessageSeq, facts => command with { Target = facts }, new AcceptedFrame(frame.Id), cancellationToken);
     }
 
-    /// <summary>Records the device's cumulative ack on <c>device.acks</c> (no reply unless it is refused or fails).</summary>
+    /// <summary>Records the device's cumulative ack on <c>device.acks</c>, in the node's next batch (no reply unless it is refused or fails).</summary>
     public async Task AckAsync(Connection connection, AckFrame frame, CancellationToken cancellationToken)
     {
         if (await acks.CheckAsync(connection, frame.ChatId, frame.Seq, cancellationToken) is { } refused)
@@ -109,7 +108,7 @@ internal sealed class ChatCommandHandler(EdgeProducer producer, AckProducer ackP
             return;
         }
 
-        var record = new DeliveryAcked
+        var ack = new DeviceAck
         {
             DeviceId = connection.Device.DeviceId,
             UserId = connection.Device.UserId,
@@ -117,19 +116,13 @@ internal sealed class ChatCommandHandler(EdgeProducer producer, AckProducer ackP
             Seq = frame.Seq,
             AckedAt = clock.GetUtcNow(),
         };
-        var produce = ackProducer.ProduceAsync(topics.DeviceAcks, connection.Address, Codecs.Devices.Encode(record), cancellationToken);
-        try
-        {
-            await produce;
-        }
-        catch (Exception ex) when (EdgeProducer.IsUnavailable(ex))
-        {
-            connection.TryPush(new ErrorFrame(frame.Id, ErrorCodes.Unavailable, "the ack was not recorded; send it again"));
-            return;
-        }
 
-        // Delivered = the user's first device to hold it: the senders hear it in the next receipt flush.
-        receipts.Note(frame.ChatId, record.UserId, ConversationStates.Delivered, frame.Seq, record.AckedAt);
+        // Written with the node's other acks of the next Edge:AckBatchMs (AckBatcher), which also
+        // answers unavailable if the batch cannot be written.
+        if (!await ackBatches.AddAsync(connection, frame.Id, ack, cancellationToken))
+        {
+            connection.TryPush(new ErrorFrame(frame.Id, ErrorCodes.Unavailable, "the node is stopping; send the ack again after reconnecting"));
+        }
     }
 
     /// <summary>

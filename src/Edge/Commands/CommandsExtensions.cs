@@ -8,6 +8,8 @@ public static class CommandsExtensions
         builder.Services.AddSingleton<EdgeProducer>();
         builder.Services.AddSingleton<AckProducer>();
         builder.Services.AddSingleton<AckAccess>();
+        builder.Services.AddSingleton<AckBatcher>();
+        builder.Services.AddHostedService(sp => sp.GetRequiredService<AckBatcher>());
         builder.Services.AddSingleton<ChatCommandHandler>();
         return builder;
     }

@@ -3,7 +3,7 @@ using System.Text.Json.Serialization;
 namespace Messaging.Projections.Archive;
 
 /// <summary>
-/// One record of <c>device.acks</c> in an archive file: a device holds everything in a chat up
+/// One ack of <c>device.acks</c> in an archive file (a record, or one ack of a node's batch): a device holds everything in a chat up
 /// to <see cref="Seq"/> since <see cref="AckedAt"/>. With the message's <c>occurred_at</c> from
 /// the <c>chat.events</c> archive this is the delivery lag (docs/analytics.md).
 /// </summary>
@@ -15,11 +15,11 @@ public sealed class AckRow
     [JsonPropertyName("offset")]
     public long Offset { get; set; }
 
-    /// <summary>The record key (the device address <c>userId/deviceId</c>).</summary>
+    /// <summary>The record key (a device address <c>userId/deviceId</c>; of a batch, its first device's).</summary>
     [JsonPropertyName("key")]
     public string? Key { get; set; }
 
-    /// <summary><c>DeliveryAcked</c>; null when the record did not decode.</summary>
+    /// <summary><c>DeliveryAcked</c>, or <c>DeliveriesAcked</c> for each ack of a batch; null when the record did not decode.</summary>
     [JsonPropertyName("type")]
     public string? Type { get; set; }
 
@@ -42,7 +42,7 @@ public sealed class AckRow
     [JsonPropertyName("acked_at")]
     public DateTime? AckedAt { get; set; }
 
-    /// <summary>The record value (UTF-8 JSON), as in Kafka.</summary>
+    /// <summary>The record value (UTF-8 JSON), as in Kafka; null on the rows of a batch (they hold all of it).</summary>
     [JsonPropertyName("value")]
     public byte[]? Value { get; set; }
 }

@@ -11,7 +11,7 @@ namespace Messaging.Projections.Archive;
 /// the delivery times <c>chat.events</c> does not hold. Acks carry no content, so nothing is
 /// erased from them.
 /// </summary>
-internal sealed class AcksFormat(ArchiveStore store, TopicNames names) : IArchiveFormat<DeliveryAcked>
+internal sealed class AcksFormat(ArchiveStore store, TopicNames names) : IArchiveFormat<DeviceRecord>
 {
     public string Topic => names.DeviceAcks;
 
@@ -19,12 +19,18 @@ internal sealed class AcksFormat(ArchiveStore store, TopicNames names) : IArchiv
 
     public ArchiveStore Store => store;
 
-    public DeliveryAcked? Decode(byte[]? value) =>
-        value is not null && Codecs.Devices.Decode(value) is { IsOk: true, Value: DeliveryAcked ack } ? ack : null;
+    public DeviceRecord? Decode(byte[]? value) =>
+        value is not null && Codecs.Devices.Decode(value) is { IsOk: true, Value: DeliveryAcked or DeliveriesAcked } decoded ? decoded.Value : null;
 
-    public DateTime Hour(DeliveryAcked record) => ArchiveKeys.Hour(record.AckedAt);
+    /// <summary>A batch goes under the hour of its first ack (a batch spans <c>Edge:AckBatchMs</c>).</summary>
+    public DateTime Hour(DeviceRecord record) => ArchiveKeys.Hour(record switch
+    {
+        DeliveryAcked ack => ack.AckedAt,
+        DeliveriesAcked { Acks: [var first, ..] } => first.AckedAt,
+        _ => DateTimeOffset.UnixEpoch,
+    });
 
-    public async Task<(byte[] Parquet, ArchiveIndex Index)> EncodeAsync(IReadOnlyList<SourceRecord> records, IReadOnlyList<DeliveryAcked?> decoded, CancellationToken cancellationToken)
+    public async Task<(byte[] Parquet, ArchiveIndex Index)> EncodeAsync(IReadOnlyList<SourceRecord> records, IReadOnlyList<DeviceRecord?> decoded, CancellationToken cancellationToken)
     {
         var rows = Rows(records, decoded);
         var index = new ArchiveIndex();
@@ -41,7 +47,7 @@ internal sealed class AcksFormat(ArchiveStore store, TopicNames names) : IArchiv
         return (stream.ToArray(), index);
     }
 
-    public Task<ArchiveManifest> BeforeWriteAsync(ArchiveManifest manifest, IReadOnlyList<DeliveryAcked?> decoded, CancellationToken cancellationToken) => Task.FromResult(manifest);
+    public Task<ArchiveManifest> BeforeWriteAsync(ArchiveManifest manifest, IReadOnlyList<DeviceRecord?> decoded, CancellationToken cancellationToken) => Task.FromResult(manifest);
 
     public Task AssignedAsync(ArchiveManifest manifest, CancellationToken cancellationToken) => Task.CompletedTask;
 
@@ -49,30 +55,53 @@ internal sealed class AcksFormat(ArchiveStore store, TopicNames names) : IArchiv
     {
     }
 
-    /// <summary>One row per record, in order. Pure.</summary>
-    public static List<AckRow> Rows(IReadOnlyList<SourceRecord> records, IReadOnlyList<DeliveryAcked?> decoded)
+    /// <summary>
+    /// One row per ack, in order: a <see cref="DeliveryAcked"/> record is one row with its value; a
+    /// <see cref="DeliveriesAcked"/> batch is one row per ack, all with the batch's partition,
+    /// offset and key and without the value (the rows hold all of it, and a batch's value is
+    /// ~150 bytes per ack). A record that did not decode is one row with its value. Pure.
+    /// </summary>
+    public static List<AckRow> Rows(IReadOnlyList<SourceRecord> records, IReadOnlyList<DeviceRecord?> decoded)
     {
         var rows = new List<AckRow>(records.Count);
         for (var i = 0; i < records.Count; i++)
         {
             var record = records[i];
-            var row = new AckRow { Partition = record.Partition, Offset = record.Offset, Key = record.Key, Value = record.Value };
-            if (decoded[i] is { } ack)
+            switch (decoded[i])
             {
-                row.Type = nameof(DeliveryAcked);
-                row.V = ack.V;
-                row.UserId = ack.UserId;
-                row.DeviceId = ack.DeviceId;
-                row.ChatId = ack.ChatId;
-                row.Seq = ack.Seq;
-                row.AckedAt = ack.AckedAt.UtcDateTime;
-            }
+                case DeliveryAcked ack:
+                    rows.Add(Row(record, nameof(DeliveryAcked), ack.V, ack.UserId, ack.DeviceId, ack.ChatId, ack.Seq, ack.AckedAt, record.Value));
+                    break;
+                case DeliveriesAcked batch:
+                    foreach (var ack in batch.Acks)
+                    {
+                        rows.Add(Row(record, nameof(DeliveriesAcked), batch.V, ack.UserId, ack.DeviceId, ack.ChatId, ack.Seq, ack.AckedAt, null));
+                    }
 
-            rows.Add(row);
+                    break;
+                default:
+                    rows.Add(new AckRow { Partition = record.Partition, Offset = record.Offset, Key = record.Key, Value = record.Value });
+                    break;
+            }
         }
 
         return rows;
     }
+
+    private static AckRow Row(SourceRecord record, string type, int v, string userId, string deviceId, string chatId, long seq, DateTimeOffset ackedAt, byte[]? value) => new()
+    {
+        Partition = record.Partition,
+        Offset = record.Offset,
+        Key = record.Key,
+        Value = value,
+        Type = type,
+        V = v,
+        UserId = userId,
+        DeviceId = deviceId,
+        ChatId = chatId,
+        Seq = seq,
+        AckedAt = ackedAt.UtcDateTime,
+    };
 
     public static async Task<IList<AckRow>> DecodeAsync(Stream parquet, CancellationToken cancellationToken) =>
         (await ParquetSerializer.DeserializeAsync<AckRow>(parquet, cancellationToken: cancellationToken)).Data;

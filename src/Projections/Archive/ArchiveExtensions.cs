@@ -34,8 +34,8 @@ public static class ArchiveExtensions
             builder.Services.AddHostedService<Archiver<ChatEvent>>();
             if (section.GetValue(nameof(ArchiveOptions.ArchiveAcks), true))
             {
-                builder.Services.AddSingleton<IArchiveFormat<DeliveryAcked>>(sp => new AcksFormat(sp.GetRequiredService<ArchiveStore>().Acks, sp.GetRequiredService<TopicNames>()));
-                builder.Services.AddHostedService<Archiver<DeliveryAcked>>();
+                builder.Services.AddSingleton<IArchiveFormat<DeviceRecord>>(sp => new AcksFormat(sp.GetRequiredService<ArchiveStore>().Acks, sp.GetRequiredService<TopicNames>()));
+                builder.Services.AddHostedService<Archiver<DeviceRecord>>();
             }
         }
 

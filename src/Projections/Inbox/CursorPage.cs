@@ -5,7 +5,8 @@ using Messaging.ReadModels.Inbox;
 namespace Messaging.Projections.Inbox;
 
 /// <summary>
-/// The cursor advances a page of acks produces, as column arrays ready for <c>unnest</c> (one
+/// The cursor advances a page of acks produces (<see cref="DeliveryAcked"/> records and the
+/// batches of <see cref="DeliveriesAcked"/>), as column arrays ready for <c>unnest</c> (one
 /// statement per page). Pure: tested alone. One entry per (user, device, chat), the highest seq
 /// acked in the page (<see cref="InboxRules.Advance"/>), sorted in the primary key's order: a
 /// multi-row <c>on conflict do update</c> may not touch one row twice, and the order is the lock
@@ -39,11 +40,21 @@ internal sealed class CursorPage
         Dictionary<(string, string, string), long>? acks = null;
         for (var i = 0; i < records.Count; i++)
         {
-            if (records[i].Value is DeliveryAcked a)
+            switch (records[i].Value)
             {
-                acks ??= new Dictionary<(string, string, string), long>(records.Count);
-                var key = (a.UserId, a.DeviceId, a.ChatId);
-                acks[key] = acks.TryGetValue(key, out var seq) ? InboxRules.Advance(seq, a.Seq) : a.Seq;
+                case DeliveryAcked a:
+                    acks ??= new Dictionary<(string, string, string), long>(records.Count);
+                    Add(acks, a.UserId, a.DeviceId, a.ChatId, a.Seq);
+                    break;
+                case DeliveriesAcked batch:
+                    acks ??= new Dictionary<(string, string, string), long>(records.Count + batch.Acks.Count);
+                    for (var j = 0; j < batch.Acks.Count; j++)
+                    {
+                        var ack = batch.Acks[j];
+                        Add(acks, ack.UserId, ack.DeviceId, ack.ChatId, ack.Seq);
+                    }
+
+                    break;
             }
         }
 
@@ -75,5 +86,11 @@ internal sealed class CursorPage
         }
 
         return new CursorPage(users, devices, chats, seqs);
+    }
+
+    private static void Add(Dictionary<(string, string, string), long> acks, string user, string device, string chat, long seq)
+    {
+        var key = (user, device, chat);
+        acks[key] = acks.TryGetValue(key, out var known) ? InboxRules.Advance(known, seq) : seq;
     }
 }

@@ -38,8 +38,8 @@ internal sealed class InboxProjection : IProjection
         }
 
         var decision = Decision.From(Codecs.Devices.Decode(record.Value));
-        // device.acks carries only acks today; another device record there is not ours to apply.
-        return decision.Disposition == Disposition.Apply && decision.Value is not DeliveryAcked ? Decision.Skip(decision.Type) : decision;
+        // device.acks carries only acks (one per record, or a node's batch); another device record there is not ours to apply.
+        return decision.Disposition == Disposition.Apply && decision.Value is not (DeliveryAcked or DeliveriesAcked) ? Decision.Skip(decision.Type) : decision;
     }
 
     public void AppendApply(IReadOnlyList<ApplyRecord> records, NpgsqlBatch batch, TableSet tables)

@@ -5,7 +5,6 @@ using Messaging.Contracts.Delivery;
 using Messaging.Contracts.Devices;
 using Messaging.Contracts.Events;
 using Messaging.Contracts.Protocol;
-using Messaging.Contracts.Serialization;
 using Messaging.Edge.Auth;
 using Messaging.IntegrationTests.Harness;
 using Microsoft.Extensions.DependencyInjection;
@@ -98,12 +97,8 @@ public sealed class EdgeAuthorizationTests(NoClockSkewEdgeHost edge) : IClassFix
         }
     }
 
-    private async Task<List<DeliveryAcked>> AcksAsync(string chat) =>
-        (await edge.Probe(edge.Topics.DeviceAcks).ReadAllAsync())
-            .Select(r => Codecs.Devices.Decode(r.Message.Value).Value as DeliveryAcked)
-            .OfType<DeliveryAcked>()
-            .Where(a => a.ChatId == chat)
-            .ToList();
+    private async Task<List<DeviceAck>> AcksAsync(string chat) =>
+        AckRecords.Of(await edge.Probe(edge.Topics.DeviceAcks).ReadAllAsync(), chat);
 
     private Task ChatAsync(string chat, long lastSeq) =>
         edge.ExecuteAsync("insert into chats (chat_id, kind, created_at, last_seq, last_event_at) values ($1, 'group', now(), $2, now())", chat, lastSeq);

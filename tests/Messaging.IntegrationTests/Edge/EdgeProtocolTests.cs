@@ -185,12 +185,48 @@ public sealed class EdgeProtocolTests(EdgeHost edge) : IClassFixture<EdgeHost>
         await edge.ExecuteAsync("insert into chats (chat_id, kind, created_at, last_seq, last_event_at) values ($1, 'group', now(), 7, now())", chatId);
         await edge.ExecuteAsync("insert into chat_members (chat_id, user_id, role, joined_seq) values ($1, $2, 'member', 1)", chatId, user);
         await client.AckAsync(chatId, 7);
+        // In the node's next batch (Edge:AckBatchMs), keyed by its first device.
         var acks = await Eventually.ReturnsAsync(
-            () => edge.Probe(edge.Topics.DeviceAcks).ReadAsync(DeviceRef.AddressOf(user, device), b => Codecs.Devices.Decode(b).Value as DeliveryAcked),
+            async () => (await edge.Probe(edge.Topics.DeviceAcks).ReadAllAsync())
+                .Select(r => Codecs.Devices.Decode(r.Message.Value).Value)
+                .OfType<DeliveriesAcked>()
+                .SelectMany(b => b.Acks)
+                .Where(a => a.ChatId == chatId)
+                .ToList(),
             l => l.Count > 0,
             Wait,
             "the ack on device.acks");
         acks.Single().Should().BeEquivalentTo(new { ChatId = chatId, Seq = 7L, UserId = user, DeviceId = device });
+    }
+
+    [Fact]
+    public async Task Acks_of_many_devices_sent_together_share_device_acks_records_and_none_is_lost()
+    {
+        var chatId = NextId("chat");
+        await edge.ExecuteAsync("insert into chats (chat_id, kind, created_at, last_seq, last_event_at) values ($1, 'group', now(), 9, now())", chatId);
+        var clients = new List<ChatClient>();
+        for (var i = 0; i < 20; i++)
+        {
+            var user = NextId("u");
+            await edge.ExecuteAsync("insert into chat_members (chat_id, user_id, role, joined_seq) values ($1, $2, 'member', 1)", chatId, user);
+            clients.Add(await edge.ConnectAsync(user, NextId("d")));
+        }
+
+        await Task.WhenAll(clients.Select((c, i) => c.AckAsync(chatId, 1 + (i % 9))));
+
+        var batches = await Eventually.ReturnsAsync(
+            async () => (await edge.Probe(edge.Topics.DeviceAcks).ReadAllAsync())
+                .Select(r => Codecs.Devices.Decode(r.Message.Value).Value)
+                .OfType<DeliveriesAcked>()
+                .Where(b => b.Acks.Any(a => a.ChatId == chatId))
+                .ToList(),
+            l => l.Sum(b => b.Acks.Count(a => a.ChatId == chatId)) >= 20,
+            Wait,
+            "the 20 acks on device.acks");
+        batches.SelectMany(b => b.Acks).Where(a => a.ChatId == chatId).Select(a => a.Seq)
+            .Should().BeEquivalentTo(Enumerable.Range(0, 20).Select(i => (long)(1 + (i % 9))));
+        // Sent within a few ms of each other and gathered for Edge:AckBatchMs: they cannot all be records of their own.
+        batches.Should().HaveCountLessThan(20);
     }
 
     [Fact]

@@ -5,7 +5,6 @@ using Messaging.Client;
 using Messaging.Contracts.Commands;
 using Messaging.Contracts.Devices;
 using Messaging.Contracts.Protocol;
-using Messaging.Contracts.Serialization;
 using Messaging.Edge.Auth;
 using Messaging.IntegrationTests.Edge;
 using Messaging.IntegrationTests.Harness;
@@ -151,12 +150,8 @@ public sealed class AuthorizationMatrixTests : IAsyncLifetime
         return (await client.WaitForAsync<ErrorFrame>(e => e.Id == id, Timeout)).Code;
     }
 
-    private Func<Task<List<DeliveryAcked>>> AcksAsync(string chat) => async () =>
-        (await new TopicProbe(_system.Edges[0].Services.GetRequiredService<Messaging.Hosting.Kafka.KafkaClientFactory>(), _system.Edges[0].Services.GetRequiredService<Messaging.Contracts.Topics.TopicNames>().DeviceAcks).ReadAllAsync())
-            .Select(r => Codecs.Devices.Decode(r.Message.Value).Value as DeliveryAcked)
-            .OfType<DeliveryAcked>()
-            .Where(a => a.ChatId == chat)
-            .ToList();
+    private Func<Task<List<DeviceAck>>> AcksAsync(string chat) => async () =>
+        AckRecords.Of(await new TopicProbe(_system.Edges[0].Services.GetRequiredService<Messaging.Hosting.Kafka.KafkaClientFactory>(), _system.Edges[0].Services.GetRequiredService<Messaging.Contracts.Topics.TopicNames>().DeviceAcks).ReadAllAsync(), chat);
 
     private async Task ExpectAsync(string user, string path, HttpStatusCode status, Action<string>? body = null)
     {

@@ -4,7 +4,6 @@ using Messaging.Client;
 using Messaging.Contracts.Commands;
 using Messaging.Contracts.Devices;
 using Messaging.Contracts.Protocol;
-using Messaging.Contracts.Serialization;
 using Messaging.Contracts.Topics;
 using Messaging.Edge.Auth;
 using Messaging.Hosting.Kafka;
@@ -122,15 +121,10 @@ public sealed class CausalReadsTests
         return await client.SendAsync(request);
     }
 
-    private static async Task<List<DeliveryAcked>> AcksAsync(ChatSystem system, string chatId)
+    private static async Task<List<DeviceAck>> AcksAsync(ChatSystem system, string chatId)
     {
         var services = system.Edges[0].Services;
-        var records = await new TopicProbe(services.GetRequiredService<KafkaClientFactory>(), services.GetRequiredService<TopicNames>().DeviceAcks).ReadAllAsync();
-        return records
-            .Select(r => Codecs.Devices.Decode(r.Message.Value).Value as DeliveryAcked)
-            .OfType<DeliveryAcked>()
-            .Where(a => a.ChatId == chatId)
-            .ToList();
+        return AckRecords.Of(await new TopicProbe(services.GetRequiredService<KafkaClientFactory>(), services.GetRequiredService<TopicNames>().DeviceAcks).ReadAllAsync(), chatId);
     }
 
     private static string Unique(string name) => name + "-" + Guid.NewGuid().ToString("N")[..6];

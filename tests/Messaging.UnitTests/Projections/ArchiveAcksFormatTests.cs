@@ -28,6 +28,32 @@ public sealed class ArchiveAcksFormatTests
         rows[1].Value.Should().Equal(records[1].Value);
     }
 
+    [Fact]
+    public void A_batch_of_acks_is_one_row_per_ack_with_the_batch_position_and_no_value_and_goes_under_its_first_ack_hour()
+    {
+        var at = new DateTimeOffset(2026, 11, 26, 13, 59, 59, TimeSpan.Zero);
+        var batch = new DeliveriesAcked
+        {
+            Acks =
+            [
+                new DeviceAck { UserId = "bo", DeviceId = "phone", ChatId = "c", Seq = 7, AckedAt = at },
+                new DeviceAck { UserId = "ana", DeviceId = "laptop", ChatId = "d", Seq = 2, AckedAt = at.AddSeconds(1) },
+            ],
+        };
+        SourceRecord[] records = [new("device.acks", 1, 90, "bo/phone", Codecs.Devices.Encode(batch))];
+        var format = new AcksFormat(null!, new Messaging.Contracts.Topics.TopicNames(""));
+
+        var decoded = format.Decode(records[0].Value);
+        var rows = AcksFormat.Rows(records, [decoded]);
+
+        decoded.Should().BeOfType<DeliveriesAcked>();
+        format.Hour(decoded!).Should().Be(new DateTime(2026, 11, 26, 13, 0, 0, DateTimeKind.Utc));
+        rows.Should().HaveCount(2);
+        rows[0].Should().BeEquivalentTo(new { Partition = 1, Offset = 90L, Key = "bo/phone", Type = "DeliveriesAcked", V = batch.V, UserId = "bo", DeviceId = "phone", ChatId = "c", Seq = 7L, Value = (byte[]?)null });
+        rows[1].Should().BeEquivalentTo(new { Partition = 1, Offset = 90L, Type = "DeliveriesAcked", UserId = "ana", DeviceId = "laptop", ChatId = "d", Seq = 2L, Value = (byte[]?)null });
+        rows[1].AckedAt.Should().Be(new DateTime(2026, 11, 26, 14, 0, 0, DateTimeKind.Utc));
+    }
+
     [Theory]
     [InlineData("chat-events/v1", "device-acks/v1", true)]
     [InlineData("archive/chat-events", "archive/device-acks", true)]

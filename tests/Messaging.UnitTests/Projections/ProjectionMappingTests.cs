@@ -59,6 +59,31 @@ public sealed class ProjectionMappingTests
     }
 
     [Fact]
+    public void Acks_in_a_batch_and_in_single_records_collapse_together_to_the_highest_seq_per_cursor()
+    {
+        var batch = new DeliveriesAcked { Acks = [BatchAck("u", "d1", "c1", 7), BatchAck("bo", "phone", "c1", 3), BatchAck("u", "d1", "c1", 4)] };
+
+        var page = CursorPage.Plan([Apply(Ack("u", "d1", "c1", 5)), Apply(batch), Apply(Ack("bo", "phone", "c1", 6))]);
+
+        page.Users.Should().Equal("bo", "u");
+        page.Devices.Should().Equal("phone", "d1");
+        page.Chats.Should().Equal("c1", "c1");
+        page.Seqs.Should().Equal(6L, 7L);
+    }
+
+    [Fact]
+    public void The_inbox_projection_applies_ack_batches_and_single_acks_and_skips_other_device_records()
+    {
+        var projection = new InboxProjection();
+        var batch = new DeliveriesAcked { Acks = [BatchAck("u", "d1", "c1", 7)] };
+        var session = new DeviceSessionChanged { DeviceId = "d1", UserId = "u", Node = 0, SessionId = "s", ChangedAt = T0 };
+
+        Decide(projection, batch).Disposition.Should().Be(Disposition.Apply);
+        Decide(projection, Ack("u", "d1", "c1", 7)).Disposition.Should().Be(Disposition.Apply);
+        Decide(projection, session).Disposition.Should().Be(Disposition.Skip);
+    }
+
+    [Fact]
     public void Message_history_rows_carry_the_wire_fields()
     {
         var e = Message("c1", 4) with { Attachments = [new Attachment("k/1", "image/png", 42, null)] };
@@ -159,6 +184,11 @@ public sealed class ProjectionMappingTests
         ClientMsgId = "c" + seq,
         Body = "hi",
     };
+
+    private static Decision Decide(InboxProjection projection, DeviceRecord record) =>
+        projection.Decode(new SourceRecord(Names.DeviceAcks, 0, 0, "u/d1", Codecs.Devices.Encode(record)), Names);
+
+    private static DeviceAck BatchAck(string user, string device, string chat, long seq) => new() { DeviceId = device, UserId = user, ChatId = chat, Seq = seq, AckedAt = T0 };
 
     private static DeliveryAcked Ack(string user, string device, string chat, long seq) => new() { DeviceId = device, UserId = user, ChatId = chat, Seq = seq, AckedAt = T0 };
 
