@@ -150,6 +150,14 @@ public sealed class EdgeOptions
     [Range(1, 5000)]
     public int AckBatchMaxAcks { get; set; } = 1000;
 
+    /// <summary>
+    /// The most bytes of one <c>device.acks</c> record, bounded from each ack's ids (client-chosen,
+    /// up to <c>MaxIdLength</c>): below the broker's 1 MB record limit, or a batch that can never
+    /// be written would answer its acks <c>unavailable</c> again and again.
+    /// </summary>
+    [Range(1024, 900_000)]
+    public int AckBatchMaxBytes { get; set; } = 512 * 1024;
+
     /// <summary>Ack batches being written at once (each waits for the broker's acknowledgement).</summary>
     [Range(1, 64)]
     public int AckBatchesInFlight { get; set; } = 8;

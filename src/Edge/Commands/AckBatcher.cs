@@ -28,6 +28,7 @@ internal sealed class AckBatcher : BackgroundService
     private readonly string _topic;
     private readonly TimeSpan _window;
     private readonly int _maxAcks;
+    private readonly int _maxBytes;
     private readonly SemaphoreSlim _inflight;
     private readonly int _maxInflight;
     private readonly Channel<PendingAck> _pending;
@@ -41,6 +42,7 @@ internal sealed class AckBatcher : BackgroundService
         _topic = topics.DeviceAcks;
         _window = TimeSpan.FromMilliseconds(options.Value.AckBatchMs);
         _maxAcks = options.Value.AckBatchMaxAcks;
+        _maxBytes = options.Value.AckBatchMaxBytes;
         _maxInflight = options.Value.AckBatchesInFlight;
         _inflight = new SemaphoreSlim(_maxInflight, _maxInflight);
         // Bounded: a node whose broker is slow makes ack frames wait (each holds one of its
@@ -96,9 +98,19 @@ internal sealed class AckBatcher : BackgroundService
             while (reader.Count > 0)
             {
                 var batch = new List<PendingAck>(Math.Min(reader.Count, _maxAcks));
-                while (batch.Count < _maxAcks && reader.TryRead(out var pending))
+                var bytes = 0;
+                while (batch.Count < _maxAcks && reader.TryPeek(out var next))
                 {
-                    batch.Add(pending);
+                    // Ids are client-chosen (up to Edge:MaxIdLength): a count alone could pass the broker's record limit.
+                    var size = EncodedSizeBound(next.Ack);
+                    if (batch.Count > 0 && bytes + size > _maxBytes)
+                    {
+                        break;
+                    }
+
+                    reader.TryRead(out _);
+                    batch.Add(next);
+                    bytes += size;
                 }
 
                 await _inflight.WaitAsync(CancellationToken.None);
@@ -152,6 +164,13 @@ internal sealed class AckBatcher : BackgroundService
             _inflight.Release();
         }
     }
+
+    /// <summary>
+    /// At least the bytes <paramref name="ack"/> takes in a <see cref="DeliveriesAcked"/> record:
+    /// its ids at 6 bytes per character (JSON escapes a non-ASCII character as <c>\uXXXX</c>), and
+    /// the property names, seq and time.
+    /// </summary>
+    internal static int EncodedSizeBound(DeviceAck ack) => (6 * (ack.UserId.Length + ack.DeviceId.Length + ack.ChatId.Length)) + 128;
 
     public override void Dispose()
     {
