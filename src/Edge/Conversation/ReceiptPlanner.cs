@@ -152,6 +152,25 @@ internal static class ReceiptPlanner
         return false;
     }
 
+    /// <summary>
+    /// The receipts of a flush that could not be routed safely (this node's <c>device.sessions</c>
+    /// table did not catch up), for the next flush: each one attempt older, and those that had
+    /// <paramref name="maxRetries"/> attempts dropped (receipts are a courtesy over the counts in history).
+    /// </summary>
+    public static List<PendingReceipt> Postponed(IReadOnlyList<PendingReceipt> work, int maxRetries)
+    {
+        var again = new List<PendingReceipt>(work.Count);
+        for (var i = 0; i < work.Count; i++)
+        {
+            if (work[i].Attempts < maxRetries)
+            {
+                again.Add(work[i] with { Attempts = work[i].Attempts + 1 });
+            }
+        }
+
+        return again;
+    }
+
     private static List<string> SendersShowingReads(IReadOnlyList<string> senders, Func<string, bool> showsReads)
     {
         var shown = new List<string>(senders.Count);

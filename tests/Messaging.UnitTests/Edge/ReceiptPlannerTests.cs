@@ -155,4 +155,12 @@ public sealed class ReceiptPlannerTests
 
         ReceiptPlanner.AnySenderOffline(plan, _ => false).Should().BeFalse();
     }
+
+    [Fact]
+    public void A_flush_whose_presence_table_could_not_catch_up_goes_again_one_attempt_older_until_its_retries_run_out()
+    {
+        var postponed = ReceiptPlanner.Postponed([Pending("bo", 9), Pending("cy", 7, attempts: 2), Pending("dee", 5, attempts: 3)], maxRetries: 3);
+
+        postponed.Select(p => (p.UserId, p.Seq, p.Attempts)).Should().Equal(("bo", 9L, 1), ("cy", 7L, 3));
+    }
 }
