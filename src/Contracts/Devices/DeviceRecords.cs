@@ -110,6 +110,9 @@ public sealed record DeliveryAcked : DeviceRecord
     public required long Seq { get; init; }
 
     public required DateTimeOffset AckedAt { get; init; }
+
+    /// <summary>The same ack as one entry of a <see cref="DeliveriesAcked"/>: readers of both record types handle one shape.</summary>
+    public DeviceAck AsAck() => new() { UserId = UserId, DeviceId = DeviceId, ChatId = ChatId, Seq = Seq, AckedAt = AckedAt };
 }
 
 /// <summary>

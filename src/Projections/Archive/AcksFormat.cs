@@ -70,12 +70,12 @@ internal sealed class AcksFormat(ArchiveStore store, TopicNames names) : IArchiv
             switch (decoded[i])
             {
                 case DeliveryAcked ack:
-                    rows.Add(Row(record, nameof(DeliveryAcked), ack.V, ack.UserId, ack.DeviceId, ack.ChatId, ack.Seq, ack.AckedAt, record.Value));
+                    rows.Add(Row(record, nameof(DeliveryAcked), ack.V, ack.AsAck(), record.Value));
                     break;
                 case DeliveriesAcked batch:
                     foreach (var ack in batch.Acks)
                     {
-                        rows.Add(Row(record, nameof(DeliveriesAcked), batch.V, ack.UserId, ack.DeviceId, ack.ChatId, ack.Seq, ack.AckedAt, null));
+                        rows.Add(Row(record, nameof(DeliveriesAcked), batch.V, ack, null));
                     }
 
                     break;
@@ -88,7 +88,7 @@ internal sealed class AcksFormat(ArchiveStore store, TopicNames names) : IArchiv
         return rows;
     }
 
-    private static AckRow Row(SourceRecord record, string type, int v, string userId, string deviceId, string chatId, long seq, DateTimeOffset ackedAt, byte[]? value) => new()
+    private static AckRow Row(SourceRecord record, string type, int v, DeviceAck ack, byte[]? value) => new()
     {
         Partition = record.Partition,
         Offset = record.Offset,
@@ -96,11 +96,11 @@ internal sealed class AcksFormat(ArchiveStore store, TopicNames names) : IArchiv
         Value = value,
         Type = type,
         V = v,
-        UserId = userId,
-        DeviceId = deviceId,
-        ChatId = chatId,
-        Seq = seq,
-        AckedAt = ackedAt.UtcDateTime,
+        UserId = ack.UserId,
+        DeviceId = ack.DeviceId,
+        ChatId = ack.ChatId,
+        Seq = ack.Seq,
+        AckedAt = ack.AckedAt.UtcDateTime,
     };
 
     public static async Task<IList<AckRow>> DecodeAsync(Stream parquet, CancellationToken cancellationToken) =>

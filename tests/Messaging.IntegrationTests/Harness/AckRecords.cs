@@ -15,7 +15,7 @@ public static class AckRecords
             switch (Codecs.Devices.Decode(record.Message.Value).Value)
             {
                 case DeliveryAcked a when a.ChatId == chatId:
-                    acks.Add(new DeviceAck { UserId = a.UserId, DeviceId = a.DeviceId, ChatId = a.ChatId, Seq = a.Seq, AckedAt = a.AckedAt });
+                    acks.Add(a.AsAck());
                     break;
                 case DeliveriesAcked batch:
                     acks.AddRange(batch.Acks.Where(a => a.ChatId == chatId));
