@@ -17,8 +17,14 @@ internal sealed class Connection : IDisposable
     private readonly EdgeMetrics _metrics;
     private readonly TimeSpan _closeTimeout;
     private readonly CancellationTokenSource _closeDeadline = new();
+    private readonly TaskCompletionSource _writingEnded = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private int _closeCode;
     private string _closeReason = "";
+    private WebSocket? _socket;
+    private CancellationToken _sendToken;
+
+    // 1 while one thread writes to the socket (sends must not overlap); stays 1 after the close.
+    private int _writing;
 
     public Connection(DeviceRef device, EdgeOptions options, RateLimitOptions rateLimits, EdgeMetrics metrics, ILogger logger)
     {
@@ -177,14 +183,51 @@ internal sealed class Connection : IDisposable
         }
     }
 
-    /// <summary>Writes queued frames until the connection closes, then performs the close handshake.</summary>
+    /// <summary>
+    /// Writes queued frames until the connection closes, then performs the close handshake. The
+    /// frames are written by the thread that queues them (<see cref="Drain"/>), not by a loop
+    /// woken for each one; this task only waits for the writing to end.
+    /// </summary>
     public async Task RunSendLoopAsync(WebSocket socket, CancellationToken aborted)
     {
         using var linked = CancellationTokenSource.CreateLinkedTokenSource(aborted, _closeDeadline.Token);
-        var token = linked.Token;
+        _socket = socket;
+        _sendToken = linked.Token;
         try
         {
-            while (await Queue.WaitToDequeueAsync(token))
+            Queue.WriteThrough(Drain);
+            await _writingEnded.Task;
+        }
+        finally
+        {
+            Queue.Complete();
+            Queue.DropPending();
+        }
+    }
+
+    /// <summary>
+    /// Called after every queued frame and at completion: the calling thread becomes the socket's
+    /// one writer unless another thread is writing (it will see the frame). A send the socket takes
+    /// at once (Kestrel's output pipe has room) finishes on this thread; one that must wait
+    /// continues on the thread pool. A loop woken per frame cost two thread-pool hops per copy:
+    /// 47 % of an Edge node's samples were the pool's dispatch and the loop's wake-up under groups
+    /// of 1,024 (docs/benchmarks.md, eighth session).
+    /// </summary>
+    private void Drain()
+    {
+        if (Interlocked.CompareExchange(ref _writing, 1, 0) == 0)
+        {
+            _ = WriteQueuedAsync();
+        }
+    }
+
+    private async Task WriteQueuedAsync()
+    {
+        var socket = _socket!;
+        var token = _sendToken;
+        try
+        {
+            while (true)
             {
                 while (Queue.TryDequeue(out var frame))
                 {
@@ -201,23 +244,45 @@ internal sealed class Connection : IDisposable
                         frame.Release();
                     }
                 }
-            }
 
-            if (socket.State is WebSocketState.Open or WebSocketState.CloseReceived)
-            {
-                var code = CloseCode == 0 ? (int)WebSocketCloseStatus.NormalClosure : CloseCode;
-                await socket.CloseOutputAsync((WebSocketCloseStatus)code, _closeReason, token);
+                if (Queue.IsCompleted && Queue.Count == 0)
+                {
+                    // Nothing can be queued any more: close, and stay the writer for good.
+                    if (socket.State is WebSocketState.Open or WebSocketState.CloseReceived)
+                    {
+                        var code = CloseCode == 0 ? (int)WebSocketCloseStatus.NormalClosure : CloseCode;
+                        await socket.CloseOutputAsync((WebSocketCloseStatus)code, _closeReason, token);
+                    }
+
+                    _writingEnded.TrySetResult();
+                    return;
+                }
+
+                Volatile.Write(ref _writing, 0);
+
+                // A frame queued after the last dequeue, while this thread was still the writer,
+                // was left to it: take it unless another thread already became the writer.
+                if ((Queue.Count == 0 && !Queue.IsCompleted) || Interlocked.CompareExchange(ref _writing, 1, 0) != 0)
+                {
+                    return;
+                }
             }
         }
-        catch (Exception ex) when (ex is OperationCanceledException or WebSocketException or IOException)
+        catch (Exception ex)
         {
             // The peer vanished or did not finish the close in time: nothing more can be sent.
+            // Anything else is a bug, and the session's end reports it (the old loop threw it there).
             socket.Abort();
-        }
-        finally
-        {
             Queue.Complete();
             Queue.DropPending();
+            if (ex is OperationCanceledException or WebSocketException or IOException or ObjectDisposedException)
+            {
+                _writingEnded.TrySetResult();
+            }
+            else
+            {
+                _writingEnded.TrySetException(ex);
+            }
         }
     }
 
