@@ -1,4 +1,5 @@
 using Messaging.Edge.Telemetry;
+using Microsoft.AspNetCore.Server.Kestrel.Transport.Sockets;
 
 namespace Messaging.Edge.Sockets;
 
@@ -11,6 +12,8 @@ public static class SocketsExtensions
         builder.Services.AddSingleton<FrameDispatcher>();
         builder.Services.AddSingleton<SessionHost>();
         builder.Services.AddSingleton<SocketEndpoint>();
+        builder.Services.Configure<SocketTransportOptions>(transport =>
+            transport.UnsafePreferInlineScheduling = builder.Configuration.GetValue<bool>($"{EdgeOptions.Section}:{nameof(EdgeOptions.InlineSocketScheduling)}"));
         return builder;
     }
 
