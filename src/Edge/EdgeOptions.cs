@@ -70,12 +70,6 @@ public sealed class EdgeOptions
     /// </summary>
     public bool HopTimestamps { get; set; }
 
-    /// <summary>
-    /// Kestrel's <c>UnsafePreferInlineScheduling</c>: a socket's writes and reads continue on the
-    /// thread that completed them instead of hopping through the thread pool.
-    /// </summary>
-    public bool InlineSocketScheduling { get; set; }
-
     /// <summary>A session record is valid this long; it is re-announced every third of it.</summary>
     [Range(3, 3600)]
     public int SessionLeaseSeconds { get; set; } = 30;

@@ -1,5 +1,4 @@
 using Messaging.Edge.Telemetry;
-using Microsoft.AspNetCore.Server.Kestrel.Transport.Sockets;
 
 namespace Messaging.Edge.Sockets;
 
@@ -12,8 +11,6 @@ public static class SocketsExtensions
         builder.Services.AddSingleton<FrameDispatcher>();
         builder.Services.AddSingleton<SessionHost>();
         builder.Services.AddSingleton<SocketEndpoint>();
-        builder.Services.Configure<SocketTransportOptions>(transport =>
-            transport.UnsafePreferInlineScheduling = builder.Configuration.GetValue<bool>($"{EdgeOptions.Section}:{nameof(EdgeOptions.InlineSocketScheduling)}"));
         return builder;
     }
 
