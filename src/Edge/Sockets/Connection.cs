@@ -8,8 +8,8 @@ namespace Messaging.Edge.Sockets;
 
 /// <summary>
 /// One live session of one device on this node: its identity, its bounded send queue, and (for a
-/// WebSocket) the send loop that is the only writer to the socket (WebSocket sends must not
-/// overlap). The HTTP fallback drains the same queue into its event stream (EventStreamSession).
+/// WebSocket) its one writer at a time: the thread that queues a frame writes it (WebSocket sends
+/// must not overlap). The HTTP fallback drains the same queue into its event stream (EventStreamSession).
 /// </summary>
 internal sealed class Connection : IDisposable
 {
@@ -109,7 +109,7 @@ internal sealed class Connection : IDisposable
         if (frame.ChatId is { } chatId)
         {
             // The Router listed this device as a recipient of that event: it may ack it. Noted
-            // before the frame is queued: noted after, the send loop could write it and the
+            // before the frame is queued: noted after, the writer could send it and the
             // device's ack arrive first, and the ack then fell back to the read models, which may
             // not hold the seq yet (bad_frame in bench runs, 2026-11-26, more often once pushes
             // left the Router on their own producer, ahead of chat.events). A frame that is not
@@ -151,7 +151,7 @@ internal sealed class Connection : IDisposable
     }
 
     /// <summary>
-    /// Asks the send loop to close the socket with <paramref name="code"/> after the frames already
+    /// Asks the socket's writer to close it with <paramref name="code"/> after the frames already
     /// queued (except for a slow consumer: they are dropped). The first close wins. If the close
     /// handshake does not finish within <c>Edge:CloseTimeoutSeconds</c> the socket is aborted.
     /// </summary>
