@@ -8,8 +8,8 @@ namespace Messaging.Edge.Sockets;
 
 /// <summary>
 /// One live session of one device on this node: its identity, its bounded send queue, and (for a
-/// WebSocket) its one writer at a time: the thread that queues a frame writes it (WebSocket sends
-/// must not overlap). The HTTP fallback drains the same queue into its event stream (EventStreamSession).
+/// WebSocket) the send loop that is the only writer to the socket (WebSocket sends must not
+/// overlap). The HTTP fallback drains the same queue into its event stream (EventStreamSession).
 /// </summary>
 internal sealed class Connection : IDisposable
 {
@@ -17,14 +17,8 @@ internal sealed class Connection : IDisposable
     private readonly EdgeMetrics _metrics;
     private readonly TimeSpan _closeTimeout;
     private readonly CancellationTokenSource _closeDeadline = new();
-    private readonly TaskCompletionSource _writingEnded = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private int _closeCode;
     private string _closeReason = "";
-    private WebSocket? _socket;
-    private CancellationToken _sendToken;
-
-    // 1 while one thread writes to the socket (sends must not overlap); stays 1 after the close.
-    private int _writing;
 
     public Connection(DeviceRef device, EdgeOptions options, RateLimitOptions rateLimits, EdgeMetrics metrics, ILogger logger)
     {
@@ -109,7 +103,7 @@ internal sealed class Connection : IDisposable
         if (frame.ChatId is { } chatId)
         {
             // The Router listed this device as a recipient of that event: it may ack it. Noted
-            // before the frame is queued: noted after, the writer could send it and the
+            // before the frame is queued: noted after, the send loop could write it and the
             // device's ack arrive first, and the ack then fell back to the read models, which may
             // not hold the seq yet (bad_frame in bench runs, 2026-11-26, more often once pushes
             // left the Router on their own producer, ahead of chat.events). A frame that is not
@@ -151,7 +145,7 @@ internal sealed class Connection : IDisposable
     }
 
     /// <summary>
-    /// Asks the socket's writer to close it with <paramref name="code"/> after the frames already
+    /// Asks the send loop to close the socket with <paramref name="code"/> after the frames already
     /// queued (except for a slow consumer: they are dropped). The first close wins. If the close
     /// handshake does not finish within <c>Edge:CloseTimeoutSeconds</c> the socket is aborted.
     /// </summary>
@@ -183,51 +177,14 @@ internal sealed class Connection : IDisposable
         }
     }
 
-    /// <summary>
-    /// Writes queued frames until the connection closes, then performs the close handshake. The
-    /// frames are written by the thread that queues them (<see cref="Drain"/>), not by a loop
-    /// woken for each one; this task only waits for the writing to end.
-    /// </summary>
+    /// <summary>Writes queued frames until the connection closes, then performs the close handshake.</summary>
     public async Task RunSendLoopAsync(WebSocket socket, CancellationToken aborted)
     {
         using var linked = CancellationTokenSource.CreateLinkedTokenSource(aborted, _closeDeadline.Token);
-        _socket = socket;
-        _sendToken = linked.Token;
+        var token = linked.Token;
         try
         {
-            Queue.WriteThrough(Drain);
-            await _writingEnded.Task;
-        }
-        finally
-        {
-            Queue.Complete();
-            Queue.DropPending();
-        }
-    }
-
-    /// <summary>
-    /// Called after every queued frame and at completion: the calling thread becomes the socket's
-    /// one writer unless another thread is writing (it will see the frame). A send the socket takes
-    /// at once (Kestrel's output pipe has room) finishes on this thread; one that must wait
-    /// continues on the thread pool. A loop woken per frame cost two thread-pool hops per copy:
-    /// 47 % of an Edge node's samples were the pool's dispatch and the loop's wake-up under groups
-    /// of 1,024 (docs/benchmarks.md, eighth session).
-    /// </summary>
-    private void Drain()
-    {
-        if (Interlocked.CompareExchange(ref _writing, 1, 0) == 0)
-        {
-            _ = WriteQueuedAsync();
-        }
-    }
-
-    private async Task WriteQueuedAsync()
-    {
-        var socket = _socket!;
-        var token = _sendToken;
-        try
-        {
-            while (true)
+            while (await Queue.WaitToDequeueAsync(token))
             {
                 while (Queue.TryDequeue(out var frame))
                 {
@@ -244,45 +201,23 @@ internal sealed class Connection : IDisposable
                         frame.Release();
                     }
                 }
+            }
 
-                if (Queue.IsCompleted && Queue.Count == 0)
-                {
-                    // Nothing can be queued any more: close, and stay the writer for good.
-                    if (socket.State is WebSocketState.Open or WebSocketState.CloseReceived)
-                    {
-                        var code = CloseCode == 0 ? (int)WebSocketCloseStatus.NormalClosure : CloseCode;
-                        await socket.CloseOutputAsync((WebSocketCloseStatus)code, _closeReason, token);
-                    }
-
-                    _writingEnded.TrySetResult();
-                    return;
-                }
-
-                Volatile.Write(ref _writing, 0);
-
-                // A frame queued after the last dequeue, while this thread was still the writer,
-                // was left to it: take it unless another thread already became the writer.
-                if ((Queue.Count == 0 && !Queue.IsCompleted) || Interlocked.CompareExchange(ref _writing, 1, 0) != 0)
-                {
-                    return;
-                }
+            if (socket.State is WebSocketState.Open or WebSocketState.CloseReceived)
+            {
+                var code = CloseCode == 0 ? (int)WebSocketCloseStatus.NormalClosure : CloseCode;
+                await socket.CloseOutputAsync((WebSocketCloseStatus)code, _closeReason, token);
             }
         }
-        catch (Exception ex)
+        catch (Exception ex) when (ex is OperationCanceledException or WebSocketException or IOException)
         {
             // The peer vanished or did not finish the close in time: nothing more can be sent.
-            // Anything else is a bug, and the session's end reports it (the old loop threw it there).
             socket.Abort();
+        }
+        finally
+        {
             Queue.Complete();
             Queue.DropPending();
-            if (ex is OperationCanceledException or WebSocketException or IOException or ObjectDisposedException)
-            {
-                _writingEnded.TrySetResult();
-            }
-            else
-            {
-                _writingEnded.TrySetException(ex);
-            }
         }
     }
 

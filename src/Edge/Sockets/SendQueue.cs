@@ -58,7 +58,6 @@ internal sealed class SendQueue
 
     private readonly long _maxBytes;
     private readonly long _bulkBytes;
-    private Action? _writer;
     private long _queuedBytes;
     private long _peakQueuedBytes;
     private int _completed;
@@ -92,17 +91,6 @@ internal sealed class SendQueue
 
     public bool IsCompleted => Volatile.Read(ref _completed) != 0;
 
-    /// <summary>
-    /// Hands every queued frame (and the completion) to <paramref name="writer"/>, called on the
-    /// queuing thread, instead of ringing a waiting sender (<see cref="WaitToDequeueAsync"/> is then
-    /// unused). A WebSocket writes from the thread that queued: see <c>Connection.Drain</c>.
-    /// </summary>
-    public void WriteThrough(Action writer)
-    {
-        Volatile.Write(ref _writer, writer);
-        writer();
-    }
-
     /// <summary>Queues a live frame without waiting; takes its own reference on success.</summary>
     public EnqueueResult TryEnqueue(SharedFrame frame)
     {
@@ -119,7 +107,7 @@ internal sealed class SendQueue
         frame.AddReference();
         if (_live.Writer.TryWrite(frame))
         {
-            Ring();
+            _doorbell.Writer.TryWrite(true);
             return EnqueueResult.Enqueued;
         }
 
@@ -167,7 +155,7 @@ internal sealed class SendQueue
             return false;
         }
 
-        Ring();
+        _doorbell.Writer.TryWrite(true);
         return true;
     }
 
@@ -218,19 +206,6 @@ internal sealed class SendQueue
             _bulk.Writer.TryComplete();
             _doorbell.Writer.TryComplete();
             _room.Writer.TryComplete();
-            Volatile.Read(ref _writer)?.Invoke();
-        }
-    }
-
-    private void Ring()
-    {
-        if (Volatile.Read(ref _writer) is { } writer)
-        {
-            writer();
-        }
-        else
-        {
-            _doorbell.Writer.TryWrite(true);
         }
     }
 

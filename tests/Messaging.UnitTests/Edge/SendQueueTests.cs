@@ -72,27 +72,6 @@ public sealed class SendQueueTests
     }
 
     [Fact]
-    public async Task A_queue_written_through_calls_its_writer_for_every_frame_and_at_completion_instead_of_waking_a_waiter()
-    {
-        var queue = new SendQueue(4, 4);
-        var calls = 0;
-        var waiter = queue.WaitToDequeueAsync(CancellationToken.None).AsTask();
-        queue.WriteThrough(() => calls++);
-        calls.Should().Be(1, "frames queued before the writer was set must be written too");
-
-        queue.TryEnqueue(SharedFrame.Encode(new PongFrame("p"))).Should().Be(EnqueueResult.Enqueued);
-        (await queue.EnqueueBulkAsync(SharedFrame.Encode(new PongFrame("b")), CancellationToken.None)).Should().BeTrue();
-        calls.Should().Be(3);
-        waiter.IsCompleted.Should().BeFalse("the writer takes the frames; nothing rings the waiter");
-
-        queue.Complete();
-        calls.Should().Be(4, "the writer closes the socket once the queue is complete");
-        queue.Complete();
-        calls.Should().Be(4);
-        queue.DropPending().Should().Be(2);
-    }
-
-    [Fact]
     public void The_last_release_returns_the_buffer_and_an_extra_release_is_a_bug()
     {
         var frame = SharedFrame.Encode(new PongFrame("p"));
