@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Text.RegularExpressions;
+using Amazon.Runtime;
 using Confluent.Kafka;
 using Messaging.Contracts.Commands;
 using Messaging.Contracts.Events;
@@ -300,10 +301,28 @@ public sealed partial class ArchiveTests : IAsyncLifetime
     /// <summary>Waits until the manifests hold <paramref name="events"/> records, and returns them.</summary>
     internal static async Task<SortedDictionary<int, ArchiveManifest>> WaitForArchiveAsync(ArchiveStore store, int events) =>
         await Eventually.ReturnsAsync(
-            () => store.LoadManifestsAsync(CancellationToken.None),
+            () => LoadManifestsOrNoneAsync(store),
             m => m.Values.Sum(x => x.Files.Sum(f => f.Records)) >= events,
             TimeSpan.FromSeconds(90),
             $"the archive holding all {events} records");
+
+    /// <summary>
+    /// The manifests, or none while one is being rewritten: s3rver replaces an object's body and
+    /// its stored MD5 one after the other, so a GET racing the running archiver's rewrite failed the
+    /// SDK's check ("Expected hash not equal to calculated hash", ArchiveErasureTests in the
+    /// fresh-clone CI on 81569cf). S3 replaces objects atomically; a poll reads again.
+    /// </summary>
+    private static async Task<SortedDictionary<int, ArchiveManifest>> LoadManifestsOrNoneAsync(ArchiveStore store)
+    {
+        try
+        {
+            return await store.LoadManifestsAsync(CancellationToken.None);
+        }
+        catch (AmazonClientException ex) when (ex.Message.Contains("hash", StringComparison.OrdinalIgnoreCase))
+        {
+            return [];
+        }
+    }
 
     /// <summary>The chat projection's tables, row by row.</summary>
     internal static async Task<Dictionary<string, List<string>>> DumpAsync(ProjectionsTestContext ctx)
