@@ -100,9 +100,9 @@ internal static class ReceiptPlanner
             var range = ranges[i];
             var target = targets[spanOf[i]];
             var upTo = Math.Min(range.ToSeq, target.ProjectedLastSeq);
-            if (upTo < range.ToSeq && p.Attempts < maxRetries)
+            if (upTo < range.ToSeq)
             {
-                plan.Retry.Add(p with { Attempts = p.Attempts + 1 });
+                AddRetry(plan.Retry, p, maxRetries);
             }
 
             if (upTo <= range.FromSeq)
@@ -162,13 +162,19 @@ internal static class ReceiptPlanner
         var again = new List<PendingReceipt>(work.Count);
         for (var i = 0; i < work.Count; i++)
         {
-            if (work[i].Attempts < maxRetries)
-            {
-                again.Add(work[i] with { Attempts = work[i].Attempts + 1 });
-            }
+            AddRetry(again, work[i], maxRetries);
         }
 
         return again;
+    }
+
+    /// <summary>The one retry rule: a receipt goes again one attempt older, until it had <paramref name="maxRetries"/>.</summary>
+    private static void AddRetry(List<PendingReceipt> retries, PendingReceipt receipt, int maxRetries)
+    {
+        if (receipt.Attempts < maxRetries)
+        {
+            retries.Add(receipt with { Attempts = receipt.Attempts + 1 });
+        }
     }
 
     private static List<string> SendersShowingReads(IReadOnlyList<string> senders, Func<string, bool> showsReads)
