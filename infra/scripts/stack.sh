@@ -16,6 +16,8 @@ PG_DATA_DIR="${PG_DATA_DIR:-/tmp/messaging-pg-$(printf '%s' "${MESSAGING_STACK_D
 PGDATA="$PG_DATA_DIR/data"
 PG_LOG="$PG_DATA_DIR/postgres.log"
 S3_BUCKET="${S3_BUCKET:-messaging-media}"
+# The broker's JVM flags (heap and collector); KAFKA_JVM_OPTS replaces them (docs/operations.md).
+KAFKA_JVM_OPTS="${KAFKA_JVM_OPTS:--Xmx512m -Xms512m -XX:+UseParallelGC}"
 S3RVER_BIN="$LOCAL/tools/node_modules/.bin/s3rver"
 
 ZK_PID="$RUN_DIR/zookeeper.pid" ZK_LOG="$LOG_DIR/zookeeper.log" ZK_MARK=QuorumPeerMain
@@ -97,7 +99,8 @@ kafka_start() {
   render "$ROOT/infra/kafka/server.properties" "$CONF_DIR/server.properties" \
     "DATA_DIR=$DATA_DIR" "ZK_PORT=$ZK_PORT" "KAFKA_PORT=$KAFKA_PORT"
   say "kafka: starting on 127.0.0.1:$KAFKA_PORT"
-  spawn "$KAFKA_PID" "$KAFKA_LOG" java -Xmx512m -Xms128m -XX:+UseG1GC -XX:MaxGCPauseMillis=20 \
+  # shellcheck disable=SC2086 # KAFKA_JVM_OPTS is a list of flags
+  spawn "$KAFKA_PID" "$KAFKA_LOG" java $KAFKA_JVM_OPTS \
     -Djava.awt.headless=true -Dlog4j.configuration="file:$ROOT/infra/kafka/log4j.properties" \
     -Dkafka.logs.dir="$LOG_DIR" -cp "$(kafka_classpath)" kafka.Kafka "$CONF_DIR/server.properties"
 }
