@@ -122,13 +122,14 @@ public sealed partial class RouterLoop(
         _lastFlush = clock.GetTimestamp();
         var poll = TimeSpan.FromMilliseconds(_options.PollMilliseconds);
         var inFlightPoll = TimeSpan.FromMilliseconds(_options.InFlightPollMs);
+        var linger = TimeSpan.FromMilliseconds(_options.BatchLingerMs);
         var lagProbe = lag.For(GroupId);
         try
         {
             while (!cancellationToken.IsCancellationRequested)
             {
                 // While a flush is in flight an idle loop looks in more often, so its commit follows its acks.
-                ConsumerBatching.Drain(consumer, batch, _options.MaxBatch, processor.FlushInFlight ? inFlightPoll : poll, cancellationToken);
+                ConsumerBatching.Drain(consumer, batch, _options.MaxBatch, processor.FlushInFlight ? inFlightPoll : poll, cancellationToken, linger);
                 lagProbe.Observe(consumer);
                 Finish(consumer, batch, states, sink, processor, revoking: false, work);
             }

@@ -106,6 +106,32 @@ public sealed class KafkaHostingTests : IAsyncLifetime
         after.Sum().Should().Be(5);
     }
 
+    [Fact]
+    public async Task A_lingering_batch_takes_a_record_appended_after_its_first_one_arrived()
+    {
+        using var producer = _clients.CreateProducer("test");
+        var config = _clients.ConsumerConfig(_ns.TopicPrefix + "linger", "test");
+        using var consumer = new ConsumerBuilder<string, byte[]>(config).Build();
+        var partition = new TopicPartition(_topics.ChatCommands, 0);
+        // From the current end, asked before anything is appended (Offset.End could resolve after the first append).
+        consumer.Assign(new TopicPartitionOffset(partition, consumer.QueryWatermarkOffsets(partition, TimeSpan.FromSeconds(30)).High));
+        var batch = new List<ConsumeResult<string, byte[]>>();
+
+        // The second record is appended only once the first is acknowledged, and 2 s later: a batch
+        // of what was already fetched when the first arrived holds one record.
+        var appends = Task.Run(async () =>
+        {
+            await producer.ProduceAsync(partition, new Message<string, byte[]> { Key = "chat-1", Value = Encoding.UTF8.GetBytes("1") });
+            await Task.Delay(TimeSpan.FromSeconds(2));
+            await producer.ProduceAsync(partition, new Message<string, byte[]> { Key = "chat-1", Value = Encoding.UTF8.GetBytes("2") });
+        });
+        var added = await Task.Run(() => ConsumerBatching.Drain(consumer, batch, 2, TimeSpan.FromSeconds(30), CancellationToken.None, linger: TimeSpan.FromSeconds(20)));
+        await appends;
+
+        added.Should().Be(2);
+        batch.Select(r => Encoding.UTF8.GetString(r.Message.Value)).Should().Equal("1", "2");
+    }
+
     private Task<DeliveryResult<string, byte[]>> ProduceDevices(IProducer<string, byte[]> producer, string user, params string[] devices) =>
         producer.ProduceAsync(_topics.UserDevices, new Message<string, byte[]>
         {
