@@ -36,6 +36,16 @@ public sealed record LoadOptions
 
     public TimeSpan Warmup { get; init; } = TimeSpan.FromSeconds(5);
 
+    /// <summary>
+    /// The first step's warm-up, if longer than <see cref="Warmup"/>: freshly started services
+    /// (and a fresh broker's JIT) spend their first minute compiling, which the first step would
+    /// otherwise measure (docs/benchmarks.md, "Cold start").
+    /// </summary>
+    public TimeSpan? FirstWarmup { get; init; }
+
+    /// <summary>The unmeasured sending before step <paramref name="step"/> (1-based).</summary>
+    public TimeSpan WarmupFor(int step) => step == 1 && FirstWarmup is { } first ? first : Warmup;
+
     public TimeSpan Duration { get; init; } = TimeSpan.FromSeconds(20);
 
     /// <summary>After sending stops: how long deliveries may still arrive before the rest count as missing.</summary>

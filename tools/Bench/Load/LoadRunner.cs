@@ -75,9 +75,9 @@ public sealed class LoadRunner
     {
         var plan = LoadPlan.Create(_options.Scenario, _options.Users, _options.GroupSize, _options.Edges.Count, UserPrefix(), _options.DevicesPerUser);
         double planned = 0;
-        foreach (var rate in _options.Rates)
+        for (var i = 0; i < _options.Rates.Count; i++)
         {
-            planned += rate * (_options.Warmup + _options.Duration).TotalSeconds;
+            planned += _options.Rates[i] * (_options.WarmupFor(i + 1) + _options.Duration).TotalSeconds;
         }
 
         var tracker = new DeliveryTracker(plan, PerChatCapacity(plan, planned));
@@ -117,12 +117,13 @@ public sealed class LoadRunner
     {
         // Start a little ahead so the window timestamps below are set before message 0 is due.
         var schedule = new OpenLoopSchedule(rate, Stopwatch.GetTimestamp() + (Stopwatch.Frequency / 20), Stopwatch.Frequency);
-        var warmupCount = schedule.CountFor(_options.Warmup);
+        var warmup = _options.WarmupFor(step);
+        var warmupCount = schedule.CountFor(warmup);
         var totalCount = warmupCount + Math.Max(1, schedule.CountFor(_options.Duration));
         var windowStart = schedule.IntendedTimestamp(warmupCount);
         var windowEnd = schedule.IntendedTimestamp(totalCount);
         tracker.SetWindow(step, DeliveryTracker.ToMicros(windowStart), DeliveryTracker.ToMicros(windowEnd));
-        _console.MarkupLineInterpolated($"step {step}: {rate:0} sends/s offered, {_options.Warmup.TotalSeconds:0} s warm-up + {_options.Duration.TotalSeconds:0} s measured");
+        _console.MarkupLineInterpolated($"step {step}: {rate:0} sends/s offered, {warmup.TotalSeconds:0} s warm-up + {_options.Duration.TotalSeconds:0} s measured");
 
         var errorsBefore = tracker.SendErrors;
         var sampling = SampleWindowAsync(tracker, windowStart, windowEnd, cancellationToken);
@@ -153,7 +154,7 @@ public sealed class LoadRunner
             Scenario = ScenarioName(_options.Scenario),
             Step = step,
             OfferedRate = rate,
-            WarmupSeconds = _options.Warmup.TotalSeconds,
+            WarmupSeconds = warmup.TotalSeconds,
             DurationSeconds = Math.Round(window.Elapsed.TotalSeconds, 3),
             Users = _options.Users,
             DevicesPerUser = _options.DevicesPerUser == 1 ? null : _options.DevicesPerUser,

@@ -35,6 +35,14 @@ public static class RunCommand
         var groupSize = CommonOptions.Positive("--group-size", Defaults.GroupSize, "members (users) per group (group-fanout, offline-catchup)");
         var devicesPerUser = CommonOptions.Positive("--devices-per-user", Defaults.DevicesPerUser, "devices of each user, all in the user's groups (--users × this sockets); not with direct");
         var warmup = CommonOptions.Seconds("--warmup", Defaults.Warmup.TotalSeconds, "unmeasured sending at the step's rate before each step");
+        var firstWarmup = new Option<double?>("--first-warmup") { Description = "unmeasured sending before the first step instead of --warmup: freshly started services compile for their first minute (seconds)" };
+        firstWarmup.Validators.Add(result =>
+        {
+            if (result.GetValueOrDefault<double?>() < 0)
+            {
+                result.AddError("--first-warmup must not be negative");
+            }
+        });
         var duration = CommonOptions.Seconds("--duration", Defaults.Duration.TotalSeconds, "measured sending per step");
         var drain = CommonOptions.Seconds("--drain", Defaults.Drain.TotalSeconds, "wait after sending for late deliveries before counting the rest as missing");
         var settle = CommonOptions.Seconds("--settle", Defaults.Settle.TotalSeconds, "pause for device registration to propagate (after connecting, after going offline, before catch-up)");
@@ -52,7 +60,7 @@ public static class RunCommand
         var chart = new Option<string>("--chart") { Description = "SVG chart of the sweep: 'results' = beside the results file (bench/results/<runId>.svg), a path, or empty for none", DefaultValueFactory = _ => Defaults.ChartPath };
         var command = new Command("run", "Open-loop load through the real Edge nodes: one JSON line per step, a chart of the sweep")
         {
-            edges, scenario, rates, users, groupSize, devicesPerUser, warmup, duration, drain, settle, setupTimeout, bodyBytes, concurrency, ackInterval, receipts, maxP99, offlineMessages, memberSenders, resultsDirectory, chart, servicePids, userPrefix,
+            edges, scenario, rates, users, groupSize, devicesPerUser, warmup, firstWarmup, duration, drain, settle, setupTimeout, bodyBytes, concurrency, ackInterval, receipts, maxP99, offlineMessages, memberSenders, resultsDirectory, chart, servicePids, userPrefix,
         };
         command.SetAction(async (parse, cancellationToken) =>
         {
@@ -65,6 +73,7 @@ public static class RunCommand
                 GroupSize = parse.GetValue(groupSize),
                 DevicesPerUser = parse.GetValue(devicesPerUser),
                 Warmup = TimeSpan.FromSeconds(parse.GetValue(warmup)),
+                FirstWarmup = parse.GetValue(firstWarmup) is { } first ? TimeSpan.FromSeconds(first) : null,
                 Duration = TimeSpan.FromSeconds(parse.GetValue(duration)),
                 Drain = TimeSpan.FromSeconds(parse.GetValue(drain)),
                 Settle = TimeSpan.FromSeconds(parse.GetValue(settle)),
