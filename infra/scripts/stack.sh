@@ -16,7 +16,7 @@ PG_DATA_DIR="${PG_DATA_DIR:-/tmp/messaging-pg-$(printf '%s' "${MESSAGING_STACK_D
 PGDATA="$PG_DATA_DIR/data"
 PG_LOG="$PG_DATA_DIR/postgres.log"
 S3_BUCKET="${S3_BUCKET:-messaging-media}"
-# The broker's JVM flags (heap and collector); KAFKA_JVM_OPTS replaces them (docs/operations.md).
+# The broker's JVM flags (heap and collector); KAFKA_JVM_OPTS replaces them (infra/kafka/README.md).
 KAFKA_JVM_OPTS="${KAFKA_JVM_OPTS:--Xmx512m -Xms512m -XX:+UseParallelGC}"
 S3RVER_BIN="$LOCAL/tools/node_modules/.bin/s3rver"
 

@@ -63,7 +63,7 @@ public sealed class RouterOptions
     /// How long a batch stays open for more commands after its first one (ms; 0: a batch is what
     /// was already fetched). Every batch costs a directory <c>ListOffsets</c> and a push produce,
     /// and each push produce wakes every Edge node's fetch: at 500 sends/s batches held one or two
-    /// commands and these were ~1,400 of the broker's ~2,400 requests/s (docs/benchmarks.md).
+    /// commands and the Router made 1,400–1,700 of the broker's 2,400–2,800 requests/s (docs/benchmarks.md).
     /// 5 ms cut the whole server's CPU at 500 sends/s by 14–25 % and added ~4 ms to p50.
     /// </summary>
     [Range(0, 1000)]
