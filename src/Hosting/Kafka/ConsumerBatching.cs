@@ -34,17 +34,11 @@ public static class ConsumerBatching
             added++;
         }
 
-        var lingerUntil = linger > TimeSpan.Zero ? Stopwatch.GetTimestamp() + (long)(linger.TotalSeconds * Stopwatch.Frequency) : 0;
+        var started = Stopwatch.GetTimestamp();
         while (added < maxBatch && !cancellationToken.IsCancellationRequested)
         {
-            var wait = TimeSpan.Zero;
-            if (lingerUntil != 0)
-            {
-                var left = lingerUntil - Stopwatch.GetTimestamp();
-                wait = left > 0 ? TimeSpan.FromSeconds((double)left / Stopwatch.Frequency) : TimeSpan.Zero;
-            }
-
-            var next = consumer.Consume(wait);
+            var left = linger - Stopwatch.GetElapsedTime(started);
+            var next = consumer.Consume(left > TimeSpan.Zero ? left : TimeSpan.Zero);
             if (next is null)
             {
                 break;

@@ -25,14 +25,24 @@ public static class CommonOptions
             Description = description + " (seconds)",
             DefaultValueFactory = _ => defaultSeconds,
         };
-        option.Validators.Add(result =>
-        {
-            if (result.GetValueOrDefault<double>() < 0)
-            {
-                result.AddError($"{name} must not be negative");
-            }
-        });
+        option.Validators.Add(result => RejectNegative(result, name, result.GetValueOrDefault<double>()));
         return option;
+    }
+
+    /// <summary>Like <see cref="Seconds"/>, but absent unless given (the caller falls back to another flag).</summary>
+    public static Option<double?> OptionalSeconds(string name, string description)
+    {
+        var option = new Option<double?>(name) { Description = description + " (seconds)" };
+        option.Validators.Add(result => RejectNegative(result, name, result.GetValueOrDefault<double?>()));
+        return option;
+    }
+
+    private static void RejectNegative(System.CommandLine.Parsing.OptionResult result, string name, double? seconds)
+    {
+        if (seconds < 0)
+        {
+            result.AddError($"{name} must not be negative");
+        }
     }
 
     public static Option<int> Positive(string name, int defaultValue, string description)

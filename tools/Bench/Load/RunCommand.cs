@@ -35,14 +35,7 @@ public static class RunCommand
         var groupSize = CommonOptions.Positive("--group-size", Defaults.GroupSize, "members (users) per group (group-fanout, offline-catchup)");
         var devicesPerUser = CommonOptions.Positive("--devices-per-user", Defaults.DevicesPerUser, "devices of each user, all in the user's groups (--users × this sockets); not with direct");
         var warmup = CommonOptions.Seconds("--warmup", Defaults.Warmup.TotalSeconds, "unmeasured sending at the step's rate before each step");
-        var firstWarmup = new Option<double?>("--first-warmup") { Description = "unmeasured sending before the first step instead of --warmup: freshly started services compile for their first minute (seconds)" };
-        firstWarmup.Validators.Add(result =>
-        {
-            if (result.GetValueOrDefault<double?>() < 0)
-            {
-                result.AddError("--first-warmup must not be negative");
-            }
-        });
+        var firstWarmup = CommonOptions.OptionalSeconds("--first-warmup", "unmeasured sending before the first step instead of --warmup: freshly started services compile for their first minutes");
         var duration = CommonOptions.Seconds("--duration", Defaults.Duration.TotalSeconds, "measured sending per step");
         var drain = CommonOptions.Seconds("--drain", Defaults.Drain.TotalSeconds, "wait after sending for late deliveries before counting the rest as missing");
         var settle = CommonOptions.Seconds("--settle", Defaults.Settle.TotalSeconds, "pause for device registration to propagate (after connecting, after going offline, before catch-up)");
