@@ -34,6 +34,7 @@ internal sealed class DeliveryConsumer(
     private readonly TaskCompletionSource _positioned = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly string _topic = topics.DeliveryNode(options.Value.NodeId);
     private readonly bool _hopTimestamps = options.Value.HopTimestamps;
+    private readonly MessageFrameTranscoder _messages = new();
     private Thread? _thread;
 
     /// <summary>Starts the loop and waits until its start position is fixed, so nothing produced after start-up is missed.</summary>
@@ -122,6 +123,12 @@ internal sealed class DeliveryConsumer(
     /// </summary>
     internal void Push(byte[] value, long offset, Headers? headers = null)
     {
+        if (_messages.TryTranscode(value, _hopTimestamps ? clock.GetUtcNow() : null, out var message, out var traceparent))
+        {
+            PushMessage(value, message, traceparent, headers);
+            return;
+        }
+
         var decoded = Codecs.Deliveries.Decode(value);
         if (!decoded.IsOk)
         {
@@ -186,6 +193,34 @@ internal sealed class DeliveryConsumer(
             if (shared is not null)
             {
                 shared.Release();
+                metrics.Delivered(copies);
+            }
+        }
+    }
+
+    /// <summary>A plain message transcoded straight from its record (<see cref="MessageFrameTranscoder"/>): one frame for every listed local socket.</summary>
+    private void PushMessage(byte[] record, SharedFrame frame, string? traceparent, Headers? headers)
+    {
+        var count = _messages.DeviceCount;
+        using var activity = EdgeTracing.StartPush(traceparent, headers);
+        activity?.SetTag("messaging.delivery.devices", count);
+        var copies = 0;
+        try
+        {
+            for (var i = 0; i < count; i++)
+            {
+                if (registry.TryGet(_messages.Device(record, i), out var connection))
+                {
+                    connection.TryPush(frame);
+                    copies++;
+                }
+            }
+        }
+        finally
+        {
+            frame.Release();
+            if (copies > 0)
+            {
                 metrics.Delivered(copies);
             }
         }
@@ -279,5 +314,9 @@ internal sealed class DeliveryConsumer(
         }
     }
 
-    public void Dispose() => _stop.Dispose();
+    public void Dispose()
+    {
+        _stop.Dispose();
+        _messages.Dispose();
+    }
 }

@@ -16,6 +16,12 @@ internal sealed class ConnectionRegistry
 
     private readonly ConcurrentDictionary<string, Connection> _byAddress = new(StringComparer.Ordinal);
     private readonly object[] _locks = Enumerable.Range(0, Stripes).Select(_ => new object()).ToArray();
+    private readonly ConcurrentDictionary<string, Connection>.AlternateLookup<ReadOnlySpan<char>> _bySpan;
+
+    public ConnectionRegistry()
+    {
+        _bySpan = _byAddress.GetAlternateLookup<ReadOnlySpan<char>>();
+    }
 
     public int Count => _byAddress.Count;
 
@@ -26,6 +32,9 @@ internal sealed class ConnectionRegistry
 
     /// <summary>The socket of the device at <paramref name="address"/> (<c>userId/deviceId</c>).</summary>
     public bool TryGet(string address, out Connection connection) => _byAddress.TryGetValue(address, out connection!);
+
+    /// <summary>The same lookup for an address read in place from a record (no string per address: a record for a group of 1,024 lists ~1,024).</summary>
+    public bool TryGet(ReadOnlySpan<char> address, out Connection connection) => _bySpan.TryGetValue(address, out connection!);
 
     /// <summary>Makes <paramref name="connection"/> the device's socket; returns the one it replaced. Call under <see cref="LockFor"/>.</summary>
     public Connection? Swap(Connection connection)

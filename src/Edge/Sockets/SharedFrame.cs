@@ -86,6 +86,9 @@ internal sealed class SharedFrame
         }
     }
 
+    /// <summary>Wraps a frame already encoded into <paramref name="buffer"/> (rented from <see cref="ArrayPool{T}.Shared"/>; the frame returns it).</summary>
+    public static SharedFrame FromEncoded(byte[] buffer, int length, string? chatId, long seq, string type) => new(buffer, length, chatId, seq, type);
+
     public void AddReference() => Interlocked.Increment(ref _references);
 
     public void Release()

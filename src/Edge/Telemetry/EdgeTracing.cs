@@ -24,7 +24,9 @@ internal static class EdgeTracing
     /// null for every other delivery and for an untraced event (no allocation).
     /// </summary>
     public static Activity? StartPush(NodeDelivery delivery, Headers? headers) =>
-        delivery is EventRouted routed
-            ? MessagingTelemetry.StartFrom(Source, Push, ActivityKind.Consumer, TraceHeaders.Read(headers, routed.Event.Traceparent))
-            : null;
+        delivery is EventRouted routed ? StartPush(routed.Event.Traceparent, headers) : null;
+
+    /// <summary>The push span of a routed event whose <c>traceparent</c> (if any) was read without decoding the event.</summary>
+    public static Activity? StartPush(string? eventTraceparent, Headers? headers) =>
+        MessagingTelemetry.StartFrom(Source, Push, ActivityKind.Consumer, TraceHeaders.Read(headers, eventTraceparent));
 }
