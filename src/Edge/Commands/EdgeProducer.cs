@@ -14,8 +14,17 @@ internal sealed class EdgeProducer : IDisposable
     private readonly IProducer<string, byte[]> _producer;
 
     public EdgeProducer(KafkaClientFactory clients, IOptions<EdgeOptions> options, ILogger<EdgeProducer> logger)
-        : this(clients, options, logger, $"edge-{options.Value.NodeId}", static _ => { })
+        : this(clients, options, logger, $"edge-{options.Value.NodeId}", config => LingerFor(config, options.Value.CommandLingerMs))
     {
+    }
+
+    /// <summary><c>Edge:CommandLingerMs</c> on the command producer; -1 keeps the Kafka profile's <c>linger.ms</c>.</summary>
+    private static void LingerFor(ProducerConfig config, int lingerMs)
+    {
+        if (lingerMs >= 0)
+        {
+            config.LingerMs = lingerMs;
+        }
     }
 
     /// <summary>A producer with its own client id and settings on top of the node's (<see cref="AckProducer"/>).</summary>
