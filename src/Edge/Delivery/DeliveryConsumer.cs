@@ -317,6 +317,11 @@ internal sealed class DeliveryConsumer(
     public void Dispose()
     {
         _stop.Dispose();
-        _messages.Dispose();
+
+        // A loop still running past the stop deadline (see StopAsync) may be writing with it.
+        if (_thread is not { IsAlive: true })
+        {
+            _messages.Dispose();
+        }
     }
 }
