@@ -128,7 +128,7 @@ public sealed class EdgeOptions
     /// How long the node's command producer waits to fill a produce request (librdkafka's
     /// <c>linger.ms</c>; -1: the Kafka profile's, 1 ms). Every send waits up to this long more for
     /// its <c>message.accepted</c>. At 5 ms (against 1) the bench's ladder used 8–14 % less server
-    /// CPU at 500 and 2,000 sends/s, the broker answered ~20 % fewer requests, and p50 rose ~3 ms
+    /// CPU at 500 and 2,000 sends/s, the broker answered 19–26 % fewer requests, and p50 rose ~3 ms
     /// (docs/benchmarks.md, eleventh session).
     /// </summary>
     [Range(-1, 1000)]
