@@ -159,7 +159,7 @@ internal sealed class MessageFrameTranscoder : IDisposable
             }
             else if (reader.ValueTextEquals("v"u8))
             {
-                if (!reader.Read() || reader.TokenType != JsonTokenType.Number || !reader.TryGetInt32(out var version) || version != SchemaVersions.NodeDeliveries)
+                if (!ReadVersionIs(ref reader, SchemaVersions.NodeDeliveries))
                 {
                     return false;
                 }
@@ -227,7 +227,7 @@ internal sealed class MessageFrameTranscoder : IDisposable
         {
             if (reader.ValueTextEquals("v"u8))
             {
-                if (!reader.Read() || reader.TokenType != JsonTokenType.Number || !reader.TryGetInt32(out var version) || version != SchemaVersions.ChatEvents)
+                if (!ReadVersionIs(ref reader, SchemaVersions.ChatEvents))
                 {
                     return false;
                 }
@@ -264,8 +264,7 @@ internal sealed class MessageFrameTranscoder : IDisposable
                     return false;
                 }
 
-                _writer.WritePropertyName("sender"u8);
-                _writer.WriteRawValue(record[Raw(ref reader)], skipInputValidation: true);
+                CopyValue(ref reader, record, "sender"u8);
                 seen |= Required.Actor;
             }
             else if (reader.ValueTextEquals("replyTo"u8))
@@ -339,6 +338,17 @@ internal sealed class MessageFrameTranscoder : IDisposable
         return start..(int)reader.BytesConsumed;
     }
 
+    /// <summary>Reads a schema version and checks it is <paramref name="expected"/>.</summary>
+    private static bool ReadVersionIs(ref Utf8JsonReader reader, int expected) =>
+        reader.Read() && reader.TokenType == JsonTokenType.Number && reader.TryGetInt32(out var version) && version == expected;
+
+    /// <summary>Writes the value the reader is on, as it is in the record, under <paramref name="name"/>.</summary>
+    private void CopyValue(ref Utf8JsonReader reader, ReadOnlySpan<byte> record, ReadOnlySpan<byte> name)
+    {
+        _writer.WritePropertyName(name);
+        _writer.WriteRawValue(record[Raw(ref reader)], skipInputValidation: true);
+    }
+
     private bool CopyString(ref Utf8JsonReader reader, ReadOnlySpan<byte> record, ReadOnlySpan<byte> name)
     {
         if (!reader.Read() || reader.TokenType != JsonTokenType.String)
@@ -346,8 +356,7 @@ internal sealed class MessageFrameTranscoder : IDisposable
             return false;
         }
 
-        _writer.WritePropertyName(name);
-        _writer.WriteRawValue(record[Raw(ref reader)], skipInputValidation: true);
+        CopyValue(ref reader, record, name);
         return true;
     }
 
@@ -365,8 +374,7 @@ internal sealed class MessageFrameTranscoder : IDisposable
             return false;
         }
 
-        _writer.WritePropertyName(name);
-        _writer.WriteRawValue(record[Raw(ref reader)], skipInputValidation: true);
+        CopyValue(ref reader, record, name);
         return true;
     }
 
