@@ -59,6 +59,11 @@ internal sealed class SocketEndpoint(SessionHost host, ILogger<SocketEndpoint> l
     {
         using var linked = CancellationTokenSource.CreateLinkedTokenSource(aborted, connection.CloseDeadline);
         var token = linked.Token;
+
+        // Receives take no token, for the reason the send loop's sends take none (ManagedWebSocket
+        // registered on a cancelable token at every receive, two per message here): aborting the
+        // socket ends a receive in progress.
+        using var abortOnCancel = token.UnsafeRegister(static socket => ((WebSocket)socket!).Abort(), socket);
         var max = host.MaxFrameBytes;
         while (!connection.IsClosing)
         {
@@ -67,7 +72,7 @@ internal sealed class SocketEndpoint(SessionHost host, ILogger<SocketEndpoint> l
             // way on the socket). An idle socket used to hold a rented 4 KiB buffer for as long as
             // it stayed open: 4 of the 27 KiB Edge kept per idle connection (docs/benchmarks.md,
             // "Idle: what the broker is asked, and what an idle socket holds").
-            var first = await socket.ReceiveAsync(Memory<byte>.Empty, token);
+            var first = await socket.ReceiveAsync(Memory<byte>.Empty, CancellationToken.None);
             if (first.MessageType == WebSocketMessageType.Close)
             {
                 return;
@@ -119,7 +124,7 @@ internal sealed class SocketEndpoint(SessionHost host, ILogger<SocketEndpoint> l
                 target = buffer.AsMemory(length);
             }
 
-            result = await socket.ReceiveAsync(target, token);
+            result = await socket.ReceiveAsync(target, CancellationToken.None);
             if (result.MessageType == WebSocketMessageType.Close)
             {
                 return (buffer, true);

@@ -116,6 +116,18 @@ public sealed class DeliveryTrackerTests
         tracker.Delivered.Should().Be(0);
     }
 
+    [Fact]
+    public void Receipts_are_counted_apart_from_messages()
+    {
+        var tracker = new DeliveryTracker(_plan, 1024);
+
+        tracker.Record(0, ServerFrameScanner.Scan("{\"type\":\"receipt\",\"chatId\":\"c\",\"state\":\"delivered\",\"receipts\":[]}"u8));
+
+        tracker.ReceiptFrames.Should().Be(1);
+        tracker.Foreign.Should().Be(0);
+        tracker.Delivered.Should().Be(0);
+    }
+
     private static BenchMessageId Send(DeliveryTracker tracker, int step, long intendedMicros = 0) =>
         new(step, 0, tracker.NextIndex(0), intendedMicros);
 

@@ -102,6 +102,22 @@ public sealed class FrameScanningTests
         ServerFrameScanner.Scan(Encoding.UTF8.GetBytes(json)).Kind.Should().Be(ScannedFrameKind.Other);
     }
 
+    [Fact]
+    public void A_receipt_push_is_recognised_without_decoding_its_users()
+    {
+        var receipt = new ReceiptFrame
+        {
+            ChatId = "g-1",
+            State = ConversationStates.Delivered,
+            Receipts = [new UserReceipt("u1", 7, DateTimeOffset.UnixEpoch), new UserReceipt("u2", 9, DateTimeOffset.UnixEpoch)],
+        };
+
+        var scanned = ServerFrameScanner.Scan(Codecs.ServerFrames.Encode(receipt));
+
+        scanned.Kind.Should().Be(ScannedFrameKind.Receipt);
+        scanned.HasBenchId.Should().BeFalse();
+    }
+
     private static MessageFrame Pushed(string body) => new()
     {
         ChatId = "g-1",

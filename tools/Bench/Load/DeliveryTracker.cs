@@ -112,6 +112,12 @@ public sealed class DeliveryTracker : IServerFrameHandler
     /// <summary>Counts a <c>message</c> or <c>message.accepted</c> that <paramref name="deviceIndex"/> received.</summary>
     internal void Record(int deviceIndex, in ScannedServerFrame frame)
     {
+        if (frame.Kind == ScannedFrameKind.Receipt)
+        {
+            Interlocked.Increment(ref _receiptFrames);
+            return;
+        }
+
         if (!frame.HasBenchId || (uint)frame.BenchId.Chat >= (uint)_chats.Length || (uint)frame.BenchId.Step >= MaxSteps)
         {
             Interlocked.Increment(ref _foreign);
