@@ -1,5 +1,4 @@
 using Messaging.Edge.Telemetry;
-using Microsoft.AspNetCore.Server.Kestrel.Transport.Sockets;
 
 namespace Messaging.Edge.Sockets;
 
@@ -7,9 +6,6 @@ public static class SocketsExtensions
 {
     public static IHostApplicationBuilder AddEdgeSockets(this IHostApplicationBuilder builder)
     {
-        // Kestrel's socket transport from configuration (Kestrel:Sockets), so its scheduling can be
-        // chosen per deployment (docs/operations.md).
-        builder.Services.Configure<SocketTransportOptions>(builder.Configuration.GetSection("Kestrel:Sockets"));
         builder.Services.AddSingleton<ConnectionRegistry>();
         builder.Services.AddSingleton<EdgeMetrics>();
         builder.Services.AddSingleton<FrameDispatcher>();
