@@ -183,10 +183,11 @@ internal sealed class Connection : IDisposable
         using var linked = CancellationTokenSource.CreateLinkedTokenSource(aborted, _closeDeadline.Token);
         var token = linked.Token;
 
-        // Frames are sent without a token: ManagedWebSocket sends a frame on its fast path only when
-        // the token cannot be cancelled, and with one it took an async fallback and a token
-        // registration per frame (9.9 % of an Edge node's samples in groups of 1,024,
-        // docs/benchmarks.md). Aborting the socket fails a send in progress just the same.
+        // Frames are sent without a token: ManagedWebSocket sends on its fast path only when the
+        // token cannot be cancelled; with one, every frame took its async fallback and a token
+        // registration (the path that held the sends, 9.9 % of an Edge node's samples in groups of
+        // 1,024; the saving itself was inside the benchmarks' noise, docs/benchmarks.md). Aborting
+        // the socket fails a send in progress just the same.
         using var abortOnCancel = token.UnsafeRegister(static socket => ((WebSocket)socket!).Abort(), socket);
         try
         {

@@ -124,6 +124,7 @@ public sealed class DeliveryTrackerTests
         tracker.Record(0, ServerFrameScanner.Scan("{\"type\":\"receipt\",\"chatId\":\"c\",\"state\":\"delivered\",\"receipts\":[]}"u8));
 
         tracker.ReceiptFrames.Should().Be(1);
+        tracker.ReceiptBytes.Should().BeGreaterThan(0);
         tracker.Foreign.Should().Be(0);
         tracker.Delivered.Should().Be(0);
     }

@@ -115,6 +115,7 @@ public sealed class DeliveryTracker : IServerFrameHandler
         if (frame.Kind == ScannedFrameKind.Receipt)
         {
             Interlocked.Increment(ref _receiptFrames);
+            Interlocked.Add(ref _receiptBytes, frame.Utf8.Length);
             return;
         }
 
@@ -185,6 +186,9 @@ public sealed class DeliveryTracker : IServerFrameHandler
     /// <summary><c>receipt</c> frames the senders' devices received (receipts on).</summary>
     public long ReceiptFrames => Interlocked.Read(ref _receiptFrames);
 
+    /// <summary>The encoded bytes of the <c>receipt</c> frames counted in <see cref="ReceiptFrames"/> by the scan (decoded ones are not sized).</summary>
+    public long ReceiptBytes => Interlocked.Read(ref _receiptBytes);
+
     public void OnOther(EdgeConnection connection, ServerFrame frame)
     {
         if (frame is ReceiptFrame)
@@ -205,6 +209,7 @@ public sealed class DeliveryTracker : IServerFrameHandler
 
     /// <summary>Messages a device holds (first arrivals) across its chats.</summary>
     private long _receiptFrames;
+    private long _receiptBytes;
 
     public long ReceivedBy(int device) => Interlocked.Read(ref _devices[device].Received);
 

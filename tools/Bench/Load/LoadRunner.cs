@@ -178,7 +178,7 @@ public sealed class LoadRunner
             GeneratorCpuPercent = window.GeneratorCpuPercent,
             Machine = _machine,
             Note = _options.Receipts
-                ? Invariant($"receipts on: {tracker.ReceiptFrames} receipt frames received so far. {Notes(sent.MaxLag, closed, tracker)}").Trim()
+                ? Invariant($"receipts on (reads too). {Notes(sent.MaxLag, closed, tracker)}").Trim()
                 : Notes(sent.MaxLag, closed, tracker),
             StoppedBecause = stoppedBecause,
         };
@@ -613,6 +613,13 @@ public sealed class LoadRunner
         if (maxLag > TimeSpan.FromMilliseconds(100))
         {
             notes.Add(Invariant($"generator fell up to {maxLag.TotalMilliseconds:0} ms behind schedule"));
+        }
+
+        // Delivered receipts come back for every ack, receipts on or not: in groups of 1,024 each
+        // frame can list every member, so their volume is part of what a run costs.
+        if (tracker.ReceiptFrames > 0)
+        {
+            notes.Add(Invariant($"{tracker.ReceiptFrames} receipt frames ({tracker.ReceiptBytes / 1e6:0.0} MB) received so far"));
         }
 
         if (closedConnections > 0)
