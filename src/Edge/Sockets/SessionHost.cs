@@ -28,6 +28,7 @@ internal sealed class SessionHost(
     IOptions<Media.S3Options> s3,
     IOptions<AuthOptions> auth,
     TimeProvider clock,
+    TokenExpiries expiries,
     IOptions<RateLimitOptions> rateLimits,
     ILogger<SessionHost> logger)
 {
@@ -50,7 +51,7 @@ internal sealed class SessionHost(
 
     /// <summary>At the token's <c>exp</c> (+ clock skew): <c>error token_expired</c>, then close 4001.</summary>
     public TokenExpiry WatchExpiry(Connection connection, HttpContext context) =>
-        new((context.User.ExpiresAt() ?? clock.GetUtcNow()) + _clockSkew, clock, () =>
+        expiries.Watch((context.User.ExpiresAt() ?? clock.GetUtcNow()) + _clockSkew, () =>
         {
             connection.TryPush(new ErrorFrame(null, ErrorCodes.TokenExpired, "the token expired; reconnect with a new one"));
             connection.Close(CloseCodes.Unauthorized, ErrorCodes.TokenExpired);

@@ -10,6 +10,7 @@ public static class SocketsExtensions
         builder.Services.AddSingleton<EdgeMetrics>();
         builder.Services.AddSingleton<FrameDispatcher>();
         builder.Services.AddSingleton<SessionHost>();
+        builder.Services.AddSingleton<TokenExpiries>();
         builder.Services.AddSingleton<SocketEndpoint>();
         return builder;
     }
