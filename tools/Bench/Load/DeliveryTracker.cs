@@ -109,7 +109,7 @@ public sealed class DeliveryTracker : IServerFrameHandler
 
     public void OnScanned(EdgeConnection connection, in ScannedServerFrame frame) => Record(connection.Tag, frame);
 
-    /// <summary>Counts a <c>message</c> or <c>message.accepted</c> that <paramref name="deviceIndex"/> received.</summary>
+    /// <summary>Counts a <c>message</c>, <c>message.accepted</c> or <c>receipt</c> that <paramref name="deviceIndex"/> received.</summary>
     internal void Record(int deviceIndex, in ScannedServerFrame frame)
     {
         if (frame.Kind == ScannedFrameKind.Receipt)
@@ -183,7 +183,7 @@ public sealed class DeliveryTracker : IServerFrameHandler
 
     private static long Micros(long ticks) => Math.Max(0, ticks / TimeSpan.TicksPerMicrosecond);
 
-    /// <summary><c>receipt</c> frames the senders' devices received (receipts on).</summary>
+    /// <summary><c>receipt</c> frames the senders' devices received (delivered receipts come with receipts off too).</summary>
     public long ReceiptFrames => Interlocked.Read(ref _receiptFrames);
 
     /// <summary>The encoded bytes of the <c>receipt</c> frames counted in <see cref="ReceiptFrames"/> by the scan (decoded ones are not sized).</summary>
@@ -207,10 +207,10 @@ public sealed class DeliveryTracker : IServerFrameHandler
         }
     }
 
-    /// <summary>Messages a device holds (first arrivals) across its chats.</summary>
     private long _receiptFrames;
     private long _receiptBytes;
 
+    /// <summary>Messages a device holds (first arrivals) across its chats.</summary>
     public long ReceivedBy(int device) => Interlocked.Read(ref _devices[device].Received);
 
     /// <summary>Acks each device owes: (chat index, highest seq) since the last call, marked as sent.</summary>
