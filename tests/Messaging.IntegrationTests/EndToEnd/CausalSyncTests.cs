@@ -1,7 +1,12 @@
 using System.Globalization;
+using Confluent.Kafka;
 using Messaging.Client;
 using Messaging.Contracts.Protocol;
+using Messaging.Contracts.Topics;
+using Messaging.Hosting.Kafka;
 using Messaging.IntegrationTests.Harness;
+using Messaging.ReadModels.Checkpoints;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace Messaging.IntegrationTests.EndToEnd;
 
@@ -93,11 +98,15 @@ public sealed class CausalSyncTests
 
         // The short catch-up bound would also cut off a sync racing the restarted projection's
         // first pages: sync again once the history holds everything, as a client would after a back-off.
+        // It waits for what the sync itself waits for: the chat projection's checkpoints at the end of
+        // chat.events. The history rows alone were not enough: records after the messages were still
+        // being applied, and a fresh-clone CI run's 500 ms sync said partial.
         await system.RestartProjectionsAsync();
         await Eventually.TrueAsync(
-            async () => await system.CountAsync("select count(*) from messages where chat_id = $1", chatId) == Messages + 1,
+            async () => await system.CountAsync("select count(*) from messages where chat_id = $1", chatId) == Messages + 1
+                && await ChatProjectionAtTheEndAsync(system),
             Timeout,
-            "the restarted projection to write the missed messages");
+            "the restarted projection to write the missed messages and reach the end of chat.events");
         var complete = await boAgain.RequestAsync<SyncDoneFrame>(new SyncFrame());
         complete.Partial.Should().BeNull();
         complete.Count.Should().Be(Messages + 1);
@@ -148,6 +157,23 @@ public sealed class CausalSyncTests
         }
 
         return messages;
+    }
+
+    /// <summary>Whether the <c>chat</c> projection's checkpoints reached the high watermark of every <c>chat.events</c> partition.</summary>
+    private static async Task<bool> ChatProjectionAtTheEndAsync(ChatSystem system)
+    {
+        var services = system.Edges[0].Services;
+        var topic = services.GetRequiredService<TopicNames>().ChatEvents;
+        var ends = await Task.Run(() =>
+        {
+            var clients = services.GetRequiredService<KafkaClientFactory>();
+            using var admin = new AdminClientBuilder(clients.AdminConfig("causal-sync-tests")).Build();
+            using var consumer = new ConsumerBuilder<string, byte[]>(clients.ConsumerConfig("probe-" + Guid.NewGuid().ToString("N"), "causal-sync-tests")).Build();
+            return admin.GetMetadata(topic, TimeSpan.FromSeconds(10)).Topics.Single().Partitions
+                .ToDictionary(p => p.PartitionId, p => consumer.QueryWatermarkOffsets(new TopicPartition(topic, p.PartitionId), TimeSpan.FromSeconds(10)).High.Value);
+        });
+        var applied = await new CheckpointStore(system.Database).AppliedAsync(["chat"], topic, CancellationToken.None);
+        return ends.All(end => end.Value == 0 || (applied.TryGetValue(end.Key, out var next) && next >= end.Value));
     }
 
     private static string Unique(string name) => name + "-" + Guid.NewGuid().ToString("N")[..6];
