@@ -3,6 +3,7 @@ using Confluent.Kafka;
 using Messaging.Client;
 using Messaging.Contracts.Protocol;
 using Messaging.Contracts.Topics;
+using Messaging.Edge.Sync;
 using Messaging.Hosting.Kafka;
 using Messaging.IntegrationTests.Harness;
 using Messaging.ReadModels.Checkpoints;
@@ -164,16 +165,19 @@ public sealed class CausalSyncTests
     {
         var services = system.Edges[0].Services;
         var topic = services.GetRequiredService<TopicNames>().ChatEvents;
-        var ends = await Task.Run(() =>
+        var targets = await Task.Run(() =>
         {
             var clients = services.GetRequiredService<KafkaClientFactory>();
             using var admin = new AdminClientBuilder(clients.AdminConfig("causal-sync-tests")).Build();
             using var consumer = new ConsumerBuilder<string, byte[]>(clients.ConsumerConfig("probe-" + Guid.NewGuid().ToString("N"), "causal-sync-tests")).Build();
-            return admin.GetMetadata(topic, TimeSpan.FromSeconds(10)).Topics.Single().Partitions
-                .ToDictionary(p => p.PartitionId, p => consumer.QueryWatermarkOffsets(new TopicPartition(topic, p.PartitionId), TimeSpan.FromSeconds(10)).High.Value);
+            var partitions = admin.GetMetadata(topic, TimeSpan.FromSeconds(10)).Topics.Single().Partitions
+                .Select(p => new TopicPartition(topic, p.PartitionId))
+                .OrderBy(p => p.Partition.Value)
+                .ToArray();
+            return HighWatermarks.Query(consumer, partitions, TimeSpan.FromSeconds(10));
         });
-        var applied = await new CheckpointStore(system.Database).AppliedAsync(["chat"], topic, CancellationToken.None);
-        return ends.All(end => end.Value == 0 || (applied.TryGetValue(end.Key, out var next) && next >= end.Value));
+        var applied = await new CheckpointStore(system.Database).AppliedAsync(InboxCatchUp.SyncProjections, topic, CancellationToken.None);
+        return CatchUpProgress.PartitionsBehind(targets, applied) == 0;
     }
 
     private static string Unique(string name) => name + "-" + Guid.NewGuid().ToString("N")[..6];
