@@ -56,6 +56,7 @@ public static class EdgeExtensions
         app.UseExceptionHandler();
         app.UseStatusCodePages();
         app.UseEdgeWebClient();
+        app.UseEdgeDirectSocketWrites();
         app.UseWebSockets();
         app.UseAuthentication();
         app.UseRemovedDeviceRefusal();

@@ -33,6 +33,13 @@ public sealed class EdgeOptions
     public int SendQueueCapacity { get; set; } = 1024;
 
     /// <summary>
+    /// Writes WebSocket frames straight to the TCP socket (a push to an idle socket is one
+    /// non-blocking send on the delivery thread) instead of through ManagedWebSocket and Kestrel's
+    /// output pipe. Only for HTTP/1.1 upgrades on plain TCP; TLS and HTTP/2 always go through Kestrel.
+    /// </summary>
+    public bool DirectSocketWrites { get; set; } = true;
+
+    /// <summary>
     /// Encoded bytes one socket may have queued (live and sync frames together). A live push that
     /// would pass it closes the client (4003), so a client that stops reading costs the node at
     /// most this much. 1 MiB: a phone on a slow link drains ~100 KiB/s, so this is seconds of

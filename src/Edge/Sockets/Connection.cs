@@ -17,6 +17,12 @@ internal sealed class Connection : IDisposable
     private readonly EdgeMetrics _metrics;
     private readonly TimeSpan _closeTimeout;
     private readonly CancellationTokenSource _closeDeadline = new();
+    // Held while a frame is written straight to the socket, and by the send loop while it starts
+    // or stops writing: a direct write happens only when the loop holds no frame, so frames keep
+    // the order they were pushed in.
+    private readonly Lock _writeGate = new();
+    private SocketFrameWriter? _writer;
+    private bool _loopWriting;
     private int _closeCode;
     private string _closeReason = "";
 
@@ -111,6 +117,11 @@ internal sealed class Connection : IDisposable
             Ackable.Note(chatId, frame.Seq);
         }
 
+        if (_writer is { } writer && TryWriteNow(writer, frame))
+        {
+            return true;
+        }
+
         switch (Queue.TryEnqueue(frame))
         {
             case EnqueueResult.Enqueued:
@@ -123,6 +134,30 @@ internal sealed class Connection : IDisposable
             default:
                 return false;
         }
+    }
+
+    /// <summary>
+    /// Writes WebSocket frames through <paramref name="writer"/>, straight to the socket: a push
+    /// to an idle socket is written at once by the thread that pushes it (see <see cref="SocketFrameWriter"/>).
+    /// </summary>
+    public void WriteDirectly(SocketFrameWriter writer) => _writer = writer;
+
+    /// <summary>Whether frames go straight to the socket (<see cref="WriteDirectly"/>).</summary>
+    public bool WritesDirectly => _writer is not null;
+
+    /// <summary>Writes <paramref name="frame"/> now if the socket is idle: nothing queued, the send loop holding none, no earlier write draining.</summary>
+    private bool TryWriteNow(SocketFrameWriter writer, SharedFrame frame)
+    {
+        lock (_writeGate)
+        {
+            if (_loopWriting || IsClosing || Queue.Count != 0 || !writer.TryWriteNow(frame.Wire.Span))
+            {
+                return false;
+            }
+        }
+
+        _metrics.FrameOut(frame.Type);
+        return true;
     }
 
     /// <summary>Encodes and queues one frame for this socket only (replies).</summary>
@@ -193,23 +228,33 @@ internal sealed class Connection : IDisposable
         {
             while (await Queue.WaitToDequeueAsync(token))
             {
-                while (Queue.TryDequeue(out var frame))
+                SetLoopWriting(true);
+                try
                 {
-                    try
+                    while (Queue.TryDequeue(out var frame))
                     {
-                        if (CloseCode != CloseCodes.SlowConsumer)
+                        try
                         {
-                            await socket.SendAsync(frame.Memory, WebSocketMessageType.Text, endOfMessage: true, CancellationToken.None);
-                            _metrics.FrameOut(frame.Type);
+                            if (CloseCode != CloseCodes.SlowConsumer)
+                            {
+                                await WriteAsync(socket, frame);
+                                _metrics.FrameOut(frame.Type);
+                            }
+                        }
+                        finally
+                        {
+                            frame.Release();
                         }
                     }
-                    finally
-                    {
-                        frame.Release();
-                    }
+                }
+                finally
+                {
+                    SetLoopWriting(false);
                 }
             }
 
+            // No direct write from here on: the close frame is the last.
+            SetLoopWriting(true);
             if (socket.State is WebSocketState.Open or WebSocketState.CloseReceived)
             {
                 var code = CloseCode == 0 ? (int)WebSocketCloseStatus.NormalClosure : CloseCode;
@@ -223,8 +268,23 @@ internal sealed class Connection : IDisposable
         }
         finally
         {
+            SetLoopWriting(true);
+            _writer?.Close();
             Queue.Complete();
             Queue.DropPending();
+        }
+    }
+
+    private ValueTask WriteAsync(WebSocket socket, SharedFrame frame) =>
+        _writer is { } writer
+            ? writer.WriteAsync(frame.Wire, CancellationToken.None)
+            : socket.SendAsync(frame.Memory, WebSocketMessageType.Text, endOfMessage: true, CancellationToken.None);
+
+    private void SetLoopWriting(bool writing)
+    {
+        lock (_writeGate)
+        {
+            _loopWriting = writing;
         }
     }
 

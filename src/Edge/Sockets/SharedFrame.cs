@@ -1,4 +1,5 @@
 using System.Buffers;
+using System.Buffers.Binary;
 using System.Text.Json;
 using Messaging.Contracts.Protocol;
 using Messaging.Contracts.Serialization;
@@ -20,6 +21,7 @@ internal sealed class SharedFrame
 
     private readonly byte[] _buffer;
     private readonly int _length;
+    private byte[]? _wire;
     private int _references = 1;
 
     private SharedFrame(byte[] buffer, int length, string? chatId, long seq, string type)
@@ -42,6 +44,20 @@ internal sealed class SharedFrame
     public ReadOnlyMemory<byte> Memory => _buffer.AsMemory(0, _length);
 
     public int Length => _length;
+
+    /// <summary>
+    /// The whole WebSocket frame (an unmasked, final text frame: header, then <see cref="Memory"/>),
+    /// built by the first socket that writes it straight to TCP and shared by the rest: a push to
+    /// 1,024 local devices frames its bytes once.
+    /// </summary>
+    public ReadOnlyMemory<byte> Wire
+    {
+        get
+        {
+            var wire = Volatile.Read(ref _wire) ?? BuildWire();
+            return wire.AsMemory(0, HeaderLength(_length) + _length);
+        }
+    }
 
     /// <summary>Current reference count (tests check that every path releases).</summary>
     public int References => Volatile.Read(ref _references);
@@ -89,6 +105,47 @@ internal sealed class SharedFrame
     /// <summary>Wraps a frame already encoded into <paramref name="buffer"/> (rented from <see cref="ArrayPool{T}.Shared"/>; the frame returns it).</summary>
     public static SharedFrame FromEncoded(byte[] buffer, int length, string? chatId, long seq, string type) => new(buffer, length, chatId, seq, type);
 
+    /// <summary>RFC 6455 §5.2: 2 bytes up to 125 payload bytes, 4 up to 65,535, 10 beyond.</summary>
+    internal static int HeaderLength(int payload) => payload <= 125 ? 2 : payload <= ushort.MaxValue ? 4 : 10;
+
+    /// <summary>Writes the header of a final, unmasked text frame of <paramref name="payload"/> bytes; returns its length.</summary>
+    internal static int WriteHeader(Span<byte> target, int payload)
+    {
+        target[0] = 0x81; // FIN + text
+        if (payload <= 125)
+        {
+            target[1] = (byte)payload;
+            return 2;
+        }
+
+        if (payload <= ushort.MaxValue)
+        {
+            target[1] = 126;
+            BinaryPrimitives.WriteUInt16BigEndian(target[2..], (ushort)payload);
+            return 4;
+        }
+
+        target[1] = 127;
+        BinaryPrimitives.WriteUInt64BigEndian(target[2..], (ulong)payload);
+        return 10;
+    }
+
+    private byte[] BuildWire()
+    {
+        var wire = ArrayPool<byte>.Shared.Rent(HeaderLength(_length) + _length);
+        var header = WriteHeader(wire, _length);
+        _buffer.AsSpan(0, _length).CopyTo(wire.AsSpan(header));
+        var won = Interlocked.CompareExchange(ref _wire, wire, null);
+        if (won is null)
+        {
+            return wire;
+        }
+
+        // Another socket built it at the same time: keep theirs.
+        ArrayPool<byte>.Shared.Return(wire);
+        return won;
+    }
+
     public void AddReference() => Interlocked.Increment(ref _references);
 
     public void Release()
@@ -97,6 +154,10 @@ internal sealed class SharedFrame
         if (left == 0)
         {
             ArrayPool<byte>.Shared.Return(_buffer);
+            if (_wire is { } wire)
+            {
+                ArrayPool<byte>.Shared.Return(wire);
+            }
         }
         else if (left < 0)
         {

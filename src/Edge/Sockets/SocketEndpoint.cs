@@ -1,6 +1,7 @@
 using System.Buffers;
 using System.Net.WebSockets;
 using Messaging.Contracts.Protocol;
+using Microsoft.AspNetCore.Http.Features;
 
 namespace Messaging.Edge.Sockets;
 
@@ -29,6 +30,11 @@ internal sealed class SocketEndpoint(SessionHost host, ILogger<SocketEndpoint> l
         var aborted = context.RequestAborted;
         using var socket = await context.WebSockets.AcceptWebSocketAsync();
         using var connection = host.Create(context);
+        if (context.Features.Get<IHttpUpgradeFeature>() is DirectWriteUpgrade { Writer: { } writer })
+        {
+            connection.WriteDirectly(writer);
+        }
+
         var device = connection.Device;
         using var expiry = host.WatchExpiry(connection, context);
         var sendLoop = connection.RunSendLoopAsync(socket, aborted);

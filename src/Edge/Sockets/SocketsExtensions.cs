@@ -15,6 +15,9 @@ public static class SocketsExtensions
         return builder;
     }
 
+    /// <summary>WebSocket pushes straight to the socket (<c>Edge:DirectSocketWrites</c>); before <c>UseWebSockets</c>.</summary>
+    public static IApplicationBuilder UseEdgeDirectSocketWrites(this IApplicationBuilder app) => DirectWriteUpgrade.UseDirectSocketWrites(app);
+
     /// <summary><c>GET /ws</c>: the WebSocket endpoint (bearer token required: 401 before the upgrade otherwise).</summary>
     public static IEndpointRouteBuilder MapEdgeSockets(this IEndpointRouteBuilder app)
     {
