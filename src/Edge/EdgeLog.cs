@@ -82,4 +82,7 @@ internal static partial class EdgeLog
 
     [LoggerMessage(EventId = 72, Level = LogLevel.Debug, Message = "Rate limited {Device}: {Type} (retry after {RetryAfterMs} ms)")]
     public static partial void RateLimited(ILogger logger, string device, string type, long retryAfterMs);
+
+    [LoggerMessage(EventId = 73, Level = LogLevel.Error, Message = "A push lane failed to push a frame")]
+    public static partial void PushFailed(ILogger logger, Exception exception);
 }

@@ -40,6 +40,14 @@ public sealed class EdgeOptions
     public bool DirectSocketWrites { get; set; } = true;
 
     /// <summary>
+    /// Lanes that write the delivery thread's pushes on the thread pool when
+    /// <see cref="DirectSocketWrites"/> is on (0: one per processor). Each socket stays on one
+    /// lane, so its pushes keep their order.
+    /// </summary>
+    [Range(0, 256)]
+    public int PushLanes { get; set; }
+
+    /// <summary>
     /// Encoded bytes one socket may have queued (live and sync frames together). A live push that
     /// would pass it closes the client (4003), so a client that stops reading costs the node at
     /// most this much. 1 MiB: a phone on a slow link drains ~100 KiB/s, so this is seconds of

@@ -23,6 +23,7 @@ internal sealed class DeliveryConsumer(
     KafkaClientFactory clients,
     TopicNames topics,
     ConnectionRegistry registry,
+    PushLanes lanes,
     DeviceCommandReplies deviceReplies,
     IOptions<EdgeOptions> options,
     TimeProvider clock,
@@ -141,7 +142,9 @@ internal sealed class DeliveryConsumer(
         if (delivery is DeviceCommandDecided decided)
         {
             // A decision this node waits for (the socket may not be served yet): not a frame.
-            deviceReplies.Complete(decided);
+            // Completed after the pushes before it are on their sockets, as when the delivery
+            // thread wrote them itself: its reply follows the frames the Router sent ahead of it.
+            lanes.AfterPushed(() => deviceReplies.Complete(decided));
             return;
         }
 
@@ -184,7 +187,7 @@ internal sealed class DeliveryConsumer(
 
                 // Encoded lazily: a record for devices that just left costs no serialization.
                 shared ??= SharedFrame.Encode(frame);
-                connection.TryPush(shared);
+                lanes.Push(connection, shared);
                 copies++;
             }
         }
@@ -211,7 +214,7 @@ internal sealed class DeliveryConsumer(
             {
                 if (registry.TryGet(_messages.Device(record, i), out var connection))
                 {
-                    connection.TryPush(frame);
+                    lanes.Push(connection, frame);
                     copies++;
                 }
             }
@@ -243,7 +246,7 @@ internal sealed class DeliveryConsumer(
             var own = SharedFrame.Encode(DeliveryFrames.ForDevice(frame, payloads, address));
             try
             {
-                connection.TryPush(own);
+                lanes.Push(connection, own);
                 copies++;
             }
             finally
@@ -298,7 +301,7 @@ internal sealed class DeliveryConsumer(
 
                 if (frame is not null)
                 {
-                    connection.TryPush(frame);
+                    lanes.Push(connection, frame);
                     copies++;
                 }
             }

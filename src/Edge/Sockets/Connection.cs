@@ -21,6 +21,7 @@ internal sealed class Connection : IDisposable
     // or stops writing: a direct write happens only when the loop holds no frame, so frames keep
     // the order they were pushed in.
     private readonly Lock _writeGate = new();
+    private static int _lastPushLane;
     private SocketFrameWriter? _writer;
     private bool _loopWriting;
     private int _closeCode;
@@ -46,6 +47,9 @@ internal sealed class Connection : IDisposable
     }
 
     public DeviceRef Device { get; }
+
+    /// <summary>Picks this socket's <see cref="PushLanes"/> lane (round robin over connections).</summary>
+    public int PushLane { get; } = (int)((uint)Interlocked.Increment(ref _lastPushLane) & int.MaxValue);
 
     /// <summary>
     /// The device's address <c>userId/deviceId</c> (<see cref="DeviceRef.Address"/>), built once:

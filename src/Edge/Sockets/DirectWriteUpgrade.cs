@@ -1,6 +1,7 @@
 using System.Net.Sockets;
 using Microsoft.AspNetCore.Connections.Features;
 using Microsoft.AspNetCore.Http.Features;
+using Microsoft.AspNetCore.Server.Kestrel.Transport.Sockets;
 using Microsoft.Extensions.Options;
 
 namespace Messaging.Edge.Sockets;
@@ -19,11 +20,29 @@ internal sealed class DirectWriteUpgrade(IHttpUpgradeFeature inner, Socket socke
 
     public async Task<Stream> UpgradeAsync()
     {
-        // Kestrel flushes the 101 response before it returns the stream: nothing of its own is
-        // left to write, so from here the socket's send side is the writer's alone.
+        // Kestrel awaits the flush of its 101 response before it returns the stream, and with
+        // ConfigureTransport's buffer that flush completes only once its socket sender took the
+        // bytes: nothing of Kestrel's is left to write, so from here the socket's send side is the
+        // writer's alone.
         var upgraded = await inner.UpgradeAsync();
         Writer = new SocketFrameWriter(socket);
         return new DirectWriteStream(upgraded, Writer);
+    }
+
+    /// <summary>
+    /// Kestrel's socket transport buffers up to 64 KiB between a flush and its socket sender, so
+    /// a flush returned before the bytes reached the socket: the first pushes written straight to
+    /// the socket overtook the 101 response still in that buffer (a client read a frame before
+    /// "HTTP/1.1 101" in a fresh-clone test run). With a 2-byte buffer a flush waits until the
+    /// sender took everything (the pipe resumes a writer below half the buffer, 1 byte). It only
+    /// makes Kestrel's own flushes (HTTP responses, the event stream) wait for their send.
+    /// </summary>
+    public static void ConfigureTransport(SocketTransportOptions transport, IOptions<EdgeOptions> edge)
+    {
+        if (edge.Value.DirectSocketWrites)
+        {
+            transport.MaxWriteBufferSize = 2;
+        }
     }
 
     /// <summary>

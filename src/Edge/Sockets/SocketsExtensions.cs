@@ -1,4 +1,6 @@
 using Messaging.Edge.Telemetry;
+using Microsoft.AspNetCore.Server.Kestrel.Transport.Sockets;
+using Microsoft.Extensions.Options;
 
 namespace Messaging.Edge.Sockets;
 
@@ -11,6 +13,8 @@ public static class SocketsExtensions
         builder.Services.AddSingleton<FrameDispatcher>();
         builder.Services.AddSingleton<SessionHost>();
         builder.Services.AddSingleton<TokenExpiries>();
+        builder.Services.AddSingleton<PushLanes>();
+        builder.Services.AddOptions<SocketTransportOptions>().Configure<IOptions<EdgeOptions>>(DirectWriteUpgrade.ConfigureTransport);
         builder.Services.AddSingleton<SocketEndpoint>();
         return builder;
     }

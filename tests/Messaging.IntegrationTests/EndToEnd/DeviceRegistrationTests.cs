@@ -53,6 +53,22 @@ public sealed class DeviceRegistrationTests : IAsyncLifetime
         return client;
     }
 
+    /// <summary>
+    /// The user's phone on node 0 removes their web device while its socket is open on node 1
+    /// (which learns it from user.devices) and the socket closes with 4005; returns the web
+    /// device's old token.
+    /// </summary>
+    private async Task<string> WebDeviceRemovedWhileOnlineAsync(string user)
+    {
+        var phone = await _system.ConnectAsync(0, user, user + "-phone");
+        var oldWebToken = await TokenAsync(1, user, user + "-web");
+        var web = await ConnectWithAsync(1, oldWebToken);
+        (await web.PingAsync()).Should().NotBeNull();
+        await phone.RemoveDeviceAsync(user + "-web");
+        (await web.Closed.WaitAsync(Timeout)).Should().Be((WebSocketCloseStatus)CloseCodes.DeviceRemoved);
+        return oldWebToken;
+    }
+
     private TopicProbe UserDevices => new(_system.Router.Services.GetRequiredService<KafkaClientFactory>(), _system.Namespace.TopicPrefix + "user.devices");
 
     private async Task<List<UserDevicesChanged>> ListsAsync(string user) =>
@@ -124,18 +140,31 @@ public sealed class DeviceRegistrationTests : IAsyncLifetime
         synced.Messages.Select(m => m.MessageId).Should().Contain(missed);
     }
 
+    /// <summary>
+    /// A removed device's refusal is written the moment its socket opens, straight to the socket
+    /// (<c>Edge:DirectSocketWrites</c>): it must follow Kestrel's 101 response. Before the
+    /// transport's write buffer was bounded, one fresh-clone run read the error frame ahead of
+    /// "HTTP/1.1 101" and the client's handshake failed.
+    /// </summary>
+    [Fact]
+    public async Task A_refusal_written_the_moment_the_socket_opens_follows_the_handshake_on_every_reconnect()
+    {
+        var oldWebToken = await WebDeviceRemovedWhileOnlineAsync(NewUser("ana"));
+
+        var reconnects = Enumerable.Range(0, 40).Select(async i =>
+        {
+            var again = await ConnectWithAsync(i % 2, oldWebToken);
+            (await again.WaitForAsync<ErrorFrame>(null, Timeout)).Code.Should().Be(ErrorCodes.DeviceRemoved);
+            (await again.Closed.WaitAsync(Timeout)).Should().Be((WebSocketCloseStatus)CloseCodes.DeviceRemoved);
+        });
+        await Task.WhenAll(reconnects);
+    }
+
     [Fact]
     public async Task A_removed_device_is_closed_on_every_node_refused_with_its_old_token_and_registered_again_by_a_fresh_one()
     {
         var ana = NewUser("ana");
-        var phone = await _system.ConnectAsync(0, ana, ana + "-phone");
-        var oldWebToken = await TokenAsync(1, ana, ana + "-web");
-        var web = await ConnectWithAsync(1, oldWebToken);
-        (await web.PingAsync()).Should().NotBeNull();
-
-        // Removed through node 0; its socket is on node 1, which learns it from user.devices.
-        await phone.RemoveDeviceAsync(ana + "-web");
-        (await web.Closed.WaitAsync(Timeout)).Should().Be((WebSocketCloseStatus)CloseCodes.DeviceRemoved);
+        var oldWebToken = await WebDeviceRemovedWhileOnlineAsync(ana);
 
         var lists = await ListsAsync(ana);
         lists[^1].DeviceIds.Should().Equal(ana + "-phone");
