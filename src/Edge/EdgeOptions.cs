@@ -48,6 +48,13 @@ public sealed class EdgeOptions
     public int PushLanes { get; set; }
 
     /// <summary>
+    /// Pushes a lane writes before it gives its thread back to the pool and queues itself again,
+    /// so the sockets' reads are not held behind a large fan-out.
+    /// </summary>
+    [Range(1, 100_000)]
+    public int PushLaneBatch { get; set; } = 64;
+
+    /// <summary>
     /// Encoded bytes one socket may have queued (live and sync frames together). A live push that
     /// would pass it closes the client (4003), so a client that stops reading costs the node at
     /// most this much. 1 MiB: a phone on a slow link drains ~100 KiB/s, so this is seconds of

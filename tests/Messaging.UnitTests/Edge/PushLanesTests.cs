@@ -23,9 +23,10 @@ public sealed class PushLanesTests : IDisposable
     }
 
     [Fact]
-    public async Task Pushes_to_each_socket_arrive_in_the_order_handed_over_and_every_lane_reference_is_released()
+    public async Task Pushes_to_each_socket_arrive_in_the_order_handed_over_across_lane_batches_and_every_lane_reference_is_released()
     {
-        var lanes = Lanes(new EdgeOptions { PushLanes = 3 });
+        // Batches of 5: every lane gives its thread back and queues itself again many times.
+        var lanes = Lanes(new EdgeOptions { PushLanes = 3, PushLaneBatch = 5 });
         var connections = Enumerable.Range(0, 7).Select(i => Connection("d" + i)).ToList();
         var frames = Enumerable.Range(0, 300).Select(i => SharedFrame.Encode(new PongFrame("p" + i))).ToList();
 
