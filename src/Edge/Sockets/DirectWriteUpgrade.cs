@@ -63,7 +63,7 @@ internal sealed class DirectWriteUpgrade(IHttpUpgradeFeature inner, Socket socke
             if (context.Features.Get<IHttpUpgradeFeature>() is { IsUpgradableRequest: true } upgrade
                 && !context.Request.IsHttps
                 && HttpMethods.IsGet(context.Request.Method)
-                && context.Request.Protocol == "HTTP/1.1"
+                && HttpProtocol.IsHttp11(context.Request.Protocol)
                 && context.Features.Get<IConnectionSocketFeature>()?.Socket is { } socket)
             {
                 context.Features.Set<IHttpUpgradeFeature>(new DirectWriteUpgrade(upgrade, socket));

@@ -9,8 +9,8 @@ namespace Messaging.Edge.Sockets;
 /// over. With pushes written straight to the socket (<c>Edge:DirectSocketWrites</c>), the delivery
 /// thread alone wrote every copy: Edge CPU fell by a quarter in groups of 1,024, but the one thread
 /// could not keep up on a busy machine and fell seconds behind its topic (decided→pushed p99 4.5 and
-/// 11.5 s against 2.6 and 4.7 s through the send loops; docs/benchmarks.md, "Pushes straight to the
-/// socket"). A lane runs as one thread-pool work item while it has pushes, not one per copy.
+/// 11.5 s against 2.6 and 4.7 s through the send loops; docs/benchmarks.md, thirteenth session).
+/// A lane runs as one thread-pool work item while it has pushes, not one per copy.
 /// </summary>
 internal sealed class PushLanes
 {
@@ -114,7 +114,7 @@ internal sealed class PushLanes
                     // Give the thread back after a batch, still scheduled: a lane that drained
                     // everything at once held one of the pool's few threads while sockets' reads
                     // (sends, acks) waited behind it (sent→accepted p99 142–179 ms against 47–61 at
-                    // 4,000 sends/s, docs/benchmarks.md, "Pushes straight to the socket").
+                    // 4,000 sends/s, docs/benchmarks.md, thirteenth session).
                     ThreadPool.UnsafeQueueUserWorkItem(this, preferLocal: false);
                     return;
                 }

@@ -9,7 +9,7 @@ namespace Messaging.Edge.Sockets;
 /// way through ManagedWebSocket and Kestrel's output pipe woke the connection's send loop on the
 /// thread pool, copied the frame twice (ManagedWebSocket's buffer, the pipe) and woke Kestrel's
 /// socket sender on its I/O queue: in groups of 1,024 the send loop alone was 15 % of an Edge
-/// node (docs/benchmarks.md, "Pushes straight to the socket").
+/// node (docs/benchmarks.md, thirteenth session).
 /// </summary>
 /// <remarks>
 /// Every write of the connection goes through here (ManagedWebSocket's control frames through
