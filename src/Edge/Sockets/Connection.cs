@@ -154,7 +154,9 @@ internal sealed class Connection : IDisposable
     {
         lock (_writeGate)
         {
-            if (_loopWriting || IsClosing || Queue.Count != 0 || !writer.TryWriteNow(frame.Wire.Span))
+            // Queued bytes, not Count: one volatile read instead of a lock on each channel per copy;
+            // a frame being queued has its bytes reserved first, so zero means nothing is queued.
+            if (_loopWriting || IsClosing || Queue.QueuedBytes != 0 || !writer.TryWriteNow(frame.Wire.Span))
             {
                 return false;
             }

@@ -40,7 +40,7 @@ public sealed class PushLanesTests : IDisposable
 
         foreach (var connection in connections)
         {
-            await Eventually(() => connection.Queue.Count == frames.Count);
+            await Eventually.TrueAsync(() => connection.Queue.Count == frames.Count, Wait);
             var received = new List<SharedFrame>();
             while (connection.Queue.TryDequeue(out var queued))
             {
@@ -109,13 +109,4 @@ public sealed class PushLanesTests : IDisposable
     private static PushLanes Lanes(EdgeOptions options) => new(Options.Create(options), NullLogger<PushLanes>.Instance);
 
     private Connection Connection(string device) => new(new DeviceRef("ana", device), new EdgeOptions(), new RateLimitOptions(), _metrics, NullLogger.Instance);
-
-    private static async Task Eventually(Func<bool> condition)
-    {
-        using var timeout = new CancellationTokenSource(Wait);
-        while (!condition())
-        {
-            await Task.Delay(5, timeout.Token);
-        }
-    }
 }

@@ -96,24 +96,17 @@ public sealed class SocketFrameWriterTests
         pair.Client.LingerState = new LingerOption(true, 0);
         pair.Client.Close(); // RST
 
-        await Eventually(() =>
-        {
-            writer.TryWriteNow(frame.Wire.Span);
-            return writer.IsClosed;
-        });
+        await Eventually.TrueAsync(
+            () =>
+            {
+                writer.TryWriteNow(frame.Wire.Span);
+                return writer.IsClosed;
+            },
+            Wait);
         frame.Release();
     }
 
     private static SharedFrame FrameOf(string body) => SharedFrame.Encode(new ErrorFrame(null, "x", body));
-
-    private static async Task Eventually(Func<bool> condition)
-    {
-        using var timeout = new CancellationTokenSource(Wait);
-        while (!condition())
-        {
-            await Task.Delay(10, timeout.Token);
-        }
-    }
 
     /// <summary>A connected loopback pair: the server end is written raw, the client end read as a WebSocket.</summary>
     private sealed class SocketPair : IDisposable
