@@ -23,12 +23,19 @@ public interface IServerFrameHandler
 /// through an unbounded queue drained by one writer (a WebSocket allows one send at a time), so the
 /// open-loop scheduler never waits on a slow socket: a stall becomes latency, not a lower rate.
 /// Requests with an <c>id</c> can be awaited; everything else goes to the <see cref="IServerFrameHandler"/>.
+/// With a <see cref="SocketPoller"/> (ws:// on Linux x64) the socket is a <see cref="PolledWebSocket"/>
+/// instead: frames are read on the poller's thread and a frame is sent by the thread that queues it,
+/// which the groups-of-1,024 runs need (the poller's comment says why).
 /// </summary>
-public sealed class EdgeConnection : IAsyncDisposable
+public sealed class EdgeConnection : IAsyncDisposable, IPolledWebSocketOwner
 {
     private const int InitialReceiveBufferBytes = 4096;
 
-    private readonly ClientWebSocket _socket;
+    [ThreadStatic]
+    private static FrameWriter? _threadFrameWriter;
+
+    private readonly ClientWebSocket? _socket;
+    private PolledWebSocket? _polled;
     private readonly Channel<ClientFrame> _outgoing = Channel.CreateUnbounded<ClientFrame>(new UnboundedChannelOptions { SingleReader = true });
     private readonly ConcurrentDictionary<string, TaskCompletionSource<ServerFrame>> _pending = new(StringComparer.Ordinal);
     private readonly CancellationTokenSource _stop = new();
@@ -39,7 +46,7 @@ public sealed class EdgeConnection : IAsyncDisposable
     private long _framesSent;
     private long _framesReceived;
 
-    private EdgeConnection(ClientWebSocket socket, EdgeEndpoint edge, string userId, string deviceId, IServerFrameHandler handler, int maxFrameBytes)
+    private EdgeConnection(ClientWebSocket? socket, EdgeEndpoint edge, string userId, string deviceId, IServerFrameHandler handler, int maxFrameBytes)
     {
         _socket = socket;
         Edge = edge;
@@ -65,7 +72,7 @@ public sealed class EdgeConnection : IAsyncDisposable
     /// <summary>Completes when the server closed the socket or it failed; holds the failure if any.</summary>
     public Task Completion => _receiveLoop;
 
-    public bool IsOpen => _socket.State == WebSocketState.Open;
+    public bool IsOpen => _polled?.IsOpen ?? _socket!.State == WebSocketState.Open;
 
     public static async Task<EdgeConnection> ConnectAsync(
         EdgeEndpoint edge,
@@ -76,8 +83,24 @@ public sealed class EdgeConnection : IAsyncDisposable
         HttpMessageInvoker? invoker,
         int maxFrameBytes,
         CancellationToken cancellationToken,
-        int tag = 0)
+        int tag = 0,
+        SocketPoller? poller = null)
     {
+        if (poller is not null && edge.WebSocketUri.Scheme == "ws")
+        {
+            var polled = new EdgeConnection(null, edge, userId, deviceId, handler, maxFrameBytes) { Tag = tag };
+
+            // The upgrade uses blocking calls (the runtime's socket engine must never see this
+            // socket, or it would wake for every frame too): a thread of its own, not a pool thread.
+            polled._polled = await Task.Factory.StartNew(
+                () => PolledWebSocket.Connect(edge.WebSocketUri, token, poller, polled, maxFrameBytes, TimeSpan.FromSeconds(30), cancellationToken),
+                cancellationToken,
+                TaskCreationOptions.LongRunning,
+                TaskScheduler.Default);
+            polled._receiveLoop = polled.WatchPolledAsync();
+            return polled;
+        }
+
         var socket = new ClientWebSocket();
 
         // No client pings: each socket's keep-alive is a timer, and one process holds 10,240 sockets
@@ -105,7 +128,22 @@ public sealed class EdgeConnection : IAsyncDisposable
     public void UseHandler(IServerFrameHandler handler) => Volatile.Write(ref _handler, handler);
 
     /// <summary>Queues a frame; false only once the connection is closing.</summary>
-    public bool TryEnqueue(ClientFrame frame) => _outgoing.Writer.TryWrite(frame);
+    public bool TryEnqueue(ClientFrame frame)
+    {
+        if (_polled is null)
+        {
+            return _outgoing.Writer.TryWrite(frame);
+        }
+
+        var writer = _threadFrameWriter ??= new FrameWriter();
+        if (!_polled.TrySendText(writer.Write(frame)))
+        {
+            return false;
+        }
+
+        Interlocked.Increment(ref _framesSent);
+        return true;
+    }
 
     /// <summary>Sends a frame with an <c>id</c> and waits for the reply that echoes it (an <c>error</c> reply included).</summary>
     public async Task<ServerFrame> RequestAsync(ClientFrame frame, CancellationToken cancellationToken)
@@ -135,9 +173,23 @@ public sealed class EdgeConnection : IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         _outgoing.Writer.TryComplete();
+        if (_polled is { } polled)
+        {
+            if (polled.IsOpen && polled.TrySendClose(WebSocketCloseStatus.NormalClosure, "bench done"))
+            {
+                // The server's close frame ends it; a server that is gone or slow is not waited for.
+                await polled.Completion.WaitAsync(TimeSpan.FromSeconds(2)).ContinueWith(static _ => { }, TaskScheduler.Default);
+            }
+
+            polled.Dispose();
+            await _receiveLoop.ContinueWith(static _ => { }, TaskScheduler.Default);
+            _stop.Dispose();
+            return;
+        }
+
         try
         {
-            if (_socket.State == WebSocketState.Open)
+            if (_socket!.State == WebSocketState.Open)
             {
                 using var closeTimeout = new CancellationTokenSource(TimeSpan.FromSeconds(2));
                 await _sendLoop.WaitAsync(closeTimeout.Token);
@@ -150,7 +202,7 @@ public sealed class EdgeConnection : IAsyncDisposable
         }
 
         await _stop.CancelAsync();
-        _socket.Abort();
+        _socket!.Abort();
         await Task.WhenAll(_receiveLoop, _sendLoop).ContinueWith(static _ => { }, TaskScheduler.Default);
         _socket.Dispose();
         _stop.Dispose();
@@ -168,7 +220,7 @@ public sealed class EdgeConnection : IAsyncDisposable
                 writer.Reset(buffer);
                 JsonSerializer.Serialize(writer, frame, ContractsJsonContext.Default.ClientFrame);
                 writer.Flush();
-                await _socket.SendAsync(buffer.WrittenMemory, WebSocketMessageType.Text, endOfMessage: true, CancellationToken.None);
+                await _socket!.SendAsync(buffer.WrittenMemory, WebSocketMessageType.Text, endOfMessage: true, CancellationToken.None);
                 Interlocked.Increment(ref _framesSent);
             }
         }
@@ -188,7 +240,7 @@ public sealed class EdgeConnection : IAsyncDisposable
             {
                 // No token: ManagedWebSocket registers a cancelable one at every receive and send (the
                 // generator shares the cores it measures); DisposeAsync aborts the socket instead.
-                var result = await _socket.ReceiveAsync(buffer.AsMemory(filled), CancellationToken.None);
+                var result = await _socket!.ReceiveAsync(buffer.AsMemory(filled), CancellationToken.None);
                 if (result.MessageType == WebSocketMessageType.Close)
                 {
                     break;
@@ -222,12 +274,40 @@ public sealed class EdgeConnection : IAsyncDisposable
         finally
         {
             ArrayPool<byte>.Shared.Return(buffer);
-            _outgoing.Writer.TryComplete();
-            foreach (var pending in _pending.Values)
-            {
-                pending.TrySetException(new WebSocketException(WebSocketError.ConnectionClosedPrematurely, $"Connection of {DeviceId} closed ({_socket.CloseStatus} {_socket.CloseStatusDescription})."));
-            }
+            FailPending(_socket!.CloseStatus, _socket.CloseStatusDescription);
         }
+    }
+
+    /// <summary>The polled socket's counterpart of the receive loop: fails the waiters once it ended.</summary>
+    private async Task WatchPolledAsync()
+    {
+        try
+        {
+            await _polled!.Completion;
+        }
+        catch (Exception ex) when (ex is WebSocketException or System.Net.Sockets.SocketException)
+        {
+            // Closed or failed; waiters are failed below, as with ClientWebSocket.
+        }
+        finally
+        {
+            FailPending(_polled!.CloseStatus, _polled.CloseStatusDescription);
+        }
+    }
+
+    private void FailPending(WebSocketCloseStatus? status, string? description)
+    {
+        _outgoing.Writer.TryComplete();
+        foreach (var pending in _pending.Values)
+        {
+            pending.TrySetException(new WebSocketException(WebSocketError.ConnectionClosedPrematurely, $"Connection of {DeviceId} closed ({status} {description})."));
+        }
+    }
+
+    void IPolledWebSocketOwner.OnMessage(ReadOnlySpan<byte> payload)
+    {
+        Interlocked.Increment(ref _framesReceived);
+        Dispatch(payload);
     }
 
     private void Dispatch(ReadOnlySpan<byte> utf8)
@@ -277,4 +357,24 @@ public sealed class EdgeConnection : IAsyncDisposable
         PongFrame pong => pong.Id,
         _ => null,
     };
+
+    /// <summary>Serializes frames to UTF-8 on the sending thread; one per thread, kept for the thread's life.</summary>
+    private sealed class FrameWriter : IDisposable
+    {
+        private readonly ArrayBufferWriter<byte> _buffer = new(512);
+        private readonly Utf8JsonWriter _writer;
+
+        public FrameWriter() => _writer = new Utf8JsonWriter(_buffer);
+
+        public ReadOnlySpan<byte> Write(ClientFrame frame)
+        {
+            _buffer.ResetWrittenCount();
+            _writer.Reset(_buffer);
+            JsonSerializer.Serialize(_writer, frame, ContractsJsonContext.Default.ClientFrame);
+            _writer.Flush();
+            return _buffer.WrittenSpan;
+        }
+
+        public void Dispose() => _writer.Dispose();
+    }
 }

@@ -12,6 +12,7 @@ public sealed class DeviceFleet : IAsyncDisposable
     private readonly HttpMessageInvoker _webSocketInvoker;
     private readonly string?[] _tokenByDevice;
     private readonly EdgeConnection?[] _connections;
+    private readonly SocketPoller? _poller;
 
     public DeviceFleet(LoadPlan plan, LoadOptions options)
     {
@@ -24,6 +25,7 @@ public sealed class DeviceFleet : IAsyncDisposable
         _webSocketInvoker = new HttpMessageInvoker(new SocketsHttpHandler { ConnectTimeout = options.SetupTimeout });
         _tokenByDevice = new string?[plan.Devices.Count];
         _connections = new EdgeConnection?[plan.Devices.Count];
+        _poller = options.Client == ClientSockets.Polled && SocketPoller.IsSupported ? new SocketPoller() : null;
     }
 
     public EdgeConnection Connection(int device) =>
@@ -76,7 +78,8 @@ public sealed class DeviceFleet : IAsyncDisposable
                 _webSocketInvoker,
                 _options.MaxFrameBytes,
                 timeout.Token,
-                tag: device);
+                tag: device,
+                poller: _poller);
         });
         return Stopwatch.GetElapsedTime(started);
     }
@@ -105,6 +108,7 @@ public sealed class DeviceFleet : IAsyncDisposable
         await DisconnectAsync(all, CancellationToken.None);
         _tokens.Dispose();
         _webSocketInvoker.Dispose();
+        _poller?.Dispose();
     }
 
     private ParallelOptions Parallelism(CancellationToken cancellationToken) =>

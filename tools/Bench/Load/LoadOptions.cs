@@ -17,6 +17,16 @@ public enum Scenario
     Connect,
 }
 
+/// <summary>How the generator's devices hold their WebSockets.</summary>
+public enum ClientSockets
+{
+    /// <summary>One thread polls every socket with epoll (<see cref="SocketPoller"/>); ws:// on Linux x64, else <see cref="ClientWebSocket"/>.</summary>
+    Polled,
+
+    /// <summary>The runtime's ClientWebSocket, a receive loop and a send loop per socket (the generator before the fourteenth session).</summary>
+    ClientWebSocket,
+}
+
 /// <summary>Everything a load run is parameterised by; each field is a command-line flag of <c>run</c>.</summary>
 public sealed record LoadOptions
 {
@@ -60,6 +70,8 @@ public sealed record LoadOptions
     public int BodyBytes { get; init; } = 100;
 
     public int ConnectConcurrency { get; init; } = 64;
+
+    public ClientSockets Client { get; init; } = ClientSockets.Polled;
 
     /// <summary>Clients ack cumulatively per chat; batching acks on this period is what a phone does too.</summary>
     public TimeSpan AckInterval { get; init; } = TimeSpan.FromMilliseconds(250);
