@@ -34,10 +34,13 @@ public sealed class RecordCodec<T>
 {
     private readonly JsonTypeInfo<T> _typeInfo;
     private readonly FrozenSet<string> _knownTypes;
+    private readonly FrozenDictionary<string, RecordReader<T>> _readers;
 
-    public RecordCodec(JsonTypeInfo<T> typeInfo, int maxVersion = 1)
+    /// <summary>A codec over <paramref name="typeInfo"/>'s derived types; <paramref name="readers"/> (by type name) read those types instead of the metadata (<see cref="PerCopyReaders"/>).</summary>
+    public RecordCodec(JsonTypeInfo<T> typeInfo, int maxVersion = 1, IReadOnlyDictionary<string, RecordReader<T>>? readers = null)
     {
         _typeInfo = typeInfo;
+        _readers = (readers ?? new Dictionary<string, RecordReader<T>>()).ToFrozenDictionary(StringComparer.Ordinal);
         MaxVersion = maxVersion;
         var types = new List<string>();
         foreach (var derived in typeInfo.PolymorphismOptions?.DerivedTypes ?? [])
@@ -75,7 +78,7 @@ public sealed class RecordCodec<T>
 
         try
         {
-            var value = JsonSerializer.Deserialize(utf8, _typeInfo);
+            var value = _readers.TryGetValue(type!, out var read) ? read(utf8) : JsonSerializer.Deserialize(utf8, _typeInfo);
             return value is null
                 ? new(DecodeStatus.Malformed, null, type, "null record")
                 : new(DecodeStatus.Ok, value, type, null);
@@ -167,13 +170,18 @@ public static class Codecs
     public static RecordCodec<Events.ChatEvent> Events { get; } = new(ContractsJsonContext.Default.ChatEvent, SchemaVersions.ChatEvents);
 
     /// <summary>Reads v2 (addresses as keys; <c>UserDevicesChanged</c> with removed devices and a per-user version) and v1.</summary>
-    public static RecordCodec<Devices.DeviceRecord> Devices { get; } = new(ContractsJsonContext.Default.DeviceRecord, SchemaVersions.DeviceRecords);
+    public static RecordCodec<Devices.DeviceRecord> Devices { get; } = new(
+        ContractsJsonContext.Default.DeviceRecord,
+        SchemaVersions.DeviceRecords,
+        new Dictionary<string, RecordReader<Devices.DeviceRecord>> { ["DeliveriesAcked"] = static utf8 => PerCopyReaders.ReadDeliveriesAcked(utf8) });
 
     public static RecordCodec<Devices.DeviceCommand> DeviceCommands { get; } = new(ContractsJsonContext.Default.DeviceCommand);
 
     public static RecordCodec<Delivery.NodeDelivery> Deliveries { get; } = new(ContractsJsonContext.Default.NodeDelivery, SchemaVersions.NodeDeliveries);
 
-    public static RecordCodec<Protocol.ClientFrame> ClientFrames { get; } = new(ContractsJsonContext.Default.ClientFrame);
+    public static RecordCodec<Protocol.ClientFrame> ClientFrames { get; } = new(
+        ContractsJsonContext.Default.ClientFrame,
+        readers: new Dictionary<string, RecordReader<Protocol.ClientFrame>> { ["ack"] = static utf8 => PerCopyReaders.ReadAckFrame(utf8) });
 
     public static RecordCodec<Protocol.ServerFrame> ServerFrames { get; } = new(ContractsJsonContext.Default.ServerFrame);
 }

@@ -1,5 +1,6 @@
 using Messaging.Contracts;
 using Messaging.Contracts.Delivery;
+using Messaging.Contracts.Devices;
 using Messaging.Contracts.Events;
 using Messaging.Contracts.Protocol;
 
@@ -57,6 +58,18 @@ internal static class SampleRecords
 
     public static byte[] SendFrameUtf8() =>
         System.Text.Encoding.UTF8.GetBytes("{\"type\":\"message.send\",\"id\":\"r42\",\"chatId\":\"g-7f3c2a9e\",\"clientMsgId\":\"b1.3.4711.123456789\",\"body\":\"" + Body + "\"}");
+
+    /// <summary>A batch of acks of <paramref name="count"/> devices of one chat, as an Edge node writes it.</summary>
+    public static DeliveriesAcked AckBatch(int count)
+    {
+        var acks = new DeviceAck[count];
+        for (var i = 0; i < count; i++)
+        {
+            acks[i] = new DeviceAck { UserId = $"g1024a-1764244800-u{i:D5}", DeviceId = "d1", ChatId = "g1024a-1764244800-chat-0", Seq = 1000 + i, AckedAt = At };
+        }
+
+        return new DeliveriesAcked { Acks = acks };
+    }
 
     public static byte[] AckFrameUtf8() =>
         "{\"type\":\"ack\",\"chatId\":\"g-7f3c2a9e\",\"seq\":4711}"u8.ToArray();
