@@ -117,13 +117,22 @@ internal sealed class SessionAnnouncer(
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
-        using var timer = new PeriodicTimer(_options.SessionLease / 3, clock);
+        // Each tick renews one slice of the sockets, so every socket is renewed once per third of
+        // the lease, at a phase of its own (Edge:SessionRenewalSlices says why).
+        using var timer = new PeriodicTimer(_options.SessionRenewalTick, clock);
+        var slices = _options.SessionRenewalSlices;
+        var slice = 0;
         var pending = new List<Task>();
         while (await timer.WaitForNextTickAsync(stoppingToken))
         {
             pending.Clear();
             foreach (var connection in registry.Connections)
             {
+                if (RenewalSlices.Of(connection.Address, slices) != slice)
+                {
+                    continue;
+                }
+
                 lock (registry.LockFor(connection.Address))
                 {
                     if (registry.IsCurrent(connection) && !connection.IsClosing && !connection.Withdrawn)
@@ -133,7 +142,9 @@ internal sealed class SessionAnnouncer(
                 }
             }
 
-            // All produced at once: the client library batches them into few requests.
+            slice = (slice + 1) % slices;
+
+            // A slice's records are produced at once: the client library batches them into few requests.
             try
             {
                 await Task.WhenAll(pending);

@@ -1,0 +1,32 @@
+using Messaging.Edge.Devices;
+
+namespace Messaging.UnitTests.Edge;
+
+public sealed class RenewalSlicesTests
+{
+    [Fact]
+    public void Every_address_falls_in_one_slice_and_the_slices_stay_even()
+    {
+        const int Slices = 10;
+        var counts = new int[Slices];
+        for (var i = 0; i < 10_240; i++)
+        {
+            var address = $"g1024a-1764244800-u{i:D5}/d{i % 2}";
+            var slice = RenewalSlices.Of(address, Slices);
+
+            slice.Should().BeInRange(0, Slices - 1);
+            RenewalSlices.Of(address, Slices).Should().Be(slice, "a socket is renewed in the same slice every period");
+            counts[slice]++;
+        }
+
+        // A burst of a tenth, not of all: no slice holds more than 1.2 times its share.
+        counts.Should().OnlyContain(n => n > 1024 * 0.8 && n < 1024 * 1.2);
+    }
+
+    [Fact]
+    public void With_one_slice_every_address_is_renewed_on_every_tick()
+    {
+        RenewalSlices.Of("ana/phone", 1).Should().Be(0);
+        RenewalSlices.Of("bo/laptop", 1).Should().Be(0);
+    }
+}
