@@ -117,18 +117,31 @@ internal sealed class SessionAnnouncer(
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
-        // Each tick renews one slice of the sockets, so every socket is renewed once per third of
-        // the lease, at a phase of its own (Edge:SessionRenewalSlices says why).
+        // A period (a third of the lease) has RenewalSlicesPerPeriod ticks; the first `slices` of them
+        // each renew one slice of the sockets, so every socket is renewed once per period, at most
+        // Edge:SessionRenewalBurst at a time (that option says why).
         using var timer = new PeriodicTimer(_options.SessionRenewalTick, clock);
-        var slices = _options.SessionRenewalSlices;
-        var slice = 0;
+        var tick = 0;
+        var slices = 1;
         var pending = new List<Task>();
         while (await timer.WaitForNextTickAsync(stoppingToken))
         {
+            var slice = tick;
+            tick = (tick + 1) % EdgeOptions.RenewalSlicesPerPeriod;
+            if (slice == 0)
+            {
+                slices = RenewalSlices.For(registry.Count, _options.SessionRenewalBurst, EdgeOptions.RenewalSlicesPerPeriod);
+            }
+
+            if (slice >= slices)
+            {
+                continue;
+            }
+
             pending.Clear();
             foreach (var connection in registry.Connections)
             {
-                if (RenewalSlices.Of(connection.Address, slices) != slice)
+                if (slices > 1 && RenewalSlices.Of(connection.Address, slices) != slice)
                 {
                     continue;
                 }
@@ -141,8 +154,6 @@ internal sealed class SessionAnnouncer(
                     }
                 }
             }
-
-            slice = (slice + 1) % slices;
 
             // A slice's records are produced at once: the client library batches them into few requests.
             try

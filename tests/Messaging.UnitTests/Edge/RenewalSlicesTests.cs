@@ -23,8 +23,20 @@ public sealed class RenewalSlicesTests
         counts.Should().OnlyContain(n => n > 1024 * 0.8 && n < 1024 * 1.2);
     }
 
+    [Theory]
+    [InlineData(0, 1)]
+    [InlineData(500, 1)]
+    [InlineData(1000, 1)]
+    [InlineData(1001, 2)]
+    [InlineData(10_240, 10)]
+    [InlineData(1_000_000, 10)]
+    public void A_node_renews_at_most_a_burst_at_once_in_at_most_the_periods_ticks(int sockets, int slices)
+    {
+        RenewalSlices.For(sockets, burst: 1000, maxSlices: 10).Should().Be(slices);
+    }
+
     [Fact]
-    public void With_one_slice_every_address_is_renewed_on_every_tick()
+    public void With_one_slice_every_address_is_renewed_on_the_first_tick()
     {
         RenewalSlices.Of("ana/phone", 1).Should().Be(0);
         RenewalSlices.Of("bo/laptop", 1).Should().Be(0);
