@@ -12,7 +12,7 @@ public sealed class DeviceFleet : IAsyncDisposable
     private readonly HttpMessageInvoker _webSocketInvoker;
     private readonly string?[] _tokenByDevice;
     private readonly EdgeConnection?[] _connections;
-    private readonly SocketPoller? _poller;
+    private readonly SocketPoller[] _pollers;
 
     public DeviceFleet(LoadPlan plan, LoadOptions options)
     {
@@ -25,7 +25,9 @@ public sealed class DeviceFleet : IAsyncDisposable
         _webSocketInvoker = new HttpMessageInvoker(new SocketsHttpHandler { ConnectTimeout = options.SetupTimeout });
         _tokenByDevice = new string?[plan.Devices.Count];
         _connections = new EdgeConnection?[plan.Devices.Count];
-        _poller = options.Client == ClientSockets.Polled && SocketPoller.IsSupported ? new SocketPoller() : null;
+        _pollers = options.Client == ClientSockets.Polled && SocketPoller.IsSupported
+            ? [.. Enumerable.Range(0, options.Pollers).Select(_ => new SocketPoller())]
+            : [];
     }
 
     public EdgeConnection Connection(int device) =>
@@ -79,7 +81,7 @@ public sealed class DeviceFleet : IAsyncDisposable
                 _options.MaxFrameBytes,
                 timeout.Token,
                 tag: device,
-                poller: _poller);
+                poller: _pollers.Length == 0 ? null : _pollers[device % _pollers.Length]);
         });
         return Stopwatch.GetElapsedTime(started);
     }
@@ -108,7 +110,10 @@ public sealed class DeviceFleet : IAsyncDisposable
         await DisconnectAsync(all, CancellationToken.None);
         _tokens.Dispose();
         _webSocketInvoker.Dispose();
-        _poller?.Dispose();
+        foreach (var poller in _pollers)
+        {
+            poller.Dispose();
+        }
     }
 
     private ParallelOptions Parallelism(CancellationToken cancellationToken) =>

@@ -45,6 +45,7 @@ public static class RunCommand
         var ackInterval = CommonOptions.Seconds("--ack-interval", Defaults.AckInterval.TotalSeconds, "how often each device acks the highest seq per chat");
         var client = new Option<string>("--client") { Description = "the devices' sockets: polled (one epoll thread reads them all; ws:// on Linux x64) or clientwebsocket (the runtime's, a loop per socket)", DefaultValueFactory = _ => "polled" };
         client.AcceptOnlyFromAmong("polled", "clientwebsocket");
+        var pollers = CommonOptions.Positive("--pollers", Defaults.Pollers, "with --client polled: threads polling the sockets, each a share of them (default: one per core)");
         var receipts = new Option<bool>("--receipts") { Description = "every device also sends read for what it acks (receipts on; docs/benchmarks.md)" };
         var maxP99 = CommonOptions.Seconds("--max-p99", Defaults.MaxP99.TotalSeconds, "stop stepping once a step's p99 exceeds this");
         var offlineMessages = CommonOptions.Positive("--offline-messages", Defaults.OfflineMessages, "offline-catchup: messages sent to each group while its members are offline");
@@ -55,7 +56,7 @@ public static class RunCommand
         var chart = new Option<string>("--chart") { Description = "SVG chart of the sweep: 'results' = beside the results file (bench/results/<runId>.svg), a path, or empty for none", DefaultValueFactory = _ => Defaults.ChartPath };
         var command = new Command("run", "Open-loop load through the real Edge nodes: one JSON line per step, a chart of the sweep")
         {
-            edges, scenario, rates, users, groupSize, devicesPerUser, warmup, firstWarmup, duration, drain, settle, setupTimeout, bodyBytes, concurrency, client, ackInterval, receipts, maxP99, offlineMessages, memberSenders, resultsDirectory, chart, servicePids, userPrefix,
+            edges, scenario, rates, users, groupSize, devicesPerUser, warmup, firstWarmup, duration, drain, settle, setupTimeout, bodyBytes, concurrency, client, pollers, ackInterval, receipts, maxP99, offlineMessages, memberSenders, resultsDirectory, chart, servicePids, userPrefix,
         };
         command.SetAction(async (parse, cancellationToken) =>
         {
@@ -76,6 +77,7 @@ public static class RunCommand
                 BodyBytes = parse.GetValue(bodyBytes),
                 ConnectConcurrency = parse.GetValue(concurrency),
                 Client = parse.GetValue(client) == "clientwebsocket" ? ClientSockets.ClientWebSocket : ClientSockets.Polled,
+                Pollers = parse.GetValue(pollers),
                 AckInterval = TimeSpan.FromSeconds(Math.Max(0.01, parse.GetValue(ackInterval))),
                 Receipts = parse.GetValue(receipts),
                 MaxP99 = TimeSpan.FromSeconds(parse.GetValue(maxP99)),
