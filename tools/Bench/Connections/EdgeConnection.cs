@@ -25,11 +25,16 @@ public interface IServerFrameHandler
 /// Requests with an <c>id</c> can be awaited; everything else goes to the <see cref="IServerFrameHandler"/>.
 /// With a <see cref="SocketPoller"/> (ws:// on Linux x64) the socket is a <see cref="PolledWebSocket"/>
 /// instead: frames are read on the poller's thread and a frame is sent by the thread that queues it,
-/// which the groups-of-1,024 runs need (the poller's comment says why).
+/// which the groups-of-1,024 runs need (the poller's comment says why). There a socket whose kernel
+/// buffer is full holds the sending thread, for at most <see cref="PolledSocketTimeout"/>, after
+/// which the connection fails.
 /// </summary>
 public sealed class EdgeConnection : IAsyncDisposable, IPolledWebSocketOwner
 {
     private const int InitialReceiveBufferBytes = 4096;
+
+    /// <summary>A polled socket's blocking connect, upgrade or send that takes longer fails the connection (the Edge answers in milliseconds).</summary>
+    private static readonly TimeSpan PolledSocketTimeout = TimeSpan.FromSeconds(30);
 
     [ThreadStatic]
     private static FrameWriter? _threadFrameWriter;
@@ -93,7 +98,7 @@ public sealed class EdgeConnection : IAsyncDisposable, IPolledWebSocketOwner
             // The upgrade uses blocking calls (the runtime's socket engine must never see this
             // socket, or it would wake for every frame too): a thread of its own, not a pool thread.
             polled._polled = await Task.Factory.StartNew(
-                () => PolledWebSocket.Connect(edge.WebSocketUri, token, poller, polled, maxFrameBytes, TimeSpan.FromSeconds(30), cancellationToken),
+                () => PolledWebSocket.Connect(edge.WebSocketUri, token, poller, polled, maxFrameBytes, PolledSocketTimeout, cancellationToken),
                 cancellationToken,
                 TaskCreationOptions.LongRunning,
                 TaskScheduler.Default);
