@@ -77,7 +77,8 @@ public sealed record LoadOptions
     /// With <see cref="ClientSockets.Polled"/>: threads that poll the sockets, each a share of them;
     /// one per core by default. One thread read a group's 2,048 copies one after the other and,
     /// with the servers on the same cores, queued them: groups of 1,024, pushed→received p99
-    /// 223–279 ms with 1 thread against 101–122 ms with 2, at the same generator CPU (fourteenth session).
+    /// 223–279 ms with 1 thread against 101–191 ms with 2, at the same generator CPU (fourteenth
+    /// session; in its final set 1 and 2 did not separate).
     /// </summary>
     public int Pollers { get; init; } = Environment.ProcessorCount;
 
