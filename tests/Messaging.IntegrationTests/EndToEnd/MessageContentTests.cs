@@ -142,12 +142,13 @@ public sealed class MessageContentTests : IAsyncLifetime
 
         var removal = await anaPhone.WaitForAsync<ReactionFrame>(r => r.MessageId == second.MessageId && r.Emoji == null, Timeout);
         removal.Actor.UserId.Should().Be(bo);
+        // The projection applies a chat's events in seq order, so once a message sent after the reactions is in history, every
+        // reaction is too. Waiting on the reactions themselves passed too early: cy's first reaction and no reaction on the
+        // second message is also an intermediate state (fresh-clone CI, 2026-11-27).
+        var last = await anaPhone.SendMessageAsync(chatId, "see you");
         var history = await Eventually.ReturnsAsync(
-            () => anaPhone.HistoryAsync(chatId),
-            // SingleOrDefault: a page read before the projection applied the messages lacks them (CI, 2026-11-27); keep waiting.
-            p => p.Messages.SingleOrDefault(m => m.MessageId == first.MessageId)?.Reactions?.Count == 2 && p.Messages.SingleOrDefault(m => m.MessageId == second.MessageId) is { Reactions: null },
-            Timeout,
-            "the reactions in history");
+            () => anaPhone.HistoryAsync(chatId), p => p.Messages.Any(m => m.MessageId == last.MessageId), Timeout, "the message after the reactions in history");
+        history.Messages.Single(m => m.MessageId == second.MessageId).Reactions.Should().BeNull("bo removed his reaction");
         history.Messages.Single(m => m.MessageId == first.MessageId).Reactions.Should().BeEquivalentTo([new MessageReaction(bo, "👍"), new MessageReaction(cy, "❤️")]);
     }
 
