@@ -31,7 +31,7 @@ internal sealed class SessionAnnouncer(
     {
         Connection? replaced;
         Task produce;
-        lock (registry.LockFor(connection.Address))
+        lock (registry.LockFor(connection))
         {
             replaced = registry.Swap(connection);
             produce = Produce(connection, online: true, cancellationToken);
@@ -54,7 +54,7 @@ internal sealed class SessionAnnouncer(
     public async Task OfflineAsync(Connection connection, CancellationToken cancellationToken)
     {
         Task? produce = null;
-        lock (registry.LockFor(connection.Address))
+        lock (registry.LockFor(connection))
         {
             // A socket replaced from another node writes no offline record: it would overwrite the
             // newer session there and the Router would treat the device as offline until its next
@@ -92,7 +92,7 @@ internal sealed class SessionAnnouncer(
         var pending = new List<Task>();
         foreach (var connection in registry.Connections)
         {
-            lock (registry.LockFor(connection.Address))
+            lock (registry.LockFor(connection))
             {
                 if (registry.IsCurrent(connection) && !connection.ReplacedElsewhere && !connection.Withdrawn)
                 {
@@ -141,12 +141,12 @@ internal sealed class SessionAnnouncer(
             pending.Clear();
             foreach (var connection in registry.Connections)
             {
-                if (slices > 1 && RenewalSlices.Of(connection.Address, slices) != slice)
+                if (slices > 1 && RenewalSlices.Of(connection.AddressHash, slices) != slice)
                 {
                     continue;
                 }
 
-                lock (registry.LockFor(connection.Address))
+                lock (registry.LockFor(connection))
                 {
                     if (registry.IsCurrent(connection) && !connection.IsClosing && !connection.Withdrawn)
                     {

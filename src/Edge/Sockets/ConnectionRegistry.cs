@@ -27,8 +27,8 @@ internal sealed class ConnectionRegistry
 
     public ICollection<Connection> Connections => _byAddress.Values;
 
-    /// <summary>The lock of the device at <paramref name="address"/> (<c>userId/deviceId</c>).</summary>
-    public object LockFor(string address) => _locks[(int)((uint)StringComparer.Ordinal.GetHashCode(address) % Stripes)];
+    /// <summary>The lock of <paramref name="connection"/>'s device: by its address, so every socket of one device shares it.</summary>
+    public object LockFor(Connection connection) => _locks[(int)(connection.AddressHash % Stripes)];
 
     /// <summary>The socket of the device at <paramref name="address"/> (<c>userId/deviceId</c>).</summary>
     public bool TryGet(string address, out Connection connection) => _byAddress.TryGetValue(address, out connection!);

@@ -1,4 +1,5 @@
 using Messaging.Edge.Devices;
+using Messaging.Edge.Sockets;
 
 namespace Messaging.UnitTests.Edge;
 
@@ -12,10 +13,10 @@ public sealed class RenewalSlicesTests
         for (var i = 0; i < 10_240; i++)
         {
             var address = $"g1024a-1764244800-u{i:D5}/d{i % 2}";
-            var slice = RenewalSlices.Of(address, Slices);
+            var slice = RenewalSlices.Of(Hash(address), Slices);
 
             slice.Should().BeInRange(0, Slices - 1);
-            RenewalSlices.Of(address, Slices).Should().Be(slice, "a socket is renewed in the same slice every period");
+            RenewalSlices.Of(Hash(address), Slices).Should().Be(slice, "a socket is renewed in the same slice every period");
             counts[slice]++;
         }
 
@@ -38,7 +39,9 @@ public sealed class RenewalSlicesTests
     [Fact]
     public void With_one_slice_every_address_is_renewed_on_the_first_tick()
     {
-        RenewalSlices.Of("ana/phone", 1).Should().Be(0);
-        RenewalSlices.Of("bo/laptop", 1).Should().Be(0);
+        RenewalSlices.Of(Hash("ana/phone"), 1).Should().Be(0);
+        RenewalSlices.Of(Hash("bo/laptop"), 1).Should().Be(0);
     }
+
+    private static uint Hash(string address) => Connection.HashOf(address);
 }

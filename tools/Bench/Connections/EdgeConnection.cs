@@ -141,7 +141,7 @@ public sealed class EdgeConnection : IAsyncDisposable, IPolledWebSocketOwner
         }
 
         var writer = _threadFrameWriter ??= new FrameWriter();
-        if (!_polled.TrySendText(writer.Write(frame)))
+        if (!_polled.TrySendText(writer.Write(frame).Span))
         {
             return false;
         }
@@ -215,17 +215,13 @@ public sealed class EdgeConnection : IAsyncDisposable, IPolledWebSocketOwner
 
     private async Task SendLoopAsync()
     {
-        var buffer = new ArrayBufferWriter<byte>(512);
-        using var writer = new Utf8JsonWriter(buffer);
+        using var writer = new FrameWriter();
         try
         {
             await foreach (var frame in _outgoing.Reader.ReadAllAsync(_stop.Token))
             {
-                buffer.ResetWrittenCount();
-                writer.Reset(buffer);
-                JsonSerializer.Serialize(writer, frame, ContractsJsonContext.Default.ClientFrame);
-                writer.Flush();
-                await _socket!.SendAsync(buffer.WrittenMemory, WebSocketMessageType.Text, endOfMessage: true, CancellationToken.None);
+                // The bytes stay the writer's until its next Write, which comes after this send completed.
+                await _socket!.SendAsync(writer.Write(frame), WebSocketMessageType.Text, endOfMessage: true, CancellationToken.None);
                 Interlocked.Increment(ref _framesSent);
             }
         }
@@ -363,7 +359,10 @@ public sealed class EdgeConnection : IAsyncDisposable, IPolledWebSocketOwner
         _ => null,
     };
 
-    /// <summary>Serializes frames to UTF-8 on the sending thread; one per thread, kept for the thread's life.</summary>
+    /// <summary>
+    /// Serializes frames to UTF-8: one per polled sending thread, kept for the thread's life, and
+    /// one per managed send loop. What <see cref="Write"/> returns is valid until its next call.
+    /// </summary>
     private sealed class FrameWriter : IDisposable
     {
         private readonly ArrayBufferWriter<byte> _buffer = new(512);
@@ -371,13 +370,13 @@ public sealed class EdgeConnection : IAsyncDisposable, IPolledWebSocketOwner
 
         public FrameWriter() => _writer = new Utf8JsonWriter(_buffer);
 
-        public ReadOnlySpan<byte> Write(ClientFrame frame)
+        public ReadOnlyMemory<byte> Write(ClientFrame frame)
         {
             _buffer.ResetWrittenCount();
             _writer.Reset(_buffer);
             JsonSerializer.Serialize(_writer, frame, ContractsJsonContext.Default.ClientFrame);
             _writer.Flush();
-            return _buffer.WrittenSpan;
+            return _buffer.WrittenMemory;
         }
 
         public void Dispose() => _writer.Dispose();
