@@ -44,8 +44,7 @@ internal sealed class ProjectionRunner(
         var config = clients.ConsumerConfig(GroupId, $"projections-{projection.Name}-{Environment.ProcessId}");
         if (settings.BatchesFetches(projection.Name))
         {
-            config.FetchMinBytes = settings.FetchMinBytes;
-            config.FetchWaitMaxMs = settings.FetchWaitMaxMs;
+            (config.FetchMinBytes, config.FetchWaitMaxMs) = settings.FetchFor(projection.Name);
         }
         using var consumer = new ConsumerBuilder<string, byte[]>(config)
             .SetPartitionsAssignedHandler((_, partitions) => OnAssigned(partitions, cancellationToken))

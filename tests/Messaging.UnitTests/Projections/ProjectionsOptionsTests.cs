@@ -26,6 +26,16 @@ public sealed class ProjectionsOptionsTests
     }
 
     [Fact]
+    public void The_inbox_runner_fetches_with_its_own_bigger_pages_and_the_others_with_the_shared_settings()
+    {
+        var options = new ProjectionsOptions { FetchMinBytes = 1000, FetchWaitMaxMs = 20, InboxFetchMinBytes = 5000, InboxFetchWaitMaxMs = 900 };
+
+        options.FetchFor("inbox").Should().Be((5000, 900));
+        options.FetchFor("chat").Should().Be((1000, 20));
+        options.FetchFor("presence").Should().Be((1000, 20));
+    }
+
+    [Fact]
     public void An_unknown_batched_fetch_runner_is_refused_at_start()
     {
         var options = new ProjectionsOptions { BatchedFetchRunners = "inbox,chats" };
