@@ -32,19 +32,18 @@ public sealed class ProjectionsOptions : IValidatableObject
     public int FetchWaitMaxMs { get; set; } = 250;
 
     /// <summary>
-    /// <see cref="FetchMinBytes"/> for the <c>inbox</c> runner (when batched). Its pages are the
-    /// devices' delivery cursors, one row per device and chat acked in the page: with pages of
-    /// ~1 s a device that acks twice a second writes its cursor once, and in groups of 1,024
-    /// (41,000 acks/s) PostgreSQL used 5.7–6.2 % instead of 11.7–13.7 % (docs/benchmarks.md,
+    /// How long a page of the <c>inbox</c> runner stays open after its first record for more to
+    /// join it (ms; 0: only what was already fetched). Its pages are the devices' delivery
+    /// cursors, one row per device and chat acked in the page: with pages of ~1 s a device that
+    /// acks twice a second writes its cursor once (groups of 1,024, 41,000 acks/s: docs/benchmarks.md,
     /// "fifteenth session"). A cursor behind is a duplicate on the next sync, which the client
-    /// drops, never a loss; sync does not wait for this runner.
+    /// drops, never a loss; sync does not wait for this runner. Under a backlog a page fills to
+    /// <see cref="BatchSize"/> without waiting. A linger rather than a bigger fetch: the broker
+    /// counts at most one partition fetch size (1 MiB) per partition towards a fetch's minimum, so
+    /// with a minimum above 1 MiB a lone busy partition would wait the full fetch wait on every fetch.
     /// </summary>
-    [Range(1, 64 * 1024 * 1024)]
-    public int InboxFetchMinBytes { get; set; } = 4 * 1024 * 1024;
-
-    /// <summary><see cref="FetchWaitMaxMs"/> for the <c>inbox</c> runner (when batched): how far its cursors may lag.</summary>
-    [Range(1, 60_000)]
-    public int InboxFetchWaitMaxMs { get; set; } = 1000;
+    [Range(0, 60_000)]
+    public int InboxPageLingerMs { get; set; } = 1000;
 
     /// <summary>
     /// Comma-separated runners whose fetches wait for <see cref="FetchMinBytes"/>; the others
@@ -78,9 +77,8 @@ public sealed class ProjectionsOptions : IValidatableObject
 
     internal bool BatchesFetches(string runner) => Names(BatchedFetchRunners).Contains(runner);
 
-    /// <summary>What a batched runner's fetch waits for: <c>inbox</c> has its own, bigger pages.</summary>
-    internal (int MinBytes, int WaitMaxMs) FetchFor(string runner) =>
-        runner == "inbox" ? (InboxFetchMinBytes, InboxFetchWaitMaxMs) : (FetchMinBytes, FetchWaitMaxMs);
+    /// <summary>How long a runner's page stays open after its first record: only <c>inbox</c> lingers.</summary>
+    internal TimeSpan PageLingerFor(string runner) => TimeSpan.FromMilliseconds(runner == "inbox" ? InboxPageLingerMs : 0);
 
     private static List<string> Names(string list)
     {

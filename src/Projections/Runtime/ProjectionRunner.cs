@@ -44,7 +44,8 @@ internal sealed class ProjectionRunner(
         var config = clients.ConsumerConfig(GroupId, $"projections-{projection.Name}-{Environment.ProcessId}");
         if (settings.BatchesFetches(projection.Name))
         {
-            (config.FetchMinBytes, config.FetchWaitMaxMs) = settings.FetchFor(projection.Name);
+            config.FetchMinBytes = settings.FetchMinBytes;
+            config.FetchWaitMaxMs = settings.FetchWaitMaxMs;
         }
         using var consumer = new ConsumerBuilder<string, byte[]>(config)
             .SetPartitionsAssignedHandler((_, partitions) => OnAssigned(partitions, cancellationToken))
@@ -58,6 +59,7 @@ internal sealed class ProjectionRunner(
         var batch = new List<ConsumeResult<string, byte[]>>(settings.BatchSize);
         var records = new List<SourceRecord>(settings.BatchSize);
         var wait = TimeSpan.FromMilliseconds(settings.MaxBatchWaitMs);
+        var linger = settings.PageLingerFor(projection.Name);
         var lagProbe = lag.For(GroupId);
 
         // Stop takes no new records; a page in hand is applied and committed under this token
@@ -71,7 +73,7 @@ internal sealed class ProjectionRunner(
                 records.Clear();
                 try
                 {
-                    ConsumerBatching.Drain(consumer, batch, settings.BatchSize, wait, cancellationToken);
+                    ConsumerBatching.Drain(consumer, batch, settings.BatchSize, wait, cancellationToken, linger);
                     lagProbe.Observe(consumer);
                 }
                 catch (ConsumeException ex)

@@ -26,13 +26,13 @@ public sealed class ProjectionsOptionsTests
     }
 
     [Fact]
-    public void The_inbox_runner_fetches_with_its_own_bigger_pages_and_the_others_with_the_shared_settings()
+    public void Only_the_inbox_runners_pages_linger()
     {
-        var options = new ProjectionsOptions { FetchMinBytes = 1000, FetchWaitMaxMs = 20, InboxFetchMinBytes = 5000, InboxFetchWaitMaxMs = 900 };
+        var options = new ProjectionsOptions { InboxPageLingerMs = 900 };
 
-        options.FetchFor("inbox").Should().Be((5000, 900));
-        options.FetchFor("chat").Should().Be((1000, 20));
-        options.FetchFor("presence").Should().Be((1000, 20));
+        options.PageLingerFor("inbox").Should().Be(TimeSpan.FromMilliseconds(900));
+        options.PageLingerFor("chat").Should().Be(TimeSpan.Zero);
+        options.PageLingerFor("presence").Should().Be(TimeSpan.Zero);
     }
 
     [Fact]
