@@ -33,17 +33,19 @@ public sealed class ProjectionsOptions : IValidatableObject
 
     /// <summary>
     /// How long a page of the <c>inbox</c> runner stays open after its first record for more to
-    /// join it (ms; 0: only what was already fetched). Its pages are the devices' delivery
-    /// cursors, one row per device and chat acked in the page: with pages of ~1 s a device that
-    /// acks twice a second writes its cursor once (groups of 1,024, 41,000 acks/s: docs/benchmarks.md,
-    /// "fifteenth session"). A cursor behind is a duplicate on the next sync, which the client
-    /// drops, never a loss; sync does not wait for this runner. Under a backlog a page fills to
-    /// <see cref="BatchSize"/> without waiting. A linger rather than a bigger fetch: the broker
-    /// counts at most one partition fetch size (1 MiB) per partition towards a fetch's minimum, so
-    /// with a minimum above 1 MiB a lone busy partition would wait the full fetch wait on every fetch.
+    /// join it (ms; 0, the default: only what was already fetched). Its pages are the devices'
+    /// delivery cursors, one row per device and chat acked in the page: with pages of ~1 s a device
+    /// that acks twice a second writes its cursor once, and in groups of 1,024 (41,000 acks/s)
+    /// PostgreSQL used half (docs/benchmarks.md, "fifteenth session"). Off by default: the chat
+    /// list's unread count reads the cursors, and a device that reconnected within the linger of
+    /// its last ack was shown messages it had received as unread (a fresh-clone CI run of
+    /// WebClientTests). Under a backlog a page fills to <see cref="BatchSize"/> without waiting. A
+    /// linger rather than a bigger fetch: the broker counts at most one partition fetch size
+    /// (1 MiB) per partition towards a fetch's minimum, so with a minimum above 1 MiB a lone busy
+    /// partition would wait the full fetch wait on every fetch.
     /// </summary>
     [Range(0, 60_000)]
-    public int InboxPageLingerMs { get; set; } = 1000;
+    public int InboxPageLingerMs { get; set; }
 
     /// <summary>
     /// Comma-separated runners whose fetches wait for <see cref="FetchMinBytes"/>; the others
