@@ -64,8 +64,8 @@ internal static partial class EdgeLog
     [LoggerMessage(EventId = 40, Level = LogLevel.Error, Message = "Presence {What} failed")]
     public static partial void PresenceFailed(ILogger logger, Exception exception, string what);
 
-    [LoggerMessage(EventId = 50, Level = LogLevel.Warning, Message = "Sync of {UserId}/{DeviceId}: the chat projection did not catch up within {TimeoutMs} ms ({Behind} chat.events partitions behind); streaming a partial inbox")]
-    public static partial void SyncCatchUpTimedOut(ILogger logger, string userId, string deviceId, int timeoutMs, int behind);
+    [LoggerMessage(EventId = 50, Level = LogLevel.Warning, Message = "Read for {UserId}/{DeviceId}: the {Projection} projection did not catch up within {TimeoutMs} ms ({Behind} {Topic} partitions behind); answering with what it has")]
+    public static partial void CatchUpTimedOut(ILogger logger, string userId, string deviceId, string projection, int timeoutMs, int behind, string topic);
 
     [LoggerMessage(EventId = 51, Level = LogLevel.Warning, Message = "Sync of {UserId}/{DeviceId}: could not check the projections' progress; streaming a partial inbox")]
     public static partial void SyncCatchUpFailed(ILogger logger, Exception exception, string userId, string deviceId);

@@ -1,4 +1,5 @@
 using Messaging.Hosting;
+using Messaging.Hosting.Kafka;
 using Messaging.Projections.Archive;
 using Messaging.Projections.Chats;
 using Messaging.Projections.DeadLetters;
@@ -10,6 +11,7 @@ using Messaging.Projections.Retention;
 using Messaging.Projections.Runtime;
 using Messaging.Projections.Status;
 using Messaging.ReadModels;
+using Microsoft.Extensions.Options;
 
 namespace Messaging.Projections;
 
@@ -26,6 +28,13 @@ public static class ProjectionsExtensions
         foreach (var name in runners.RunnerNames())
         {
             builder.Services.AddSingleton<IHostedService>(sp => ActivatorUtilities.CreateInstance<ProjectionRunner>(sp, Projection(sp, name)));
+        }
+
+        // A chat list waiting for a device's cursor cuts the inbox runner's lingering page.
+        builder.Services.AddSingleton(sp => new LingerCut(TimeSpan.FromMilliseconds(sp.GetRequiredService<IOptions<ProjectionsOptions>>().Value.InboxFlushPollMs)));
+        if (runners.InboxLingers)
+        {
+            builder.Services.AddHostedService<CursorFlushListener>();
         }
 
         builder.Services.AddHostedService<RetentionService>();

@@ -41,4 +41,10 @@ internal static partial class ProjectionsLog
 
     [LoggerMessage(14, LogLevel.Information, "Rebuild {Projection}: {Phase}")]
     public static partial void RebuildPhase(ILogger logger, string projection, string phase);
+
+    [LoggerMessage(15, LogLevel.Information, "Inbox: listening on {Channel} for cursor flush requests of schema {Schema}")]
+    public static partial void CursorFlushListening(ILogger logger, string channel, string schema);
+
+    [LoggerMessage(16, LogLevel.Warning, "Inbox: listening for cursor flush requests failed, reconnecting in {BackoffMs} ms")]
+    public static partial void CursorFlushListenFailed(ILogger logger, Exception exception, double backoffMs);
 }

@@ -33,19 +33,28 @@ public sealed class ProjectionsOptions : IValidatableObject
 
     /// <summary>
     /// How long a page of the <c>inbox</c> runner stays open after its first record for more to
-    /// join it (ms; 0, the default: only what was already fetched). Its pages are the devices'
-    /// delivery cursors, one row per device and chat acked in the page: with pages of ~1 s a device
-    /// that acks twice a second writes its cursor once, and in groups of 1,024 (41,000 acks/s)
-    /// PostgreSQL used half (docs/benchmarks.md, "fifteenth session"). Off by default: the chat
-    /// list's unread count reads the cursors, and a device that reconnected within the linger of
-    /// its last ack was shown messages it had received as unread (a fresh-clone CI run of
-    /// WebClientTests). Under a backlog a page fills to <see cref="BatchSize"/> without waiting. A
-    /// linger rather than a bigger fetch: the broker counts at most one partition fetch size
-    /// (1 MiB) per partition towards a fetch's minimum, so with a minimum above 1 MiB a lone busy
-    /// partition would wait the full fetch wait on every fetch.
+    /// join it (ms; 0: only what was already fetched). Its pages are the devices' delivery cursors,
+    /// one row per device and chat acked in the page: with pages of ~1 s a device that acks twice a
+    /// second writes its cursor once, and in groups of 1,024 (41,000 acks/s) PostgreSQL used half
+    /// (docs/benchmarks.md, "fifteenth session"). The chat list's unread count reads the cursors:
+    /// Edge asks for the page at once when it finds this runner behind (<see cref="InboxFlushPollMs"/>;
+    /// with the linger and without that, a fresh-clone CI run of WebClientTests showed a device that
+    /// reconnected within the linger of its last ack received messages as unread). Under a backlog
+    /// a page fills to <see cref="BatchSize"/> without waiting. A linger rather than a bigger fetch:
+    /// the broker counts at most one partition fetch size (1 MiB) per partition towards a fetch's
+    /// minimum, so with a minimum above 1 MiB a lone busy partition would wait the full fetch wait
+    /// on every fetch.
     /// </summary>
     [Range(0, 60_000)]
-    public int InboxPageLingerMs { get; set; }
+    public int InboxPageLingerMs { get; set; } = 1000;
+
+    /// <summary>
+    /// While an <c>inbox</c> page lingers, how often the runner looks for a flush request from Edge
+    /// (ms; a PostgreSQL notification sets it, the runner's thread polls it, as the Kafka client's
+    /// wait cannot be woken): the most a chat list waiting for a device's cursor waits beyond one fetch.
+    /// </summary>
+    [Range(1, 10_000)]
+    public int InboxFlushPollMs { get; set; } = 20;
 
     /// <summary>
     /// Comma-separated runners whose fetches wait for <see cref="FetchMinBytes"/>; the others
@@ -81,6 +90,9 @@ public sealed class ProjectionsOptions : IValidatableObject
 
     /// <summary>How long a runner's page stays open after its first record: only <c>inbox</c> lingers.</summary>
     internal TimeSpan PageLingerFor(string runner) => TimeSpan.FromMilliseconds(runner == "inbox" ? InboxPageLingerMs : 0);
+
+    /// <summary>Whether this process runs a lingering <c>inbox</c> runner (and so listens for flush requests).</summary>
+    internal bool InboxLingers => InboxPageLingerMs > 0 && RunnerNames().Contains("inbox");
 
     private static List<string> Names(string list)
     {

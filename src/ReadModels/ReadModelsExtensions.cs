@@ -1,5 +1,6 @@
 using Messaging.ReadModels.Chats;
 using Messaging.ReadModels.Checkpoints;
+using Messaging.ReadModels.Inbox;
 using Messaging.ReadModels.Schema;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Hosting;
@@ -16,6 +17,7 @@ public static class ReadModelsExtensions
         builder.Services.TryAddSingleton<HistoryQueries>();
         builder.Services.TryAddSingleton<MemberQueries>();
         builder.Services.TryAddSingleton<ConversationQueries>();
+        builder.Services.TryAddSingleton<CursorFlushRequests>();
         return builder;
     }
 }

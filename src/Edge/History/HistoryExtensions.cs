@@ -37,8 +37,10 @@ public static class HistoryExtensions
 
         var device = context.User.Device();
         // Causal like a sync: a chat created a moment ago is listed even if the chat projection,
-        // which fetches in batches, has not written it yet (it then waits at most Edge:SyncCatchUpMs).
-        await catchUp.WaitUnmeteredAsync(device, cancellationToken);
+        // which fetches in batches, has not written it yet, and the unread count counts no message
+        // the device acked before asking, although the inbox runner writes cursors about once a
+        // second (Projections:InboxPageLingerMs). Both waits run at once, each at most Edge:SyncCatchUpMs.
+        await Task.WhenAll(catchUp.WaitUnmeteredAsync(device, cancellationToken), catchUp.WaitForCursorsAsync(device, cancellationToken));
         var chats = await inbox.ChatsAsync(device, shares.HistoryFrom(device), limit ?? max, cancellationToken);
         return Results.Json(new ChatListResponse(chats), EdgeJsonContext.Default.ChatListResponse);
     }

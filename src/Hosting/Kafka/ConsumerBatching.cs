@@ -11,7 +11,9 @@ public static class ConsumerBatching
     /// Returns the number of records added. Bounded batches keep memory flat and latency low:
     /// under load the batch fills from the prefetch queue without waiting. With a
     /// <paramref name="linger"/>, records that arrive within that long of the first one join the
-    /// batch too, so a light, steady stream makes fewer, larger batches.
+    /// batch too, so a light, steady stream makes fewer, larger batches. A <paramref name="cut"/>
+    /// ends the linger when requested (checked every <see cref="LingerCut.Poll"/> while it waits):
+    /// the batch then takes only what was already fetched.
     /// </summary>
     public static int Drain<TKey, TValue>(
         IConsumer<TKey, TValue> consumer,
@@ -19,7 +21,8 @@ public static class ConsumerBatching
         int maxBatch,
         TimeSpan firstWait,
         CancellationToken cancellationToken,
-        TimeSpan linger = default)
+        TimeSpan linger = default,
+        LingerCut? cut = null)
     {
         var added = 0;
         var first = consumer.Consume(firstWait);
@@ -35,12 +38,26 @@ public static class ConsumerBatching
         }
 
         var started = Stopwatch.GetTimestamp();
+        var lingering = linger > TimeSpan.Zero;
         while (added < maxBatch && !cancellationToken.IsCancellationRequested)
         {
-            var left = linger - Stopwatch.GetElapsedTime(started);
-            var next = consumer.Consume(left > TimeSpan.Zero ? left : TimeSpan.Zero);
+            var left = lingering ? linger - Stopwatch.GetElapsedTime(started) : TimeSpan.Zero;
+            if (left > TimeSpan.Zero && cut is not null && cut.TryTake())
+            {
+                lingering = false;
+                left = TimeSpan.Zero;
+            }
+
+            var wait = cut is not null && left > cut.Poll ? cut.Poll : left > TimeSpan.Zero ? left : TimeSpan.Zero;
+            var next = consumer.Consume(wait);
             if (next is null)
             {
+                if (wait < left)
+                {
+                    // Only a slice of the linger passed: look at the cut again.
+                    continue;
+                }
+
                 break;
             }
 

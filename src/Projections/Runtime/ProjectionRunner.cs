@@ -26,6 +26,7 @@ internal sealed class ProjectionRunner(
     IOptions<PostgresOptions> postgres,
     ProjectionMetrics metrics,
     ConsumerLag lag,
+    LingerCut lingerCut,
     ILogger<ProjectionRunner> logger) : BackgroundService
 {
     private readonly PageApplier _applier = new(dataSource, projection, postgres.Value.Schema);
@@ -60,6 +61,8 @@ internal sealed class ProjectionRunner(
         var records = new List<SourceRecord>(settings.BatchSize);
         var wait = TimeSpan.FromMilliseconds(settings.MaxBatchWaitMs);
         var linger = settings.PageLingerFor(projection.Name);
+        // Only the inbox runner lingers, and only its pages are asked for (CursorFlushListener).
+        var cut = linger > TimeSpan.Zero ? lingerCut : null;
         var lagProbe = lag.For(GroupId);
 
         // Stop takes no new records; a page in hand is applied and committed under this token
@@ -73,7 +76,7 @@ internal sealed class ProjectionRunner(
                 records.Clear();
                 try
                 {
-                    ConsumerBatching.Drain(consumer, batch, settings.BatchSize, wait, cancellationToken, linger);
+                    ConsumerBatching.Drain(consumer, batch, settings.BatchSize, wait, cancellationToken, linger, cut);
                     lagProbe.Observe(consumer);
                 }
                 catch (ConsumeException ex)

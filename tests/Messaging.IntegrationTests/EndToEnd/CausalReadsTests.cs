@@ -1,5 +1,6 @@
 using System.Net;
 using System.Net.Http.Headers;
+using System.Text.Json;
 using Messaging.Client;
 using Messaging.Contracts.Commands;
 using Messaging.Contracts.Devices;
@@ -17,7 +18,8 @@ namespace Messaging.IntegrationTests.EndToEnd;
 /// Edge authorizes presence, media downloads, acks and the chat list by the chat projection's
 /// tables, which lag the log (its runner fetches in batches). Each test stops the projections,
 /// creates a chat and pushes it to its members, asks, and only then restarts the projections: the
-/// answer must wait for the read model instead of refusing a member, as sync and history do.
+/// answer must wait for the read model instead of refusing a member, as sync and history do. The
+/// chat list's unread count likewise waits for the inbox runner, whose pages linger.
 /// </summary>
 public sealed class CausalReadsTests
 {
@@ -99,6 +101,30 @@ public sealed class CausalReadsTests
         acks.Should().Contain(a => a.DeviceId == "tablet" && a.UserId == bo && a.Seq == seq);
     }
 
+    [Fact]
+    public async Task Chat_list_right_after_an_ack_counts_the_acked_message_as_received_although_the_inbox_page_lingers()
+    {
+        // The inbox runner's page would stay open for a minute after its first ack, and the chat
+        // list waits 5 s at most: only Edge's flush request closes the page in time.
+        await using var system = await ChatSystem.StartAsync(edgeNodes: 1, configure: s =>
+        {
+            s["Projections:InboxPageLingerMs"] = "60000";
+            s["Edge:SyncCatchUpMs"] = "5000";
+        });
+        var (ana, bo) = (Unique("ana"), Unique("bo"));
+        var anaPhone = await system.ConnectAsync(0, ana, Phone);
+        var boPhone = await system.ConnectAsync(0, bo, Phone);
+        var chatId = await anaPhone.CreateChatAsync([bo], "acks");
+        var sent = await anaPhone.SendMessageAsync(chatId, "read me");
+        var seq = (await boPhone.WaitForAsync<MessageFrame>(m => m.MessageId == sent.MessageId, Timeout)).Seq;
+        (await UnreadAsync(system, bo, chatId)).Should().Be(1, "bo's phone has not acked it yet");
+
+        await boPhone.AckAsync(chatId, seq);
+        await Eventually.ReturnsAsync(() => AcksAsync(system, chatId), l => l.Any(a => a.UserId == bo && a.Seq == seq), Timeout, "bo's ack on device.acks");
+
+        (await UnreadAsync(system, bo, chatId)).Should().Be(0, "the chat list waits for the inbox runner to write the ack that is in the log");
+    }
+
     /// <summary>Ana's and Bo's phones, connected; then the projections stop, so no read model learns what follows.</summary>
     private static async Task<(string Ana, string Bo, ChatClient AnaPhone, ChatClient BoPhone)> ConnectAndStopProjectionsAsync(ChatSystem system)
     {
@@ -119,6 +145,15 @@ public sealed class CausalReadsTests
         using var request = new HttpRequestMessage(HttpMethod.Get, new Uri(system.Edges[0].BaseAddress, path));
         request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", token);
         return await client.SendAsync(request);
+    }
+
+    private static async Task<long> UnreadAsync(ChatSystem system, string user, string chatId)
+    {
+        using var response = await GetAsync(system, user, "/v1/chats");
+        var body = await response.Content.ReadAsStringAsync();
+        response.StatusCode.Should().Be(HttpStatusCode.OK, body);
+        using var json = JsonDocument.Parse(body);
+        return json.RootElement.GetProperty("chats").EnumerateArray().Single(c => c.GetProperty("chatId").GetString() == chatId).GetProperty("unread").GetInt64();
     }
 
     private static async Task<List<DeviceAck>> AcksAsync(ChatSystem system, string chatId)

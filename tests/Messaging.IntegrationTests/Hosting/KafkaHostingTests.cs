@@ -110,11 +110,8 @@ public sealed class KafkaHostingTests : IAsyncLifetime
     public async Task A_lingering_batch_takes_a_record_appended_after_its_first_one_arrived()
     {
         using var producer = _clients.CreateProducer("test");
-        var config = _clients.ConsumerConfig(_ns.TopicPrefix + "linger", "test");
-        using var consumer = new ConsumerBuilder<string, byte[]>(config).Build();
         var partition = new TopicPartition(_topics.ChatCommands, 0);
-        // From the current end, asked before anything is appended (Offset.End could resolve after the first append).
-        consumer.Assign(new TopicPartitionOffset(partition, consumer.QueryWatermarkOffsets(partition, TimeSpan.FromSeconds(30)).High));
+        using var consumer = ConsumerAtTheEndOf(partition, "linger");
         var batch = new List<ConsumeResult<string, byte[]>>();
 
         // The second record is appended only once the first is acknowledged, and 2 s later: a batch
@@ -130,6 +127,42 @@ public sealed class KafkaHostingTests : IAsyncLifetime
 
         added.Should().Be(2);
         batch.Select(r => Encoding.UTF8.GetString(r.Message.Value)).Should().Equal("1", "2");
+    }
+
+    [Fact]
+    public async Task A_lingering_batch_closes_with_what_it_has_when_its_cut_is_requested()
+    {
+        using var producer = _clients.CreateProducer("test");
+        var partition = new TopicPartition(_topics.ChatCommands, 1);
+        using var consumer = ConsumerAtTheEndOf(partition, "cut");
+        await producer.ProduceAsync(partition, new Message<string, byte[]> { Key = "chat-1", Value = Encoding.UTF8.GetBytes("1") });
+        var batch = new List<ConsumeResult<string, byte[]>>();
+        var cut = new LingerCut(TimeSpan.FromMilliseconds(20));
+
+        // Without the cut this batch would stay open for 10 minutes, waiting for a second record.
+        using var stop = new CancellationTokenSource();
+        var drain = Task.Run(() => ConsumerBatching.Drain(consumer, batch, 2, TimeSpan.FromSeconds(30), stop.Token, TimeSpan.FromMinutes(10), cut));
+        var giveUp = DateTime.UtcNow.AddSeconds(60);
+        while (!drain.IsCompleted && DateTime.UtcNow < giveUp)
+        {
+            cut.Request();
+            await Task.WhenAny(drain, Task.Delay(TimeSpan.FromMilliseconds(100)));
+        }
+
+        var closedByTheCut = drain.IsCompleted;
+        await stop.CancelAsync();
+        var added = await drain;
+        closedByTheCut.Should().BeTrue("the cut closes the batch long before its linger ends");
+        added.Should().Be(1);
+        batch.Select(r => Encoding.UTF8.GetString(r.Message.Value)).Should().Equal("1");
+    }
+
+    /// <summary>A consumer of <paramref name="partition"/> from its current end, asked before anything is appended (<c>Offset.End</c> could resolve after the first append).</summary>
+    private IConsumer<string, byte[]> ConsumerAtTheEndOf(TopicPartition partition, string group)
+    {
+        var consumer = new ConsumerBuilder<string, byte[]>(_clients.ConsumerConfig(_ns.TopicPrefix + group, "test")).Build();
+        consumer.Assign(new TopicPartitionOffset(partition, consumer.QueryWatermarkOffsets(partition, TimeSpan.FromSeconds(30)).High));
+        return consumer;
     }
 
     private Task<DeliveryResult<string, byte[]>> ProduceDevices(IProducer<string, byte[]> producer, string user, params string[] devices) =>

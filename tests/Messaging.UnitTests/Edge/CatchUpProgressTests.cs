@@ -31,4 +31,16 @@ public sealed class CatchUpProgressTests
     {
         CatchUpProgress.PartitionsBehind([5], new Dictionary<int, long> { [0] = 12 }).Should().Be(0);
     }
+
+    [Fact]
+    public void The_applied_sum_moves_when_a_page_of_any_partition_is_applied()
+    {
+        var applied = new Dictionary<int, long> { [0] = 9, [1] = 10 };
+        var before = CatchUpProgress.Sum(applied);
+
+        applied[1] = 11;
+
+        CatchUpProgress.Sum(applied).Should().NotBe(before).And.Be(20);
+        CatchUpProgress.Sum(new Dictionary<int, long>()).Should().Be(0);
+    }
 }

@@ -36,6 +36,22 @@ public sealed class ProjectionsOptionsTests
     }
 
     [Fact]
+    public void By_default_the_inbox_runner_lingers_a_second_and_listens_for_flush_requests()
+    {
+        var options = new ProjectionsOptions();
+
+        options.PageLingerFor("inbox").Should().Be(TimeSpan.FromSeconds(1));
+        options.InboxLingers.Should().BeTrue();
+    }
+
+    [Fact]
+    public void A_process_without_the_inbox_runner_or_without_its_linger_does_not_listen_for_flush_requests()
+    {
+        new ProjectionsOptions { Runners = "chat,presence" }.InboxLingers.Should().BeFalse();
+        new ProjectionsOptions { InboxPageLingerMs = 0 }.InboxLingers.Should().BeFalse();
+    }
+
+    [Fact]
     public void An_unknown_batched_fetch_runner_is_refused_at_start()
     {
         var options = new ProjectionsOptions { BatchedFetchRunners = "inbox,chats" };
