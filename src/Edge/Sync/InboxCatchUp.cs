@@ -46,6 +46,7 @@ internal sealed class InboxCatchUp(
     private readonly Log _chatEvents = new(topics.ChatEvents, SyncProjections);
     private readonly Log _deviceAcks = new(topics.DeviceAcks, CursorProjections);
     private IConsumer<string, byte[]>? _consumer;
+    private long _lastFlushRequest;
 
     /// <summary>True when the chat projection caught up; false on timeout or when Kafka or PostgreSQL did not answer (the caller streams what is there).</summary>
     public async Task<bool> WaitAsync(DeviceRef device, CancellationToken cancellationToken)
@@ -93,7 +94,7 @@ internal sealed class InboxCatchUp(
                 if (flushes && CatchUpProgress.Sum(applied) != askedAt)
                 {
                     askedAt = CatchUpProgress.Sum(applied);
-                    await flushRequests.RequestAsync(cancellationToken);
+                    await RequestFlushAsync(cancellationToken);
                 }
 
                 if (Remaining(deadline) <= TimeSpan.Zero)
@@ -110,6 +111,24 @@ internal sealed class InboxCatchUp(
             EdgeLog.SyncCatchUpFailed(logger, ex, device.UserId, device.DeviceId);
             return false;
         }
+    }
+
+    /// <summary>
+    /// At most one request per <c>Edge:SyncCatchUpPollMs</c> per node: each is a PostgreSQL
+    /// notification, and many chat lists at once (an app-open storm) need the page closed once.
+    /// One skipped here follows one sent a moment ago, and a page applied since makes its caller ask again.
+    /// </summary>
+    private Task RequestFlushAsync(CancellationToken cancellationToken)
+    {
+        var now = clock.GetTimestamp();
+        var last = Interlocked.Read(ref _lastFlushRequest);
+        if (last != 0 && clock.GetElapsedTime(last, now) < _options.SyncCatchUpPoll)
+        {
+            return Task.CompletedTask;
+        }
+
+        Interlocked.Exchange(ref _lastFlushRequest, now);
+        return flushRequests.RequestAsync(cancellationToken);
     }
 
     private TimeSpan Remaining(long deadline)

@@ -9,7 +9,7 @@ namespace Messaging.Projections.Inbox;
 /// Listens for <see cref="CursorFlushRequests"/> of this schema and cuts the <c>inbox</c> runner's
 /// lingering page (<see cref="LingerCut"/>), so a chat list that waits for a device's cursor waits
 /// one fetch, not the rest of <c>Projections:InboxPageLingerMs</c>. Runs only where that runner
-/// lingers. One connection, held for the listen; on a database error it reconnects after
+/// lingers. One connection, held for the listen; on any error it reconnects after
 /// <c>Projections:RetryBackoffMs</c> (a request made meanwhile is lost: its reader waits out the
 /// linger, within its bound).
 /// </summary>
@@ -44,8 +44,9 @@ internal sealed class CursorFlushListener(
             {
                 return;
             }
-            catch (Exception ex) when (ex is NpgsqlException or TimeoutException or IOException)
+            catch (Exception ex) when (!stoppingToken.IsCancellationRequested)
             {
+                // Whatever broke the listen, the service goes on: a lost request only makes its reader wait out the linger.
                 ProjectionsLog.CursorFlushListenFailed(logger, ex, backoff.TotalMilliseconds);
                 await Task.Delay(backoff, stoppingToken);
             }
