@@ -36,10 +36,11 @@ public sealed class ProjectionsOptions : IValidatableObject
     /// join it (ms; 0: only what was already fetched). Its pages are the devices' delivery cursors,
     /// one row per device and chat acked in the page: with pages of ~1 s a device that acks twice a
     /// second writes its cursor once, and in groups of 1,024 (41,000 acks/s) PostgreSQL used half
-    /// (docs/benchmarks.md, "fifteenth session"). The chat list's unread count reads the cursors:
-    /// Edge asks for the page at once when it finds this runner behind (<see cref="InboxFlushPollMs"/>;
-    /// with the linger and without that, a fresh-clone CI run of WebClientTests showed a device that
-    /// reconnected within the linger of its last ack received messages as unread). Under a backlog
+    /// (docs/benchmarks.md, "fifteenth session"). The chat list's unread count reads the cursors,
+    /// so Edge waits for them and asks for the page at once when this runner is behind (see
+    /// <see cref="InboxFlushPollMs"/>); before it asked, a fresh-clone CI run of WebClientTests
+    /// showed a device that reconnected within the linger of its last ack received messages as
+    /// unread. Under a backlog
     /// a page fills to <see cref="BatchSize"/> without waiting. A linger rather than a bigger fetch:
     /// the broker counts at most one partition fetch size (1 MiB) per partition towards a fetch's
     /// minimum, so with a minimum above 1 MiB a lone busy partition would wait the full fetch wait
