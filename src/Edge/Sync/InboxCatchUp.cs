@@ -43,8 +43,10 @@ internal sealed class InboxCatchUp(
 
     private readonly EdgeOptions _options = options.Value;
     private readonly SemaphoreSlim _openGate = new(1, 1);
-    private readonly Log _chatEvents = new(topics.ChatEvents, SyncProjections);
-    private readonly Log _deviceAcks = new(topics.DeviceAcks, CursorProjections);
+    private readonly Log _chatEvents = new(topics.ChatEvents, SyncProjections, AsksForFlush: false);
+
+    // Only the cursors' runner lingers; the chat runner's lag is its fetch wait.
+    private readonly Log _deviceAcks = new(topics.DeviceAcks, CursorProjections, AsksForFlush: true);
     private IConsumer<string, byte[]>? _consumer;
     private long _lastFlushRequest;
 
@@ -74,8 +76,6 @@ internal sealed class InboxCatchUp(
     private async Task<bool> WaitCoreAsync(DeviceRef device, Log log, long started, CancellationToken cancellationToken)
     {
         var deadline = started + (long)(_options.SyncCatchUp.TotalSeconds * clock.TimestampFrequency);
-        // Only the cursors' runner lingers; the chat runner's lag is its fetch wait.
-        var flushes = ReferenceEquals(log, _deviceAcks);
         var askedAt = -1L;
         try
         {
@@ -91,9 +91,9 @@ internal sealed class InboxCatchUp(
 
                 // Asked again whenever a page was applied and it is still behind: a request can
                 // close a page that began before the awaited record was fetched.
-                if (flushes && CatchUpProgress.Sum(applied) != askedAt)
+                if (log.AsksForFlush && CatchUpProgress.Sum(applied) is var progress && progress != askedAt)
                 {
-                    askedAt = CatchUpProgress.Sum(applied);
+                    askedAt = progress;
                     await RequestFlushAsync(cancellationToken);
                 }
 
@@ -196,11 +196,12 @@ internal sealed class InboxCatchUp(
         }
     }
 
-    /// <summary>A log waited for, the runners that apply it, and its partitions once read.</summary>
-    private sealed class Log(string topic, string[] projections)
+    /// <summary>A log waited for, the runners that apply it, whether a wait asks them to flush, and its partitions once read.</summary>
+    private sealed class Log(string topic, string[] projections, bool AsksForFlush)
     {
         public readonly string Topic = topic;
         public readonly string[] Projections = projections;
+        public readonly bool AsksForFlush = AsksForFlush;
         public TopicPartition[]? Partitions;
     }
 

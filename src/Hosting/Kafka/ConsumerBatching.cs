@@ -38,17 +38,17 @@ public static class ConsumerBatching
         }
 
         var started = Stopwatch.GetTimestamp();
-        var lingering = linger > TimeSpan.Zero;
         while (added < maxBatch && !cancellationToken.IsCancellationRequested)
         {
-            var left = lingering ? linger - Stopwatch.GetElapsedTime(started) : TimeSpan.Zero;
-            if (left > TimeSpan.Zero && cut is not null && cut.TryTake())
+            var left = linger - Stopwatch.GetElapsedTime(started);
+            if (left <= TimeSpan.Zero || (cut is not null && cut.TryTake()))
             {
-                lingering = false;
+                // Lingered out, or cut: only what was already fetched from here on.
+                linger = TimeSpan.Zero;
                 left = TimeSpan.Zero;
             }
 
-            var wait = cut is not null && left > cut.Poll ? cut.Poll : left > TimeSpan.Zero ? left : TimeSpan.Zero;
+            var wait = cut is not null && left > cut.Poll ? cut.Poll : left;
             var next = consumer.Consume(wait);
             if (next is null)
             {
