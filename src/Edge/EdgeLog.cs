@@ -35,8 +35,8 @@ internal static partial class EdgeLog
     [LoggerMessage(EventId = 14, Level = LogLevel.Warning, Message = "Delivery consumer of {Topic} still closing when the stop deadline passed; leaving its thread behind")]
     public static partial void DeliveryStopTimedOut(ILogger logger, string topic);
 
-    [LoggerMessage(EventId = 9, Level = LogLevel.Warning, Message = "Session heartbeat failed for {Count} devices")]
-    public static partial void HeartbeatFailed(ILogger logger, Exception exception, int count);
+    [LoggerMessage(EventId = 9, Level = LogLevel.Warning, Message = "Renewing the lease of node {Node} failed ({Count} local sessions depend on it)")]
+    public static partial void HeartbeatFailed(ILogger logger, Exception exception, int node, int count);
 
     [LoggerMessage(EventId = 10, Level = LogLevel.Information, Message = "Topics ensured under prefix '{Prefix}'")]
     public static partial void TopicsEnsured(ILogger logger, string prefix);

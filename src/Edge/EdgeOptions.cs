@@ -92,25 +92,12 @@ public sealed class EdgeOptions
     /// </summary>
     public bool HopTimestamps { get; set; }
 
-    /// <summary>A session record is valid this long; it is re-announced every third of it.</summary>
+    /// <summary>
+    /// The node's lease (and a session record's own, until a reader has the node's): a killed node's
+    /// devices count as offline at most this long after its last renewal. Renewed every third of it.
+    /// </summary>
     [Range(3, 3600)]
     public int SessionLeaseSeconds { get; set; } = 30;
-
-    /// <summary>
-    /// The most session records a node renews at once. Every third of the lease each socket's session
-    /// is renewed; a node with more sockets than this spreads the renewals over up to
-    /// <see cref="RenewalSlicesPerPeriod"/> slices of that period, each socket in the slice its
-    /// address hashes to. All at once, a node with 10,240 sockets wrote 10,240 records in one burst
-    /// every 10 s, which the Router and every Edge node then read at once: those stalls were much of
-    /// the groups-of-1,024 tail. Spreading has a price: every slice wakes every reader of
-    /// <c>device.sessions</c>, ~5 points of CPU with 20,480 idle sockets at 10 slices, so a small
-    /// node renews in one go (docs/benchmarks.md, fourteenth session).
-    /// </summary>
-    [Range(1, 1_000_000)]
-    public int SessionRenewalBurst { get; set; } = 1000;
-
-    /// <summary>The finest split of a renewal period: one tick each; a socket is renewed again at most 2 periods less a tick later.</summary>
-    public const int RenewalSlicesPerPeriod = 10;
 
     /// <summary>
     /// How long a connecting device (or a <c>device.remove</c>) waits for the Router's decision on
@@ -237,9 +224,6 @@ public sealed class EdgeOptions
     public string DrainReconnectUrl { get; set; } = "";
 
     public TimeSpan SessionLease => TimeSpan.FromSeconds(SessionLeaseSeconds);
-
-    /// <summary>How often the announcer may renew one slice of the sockets' sessions.</summary>
-    public TimeSpan SessionRenewalTick => SessionLease / 3 / RenewalSlicesPerPeriod;
 
     public TimeSpan CloseTimeout => TimeSpan.FromSeconds(CloseTimeoutSeconds);
 

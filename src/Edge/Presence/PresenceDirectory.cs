@@ -4,7 +4,9 @@ using Messaging.Contracts.Devices;
 using Messaging.Contracts.Protocol;
 using Messaging.Contracts.Serialization;
 using Messaging.Contracts.Topics;
+using Messaging.Hosting;
 using Messaging.Hosting.Kafka;
+using Microsoft.Extensions.Options;
 
 namespace Messaging.Edge.Presence;
 
@@ -18,7 +20,8 @@ namespace Messaging.Edge.Presence;
 /// </summary>
 internal sealed class PresenceDirectory : IHostedService, IAsyncDisposable
 {
-    private readonly CompactedTopicTable<DeviceSessionChanged> _sessions;
+    private readonly CompactedTopicTable<DeviceRecord> _sessions;
+    private readonly NodeLeases _leases;
 
     // Written only on the table's reader thread; read by requests. Arrays are replaced, never
     // changed, so a reader always sees a whole list.
@@ -26,9 +29,10 @@ internal sealed class PresenceDirectory : IHostedService, IAsyncDisposable
     private readonly ConcurrentDictionary<string, string> _userOfAddress = new(StringComparer.Ordinal);
     private int _disposed;
 
-    public PresenceDirectory(KafkaClientFactory clients, TopicNames topics, ILogger<PresenceDirectory> logger)
+    public PresenceDirectory(KafkaClientFactory clients, TopicNames topics, IOptions<ClusterOptions> cluster, ILogger<PresenceDirectory> logger)
     {
-        _sessions = new CompactedTopicTable<DeviceSessionChanged>(clients, topics.DeviceSessions, bytes => Codecs.Devices.Decode(bytes).Value as DeviceSessionChanged, logger);
+        _leases = new NodeLeases(cluster.Value.EdgeNodes);
+        _sessions = new CompactedTopicTable<DeviceRecord>(clients, topics.DeviceSessions, bytes => _leases.Read(Codecs.Devices.Decode(bytes).Value), logger);
         _sessions.Changed += OnSessionChanged;
     }
 
@@ -52,13 +56,13 @@ internal sealed class PresenceDirectory : IHostedService, IAsyncDisposable
         var sessions = new List<DeviceSessionChanged>(addresses.Length);
         foreach (var address in addresses)
         {
-            if (_sessions.TryGet(address, out var session))
+            if (_sessions.TryGet(address, out var record) && record is DeviceSessionChanged session)
             {
                 sessions.Add(session);
             }
         }
 
-        return PresenceRules.Aggregate(userId, sessions, now);
+        return PresenceRules.Aggregate(userId, sessions, _leases, now);
     }
 
     /// <summary>
@@ -75,7 +79,7 @@ internal sealed class PresenceDirectory : IHostedService, IAsyncDisposable
 
         foreach (var address in addresses)
         {
-            if (_sessions.TryGet(address, out var session) && SessionRules.NodeOf(session, now, byNode.Length) is var node and >= 0)
+            if (_sessions.TryGet(address, out var record) && record is DeviceSessionChanged session && _leases.NodeOf(session, now) is var node and >= 0 && node < byNode.Length)
             {
                 byNode[node].Add(address);
             }
@@ -92,7 +96,7 @@ internal sealed class PresenceDirectory : IHostedService, IAsyncDisposable
 
         foreach (var address in addresses)
         {
-            if (_sessions.TryGet(address, out var session) && SessionRules.NodeOf(session, now, edgeNodes) >= 0)
+            if (_sessions.TryGet(address, out var record) && record is DeviceSessionChanged session && _leases.NodeOf(session, now) is var node and >= 0 && node < edgeNodes)
             {
                 return true;
             }
@@ -104,8 +108,16 @@ internal sealed class PresenceDirectory : IHostedService, IAsyncDisposable
     /// <summary>Waits (bounded) until this node has read <c>device.sessions</c> up to its end as of now; false on timeout.</summary>
     public Task<bool> CatchUpAsync(TimeSpan timeout, CancellationToken cancellationToken) => _sessions.CatchUpAsync(timeout, cancellationToken);
 
-    private void OnSessionChanged(string address, DeviceSessionChanged? session)
+    private void OnSessionChanged(string address, DeviceRecord? record)
     {
+        // A node's lease renewal changes nobody's presence; one that ran out produces no record at
+        // all, which is why watched online users are re-evaluated on a timer (PresenceWatches).
+        if (record is EdgeNodeLeased)
+        {
+            return;
+        }
+
+        var session = record as DeviceSessionChanged;
         // A v1 record is keyed by a bare device id that cannot be attributed to its user: ignored
         // (docs/events.md, one-time migration), so it never shows as another user's device.
         if (DeviceRef.UserOf(address).IsEmpty)

@@ -22,13 +22,14 @@ public interface IDeviceDirectory : IDeviceLookup
 
 /// <summary>
 /// In-memory copies of the compacted <c>user.devices</c> (user → devices) and
-/// <c>device.sessions</c> (device address → node, lease) topics, tailed for as long as the
+/// <c>device.sessions</c> (device address → node, lease; each Edge node's lease) topics, tailed for as long as the
 /// process runs. A user's devices are held as addresses, built once when their record is read.
 /// </summary>
 public sealed class DeviceDirectory : IDeviceDirectory, IAsyncDisposable
 {
     private readonly CompactedTopicTable<UserDeviceRow> _devices;
-    private readonly CompactedTopicTable<DeviceSessionChanged> _sessions;
+    private readonly CompactedTopicTable<DeviceRecord> _sessions;
+    private readonly NodeLeases _leases;
     private readonly int _edgeNodes;
     private readonly Lazy<IConsumer<string, byte[]>> _watermarks;
     private readonly object _startLock = new();
@@ -44,7 +45,8 @@ public sealed class DeviceDirectory : IDeviceDirectory, IAsyncDisposable
         // A handle only for ListOffsets (never assigned, never joins its group).
         _watermarks = new(() => new ConsumerBuilder<string, byte[]>(clients.ConsumerConfig($"directory-watermarks-{Guid.NewGuid():N}", "directory-watermarks")).Build());
         _devices = new CompactedTopicTable<UserDeviceRow>(clients, topics.UserDevices, bytes => Codecs.Devices.Decode(bytes).Value is UserDevicesChanged row ? new UserDeviceRow(row, Addresses(row)) : null, logger);
-        _sessions = new CompactedTopicTable<DeviceSessionChanged>(clients, topics.DeviceSessions, bytes => Codecs.Devices.Decode(bytes).Value as DeviceSessionChanged, logger);
+        _leases = new NodeLeases(_edgeNodes);
+        _sessions = new CompactedTopicTable<DeviceRecord>(clients, topics.DeviceSessions, bytes => _leases.Read(Codecs.Devices.Decode(bytes).Value), logger);
     }
 
     /// <summary>Both tables have read their topics up to the end as of start-up.</summary>
@@ -102,7 +104,7 @@ public sealed class DeviceDirectory : IDeviceDirectory, IAsyncDisposable
     public UserDevicesChanged? DeviceListOf(string userId) => _devices.TryGet(userId, out var row) ? row.Record : null;
 
     public int NodeOf(string address, DateTimeOffset now) =>
-        _sessions.TryGet(address, out var session) ? SessionRules.NodeOf(session, now, _edgeNodes) : -1;
+        _sessions.TryGet(address, out var record) && record is DeviceSessionChanged session ? _leases.NodeOf(session, now) : -1;
 
     private static string[] Addresses(UserDevicesChanged row)
     {

@@ -12,7 +12,7 @@ namespace Messaging.IntegrationTests.Edge;
 
 /// <summary>
 /// A tiny send queue and a long close timeout, so a client that stops reading overflows it
-/// quickly and can still read its close; a 3 s session lease, so re-announcements come every second.
+/// quickly and can still read its close.
 /// </summary>
 public sealed class TinyQueueEdgeHost : EdgeHost
 {
@@ -21,7 +21,6 @@ public sealed class TinyQueueEdgeHost : EdgeHost
         settings["Edge:SendQueueCapacity"] = "8";
         settings["Edge:CloseTimeoutSeconds"] = "60";
         settings["Auth:DevTokens"] = "false";
-        settings["Edge:SessionLeaseSeconds"] = "3";
     }
 }
 
@@ -76,23 +75,6 @@ public sealed class EdgeBackpressureTests(TinyQueueEdgeHost edge) : IClassFixtur
             new Uri(edge.Http, "/v1/dev/tokens"),
             new StringContent("""{"userId":"a","deviceId":"b"}""", System.Text.Encoding.UTF8, "application/json"));
         response.StatusCode.Should().Be(System.Net.HttpStatusCode.NotFound);
-    }
-
-    [Fact]
-    public async Task Live_sessions_are_re_announced_every_third_of_the_lease()
-    {
-        var user = NextId("u");
-        var device = NextId("d");
-        await edge.ConnectAsync(user, device);
-        var sessions = edge.Probe(edge.Topics.DeviceSessions);
-        var records = await Eventually.ReturnsAsync(
-            () => sessions.ReadAsync(DeviceRef.AddressOf(user, device), b => Messaging.Contracts.Serialization.Codecs.Devices.Decode(b).Value as Messaging.Contracts.Devices.DeviceSessionChanged),
-            l => l.Count >= 3,
-            Wait,
-            "two re-announcements");
-        records.Select(r => r.SessionId).Distinct().Should().ContainSingle();
-        records.Should().OnlyContain(r => r.Node == NodeId);
-        records.Select(r => r.LeaseUntil).Should().BeInAscendingOrder();
     }
 
     private static bool Closing(ConnectionRegistry registry, string address) =>

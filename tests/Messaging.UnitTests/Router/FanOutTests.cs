@@ -67,7 +67,7 @@ public sealed class FanOutTests
             LeaseUntil = leaseSecondsFromNow is int s ? Now.AddSeconds(s) : null,
         };
 
-        SessionRules.NodeOf(session, Now, edgeNodes: 4).Should().Be(expected);
+        SessionRules.NodeOf(session, null, Now, edgeNodes: 4).Should().Be(expected);
     }
 
     [Fact]

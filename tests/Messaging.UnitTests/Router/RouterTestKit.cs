@@ -37,7 +37,7 @@ internal sealed class FakeDirectory(int edgeNodes = 4) : IDeviceDirectory
     public bool CatchUp(TimeSpan timeout, CancellationToken cancellationToken) => true;
 
     public int NodeOf(string address, DateTimeOffset now) =>
-        _sessions.TryGetValue(address, out var s) ? SessionRules.NodeOf(s, now, edgeNodes) : -1;
+        _sessions.TryGetValue(address, out var s) ? SessionRules.NodeOf(s, null, now, edgeNodes) : -1;
 
     private static DeviceSessionChanged Session(string address, int? node)
     {
