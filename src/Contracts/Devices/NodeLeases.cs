@@ -38,9 +38,6 @@ public sealed class NodeLeases(int edgeNodes)
     public EdgeNodeLeased? Of(int? node) =>
         node is int k && (uint)k < (uint)_leases.Length ? Volatile.Read(ref _leases[k]) : null;
 
-    /// <summary>Whether <paramref name="session"/> is online at <paramref name="now"/> (<see cref="SessionRules.IsOnline"/>).</summary>
-    public bool IsOnline(DeviceSessionChanged session, DateTimeOffset now) => SessionRules.IsOnline(session, Of(session.Node), now);
-
     /// <summary>The node <paramref name="session"/> is online on at <paramref name="now"/>, or -1 (<see cref="SessionRules.NodeOf"/>).</summary>
     public int NodeOf(DeviceSessionChanged session, DateTimeOffset now) => SessionRules.NodeOf(session, Of(session.Node), now, _leases.Length);
 }

@@ -8,14 +8,11 @@ namespace Messaging.Contracts.Devices;
 /// </summary>
 public static class SessionRules
 {
-    private static readonly string[] LeaseKeys = [.. Enumerable.Range(0, 64).Select(k => "edge-node:" + k.ToString(CultureInfo.InvariantCulture))];
-
     /// <summary>
     /// The <c>device.sessions</c> key of Edge node <paramref name="node"/>'s lease (<see cref="EdgeNodeLeased"/>):
     /// no device address can be it, since an address holds a '/' and a key of this form none.
     /// </summary>
-    public static string NodeLeaseKey(int node) =>
-        (uint)node < (uint)LeaseKeys.Length ? LeaseKeys[node] : "edge-node:" + node.ToString(CultureInfo.InvariantCulture);
+    public static string NodeLeaseKey(int node) => "edge-node:" + node.ToString(CultureInfo.InvariantCulture);
 
     /// <summary>
     /// A device is online iff its latest session record names a node and is alive at
