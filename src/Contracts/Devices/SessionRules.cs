@@ -1,3 +1,4 @@
+using System.Diagnostics.CodeAnalysis;
 using System.Globalization;
 
 namespace Messaging.Contracts.Devices;
@@ -30,8 +31,7 @@ public static class SessionRules
             return false;
         }
 
-        if (session.Incarnation is { } incarnation && nodeLease is not null && nodeLease.Node == session.Node
-            && string.Equals(nodeLease.Incarnation, incarnation, StringComparison.Ordinal))
+        if (HeldBy(session, nodeLease))
         {
             return nodeLease.LeaseUntil > now;
         }
@@ -46,8 +46,7 @@ public static class SessionRules
     /// last renewal by a node that renews each session).
     /// </summary>
     public static DateTimeOffset LastAlive(DeviceSessionChanged session, EdgeNodeLeased? nodeLease) =>
-        session.Node is not null && session.Incarnation is { } incarnation && nodeLease is not null && nodeLease.Node == session.Node
-            && string.Equals(nodeLease.Incarnation, incarnation, StringComparison.Ordinal) && nodeLease.RenewedAt > session.ChangedAt
+        session.Node is not null && HeldBy(session, nodeLease) && nodeLease.RenewedAt > session.ChangedAt
             ? nodeLease.RenewedAt
             : session.ChangedAt;
 
@@ -61,4 +60,9 @@ public static class SessionRules
 
         return IsOnline(session, nodeLease, now) ? node : -1;
     }
+
+    /// <summary>Whether <paramref name="nodeLease"/> is the lease of the node run that announced <paramref name="session"/>.</summary>
+    private static bool HeldBy(DeviceSessionChanged session, [NotNullWhen(true)] EdgeNodeLeased? nodeLease) =>
+        session.Incarnation is { } incarnation && nodeLease is not null && nodeLease.Node == session.Node
+            && string.Equals(nodeLease.Incarnation, incarnation, StringComparison.Ordinal);
 }

@@ -170,7 +170,7 @@ internal sealed partial class ReceiptAggregator(
     private async Task<bool> PresenceCaughtUpAsync(ReceiptPlan plan, CancellationToken cancellationToken)
     {
         var now = clock.GetUtcNow();
-        if (!ReceiptPlanner.AnySenderOffline(plan, sender => presence.AnyOnline(sender, now, _edgeNodes)))
+        if (!ReceiptPlanner.AnySenderOffline(plan, sender => presence.AnyOnline(sender, now)))
         {
             return true;
         }

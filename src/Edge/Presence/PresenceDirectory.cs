@@ -68,7 +68,8 @@ internal sealed class PresenceDirectory : IHostedService, IAsyncDisposable
     /// <summary>
     /// Adds the addresses of <paramref name="userId"/>'s devices online now to
     /// <paramref name="byNode"/>[k] of the node k they are on (receipts and typing, which Edge
-    /// routes itself: docs/router.md, "Receipts and typing").
+    /// routes itself: docs/router.md, "Receipts and typing"). <paramref name="byNode"/> has a list
+    /// per node of <c>Cluster:EdgeNodes</c> (<c>NodeRouting.Buckets</c>), the bound of every node id here.
     /// </summary>
     public void AddOnlineDevices(string userId, DateTimeOffset now, List<string>[] byNode)
     {
@@ -79,7 +80,7 @@ internal sealed class PresenceDirectory : IHostedService, IAsyncDisposable
 
         foreach (var address in addresses)
         {
-            if (_sessions.TryGet(address, out var record) && record is DeviceSessionChanged session && _leases.NodeOf(session, now) is var node and >= 0 && node < byNode.Length)
+            if (_sessions.TryGet(address, out var record) && record is DeviceSessionChanged session && _leases.NodeOf(session, now) is var node and >= 0)
             {
                 byNode[node].Add(address);
             }
@@ -87,7 +88,7 @@ internal sealed class PresenceDirectory : IHostedService, IAsyncDisposable
     }
 
     /// <summary>Whether any device of <paramref name="userId"/> is online now as far as this node has read.</summary>
-    public bool AnyOnline(string userId, DateTimeOffset now, int edgeNodes)
+    public bool AnyOnline(string userId, DateTimeOffset now)
     {
         if (!_addressesOfUser.TryGetValue(userId, out var addresses))
         {
@@ -96,7 +97,7 @@ internal sealed class PresenceDirectory : IHostedService, IAsyncDisposable
 
         foreach (var address in addresses)
         {
-            if (_sessions.TryGet(address, out var record) && record is DeviceSessionChanged session && _leases.NodeOf(session, now) is var node and >= 0 && node < edgeNodes)
+            if (_sessions.TryGet(address, out var record) && record is DeviceSessionChanged session && _leases.NodeOf(session, now) >= 0)
             {
                 return true;
             }
