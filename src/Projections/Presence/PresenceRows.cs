@@ -3,8 +3,8 @@ using Messaging.Contracts.Devices;
 namespace Messaging.Projections.Presence;
 
 /// <summary>
-/// Pure: the latest session change per device (user, device id) in a page (a multi-row upsert
-/// may not touch one row twice), in the primary key's order.
+/// Pure: the latest session change per device (user, device id) and the latest lease per Edge node
+/// in a page (a multi-row upsert may not touch one row twice), in the primary key's order.
 /// </summary>
 internal static class PresenceRows
 {
@@ -28,6 +28,24 @@ internal static class PresenceRows
             var c = string.CompareOrdinal(a.UserId, b.UserId);
             return c != 0 ? c : string.CompareOrdinal(a.DeviceId, b.DeviceId);
         });
+        return result;
+    }
+
+    /// <summary>The latest lease per node in a page (later in the log wins a tie), in node order.</summary>
+    public static List<EdgeNodeLeased> LatestLeases(IReadOnlyList<EdgeNodeLeased> leases)
+    {
+        var latest = new Dictionary<int, EdgeNodeLeased>();
+        for (var i = 0; i < leases.Count; i++)
+        {
+            var l = leases[i];
+            if (!latest.TryGetValue(l.Node, out var current) || l.RenewedAt >= current.RenewedAt)
+            {
+                latest[l.Node] = l;
+            }
+        }
+
+        var result = new List<EdgeNodeLeased>(latest.Values);
+        result.Sort(static (a, b) => a.Node.CompareTo(b.Node));
         return result;
     }
 }

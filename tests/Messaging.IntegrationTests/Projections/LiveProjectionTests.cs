@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Text;
 using Messaging.Contracts;
 using Messaging.Contracts.Devices;
@@ -288,6 +289,45 @@ public sealed class LiveProjectionTests : IAsyncLifetime
         await _ctx.WaitForAsync("select count(*) from presence", 3, "three devices");
         await _ctx.WaitForAsync("select coalesce(sum(next_offset), 0) from checkpoints where projection = 'presence'", 5, "all session records");
         (await _ctx.DumpAsync("select user_id, device_id, node, online from presence order by user_id, device_id")).Should().Equal("(alice,p1,,f)", "(alice,p2,1,t)", "(bob,p1,4,t)");
+    }
+
+    [Fact]
+    public async Task Presence_at_a_time_holds_a_session_live_on_the_lease_of_the_node_run_that_announced_it()
+    {
+        await _ctx.StartAsync(configure: s => s["Projections:Runners"] = "presence");
+        var t0 = DateTimeOffset.FromUnixTimeMilliseconds(DateTimeOffset.UtcNow.ToUnixTimeMilliseconds());
+        DeviceSessionChanged Session(string user, string device, int? node, string? run, int changedAt, int? leaseUntil) => new()
+        {
+            UserId = user,
+            DeviceId = device,
+            Node = node,
+            SessionId = "s-" + user + device,
+            ChangedAt = t0.AddSeconds(changedAt),
+            LeaseUntil = leaseUntil is { } l ? t0.AddSeconds(l) : null,
+            Incarnation = run,
+        };
+        EdgeNodeLeased Lease(int node, string run, int renewedAt) => new() { Node = node, Incarnation = run, RenewedAt = t0.AddSeconds(renewedAt), LeaseUntil = t0.AddSeconds(renewedAt + 30) };
+
+        await _ctx.DeviceRecordAsync(SessionRules.NodeLeaseKey(0), Lease(0, "r1", 0));
+        // Announced by node 0's current run a minute ago; its own lease ran out, the node's holds.
+        await _ctx.DeviceRecordAsync("alice/p1", Session("alice", "p1", 0, "r1", -60, -30));
+        // Announced by an earlier run of node 0: nobody renews it.
+        await _ctx.DeviceRecordAsync("alice/p2", Session("alice", "p2", 0, "r0", -60, -30));
+        // A build that renews each session (no run): its own lease.
+        await _ctx.DeviceRecordAsync("bob/p1", Session("bob", "p1", 1, null, -10, 30));
+        // A run whose lease was never read: its own lease.
+        await _ctx.DeviceRecordAsync("bob/p2", Session("bob", "p2", 1, "r9", -10, 30));
+        await _ctx.DeviceRecordAsync("carol/p1", Session("carol", "p1", null, "r1", -5, null));
+        // A replayed older renewal does not move the node's lease back.
+        await _ctx.DeviceRecordAsync(SessionRules.NodeLeaseKey(0), Lease(0, "r1", -20));
+
+        await _ctx.WaitForAsync("select coalesce(sum(next_offset), 0) from checkpoints where projection = 'presence'", 7, "all session and lease records");
+        (await _ctx.DumpAsync("select node, incarnation, renewed_at = '" + t0.ToString("O", CultureInfo.InvariantCulture) + "'::timestamptz from edge_node_leases")).Should().Equal("(0,r1,t)");
+
+        Task<List<string>> At(int seconds) => _ctx.DumpAsync(
+            $"select user_id, device_id, node, online, (extract(epoch from last_seen - '{t0.ToString("O", CultureInfo.InvariantCulture)}'::timestamptz))::int from presence_at('{t0.AddSeconds(seconds).ToString("O", CultureInfo.InvariantCulture)}'::timestamptz)");
+        (await At(0)).Should().Equal("(alice,p1,0,t,0)", "(alice,p2,,f,-60)", "(bob,p1,1,t,-10)", "(bob,p2,1,t,-10)", "(carol,p1,,f,-5)");
+        (await At(31)).Should().Equal("(alice,p1,,f,0)", "(alice,p2,,f,-60)", "(bob,p1,,f,-10)", "(bob,p2,,f,-10)", "(carol,p1,,f,-5)");
     }
 
     private async Task<(long Messages, long Passed)> SnapshotAsync()

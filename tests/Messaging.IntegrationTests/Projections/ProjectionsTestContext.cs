@@ -155,6 +155,10 @@ public sealed class ProjectionsTestContext : IAsyncDisposable
             Value = Codecs.Devices.Encode(new DeviceSessionChanged { DeviceId = device, UserId = user, Node = node, SessionId = "s-" + device + at.ToUnixTimeMilliseconds(), ChangedAt = at }),
         });
 
+    /// <summary>Any <c>device.sessions</c> record under <paramref name="key"/> (a device address, or a node's lease key).</summary>
+    public Task<DeliveryResult<string, byte[]>> DeviceRecordAsync(string key, DeviceRecord record) =>
+        _producer!.ProduceAsync(Topics.DeviceSessions, new Message<string, byte[]> { Key = key, Value = Codecs.Devices.Encode(record) });
+
     public async Task<long> CountAsync(string sql)
     {
         await using var command = Db.CreateCommand(sql);

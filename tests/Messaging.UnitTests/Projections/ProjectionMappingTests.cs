@@ -123,6 +123,16 @@ public sealed class ProjectionMappingTests
     }
 
     [Fact]
+    public void The_latest_lease_per_node_wins_and_a_tie_goes_to_the_later_record()
+    {
+        static EdgeNodeLeased Lease(int node, string run, DateTimeOffset at) => new() { Node = node, Incarnation = run, RenewedAt = at, LeaseUntil = at.AddSeconds(30) };
+
+        var latest = PresenceRows.LatestLeases([Lease(1, "a", T0.AddSeconds(10)), Lease(0, "x", T0), Lease(1, "b", T0.AddSeconds(20)), Lease(1, "c", T0.AddSeconds(5)), Lease(0, "y", T0)]);
+
+        latest.Select(l => (l.Node, l.Incarnation)).Should().Equal((0, "y"), (1, "b"));
+    }
+
+    [Fact]
     public void Sessions_of_two_users_with_the_same_device_id_are_two_presence_rows()
     {
         var latest = PresenceRows.Latest([Session("phone", 1, T0, user: "bo"), Session("phone", 2, T0, user: "ana"), Session("phone", null, T0.AddSeconds(1), user: "bo")]);
