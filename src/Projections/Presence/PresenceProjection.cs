@@ -17,6 +17,9 @@ namespace Messaging.Projections.Presence;
 /// </summary>
 internal sealed class PresenceProjection : IProjection
 {
+    private const NpgsqlDbType Texts = NpgsqlDbType.Array | NpgsqlDbType.Text;
+    private const NpgsqlDbType Times = NpgsqlDbType.Array | NpgsqlDbType.TimestampTz;
+
     private static readonly ShadowTable[] OwnedTables = [new("presence", Bulk: false, Key: null), new("edge_node_leases", Bulk: false, Key: null)];
 
     private readonly string _live = UpsertSql("");
@@ -94,9 +97,6 @@ internal sealed class PresenceProjection : IProjection
             P(user, Texts), P(device, Texts), P(node, NpgsqlDbType.Array | NpgsqlDbType.Integer), P(online, NpgsqlDbType.Array | NpgsqlDbType.Boolean),
             P(session, Texts), P(seen, Times), P(lease, Times), P(incarnation, Texts)));
     }
-
-    private const NpgsqlDbType Texts = NpgsqlDbType.Array | NpgsqlDbType.Text;
-    private const NpgsqlDbType Times = NpgsqlDbType.Array | NpgsqlDbType.TimestampTz;
 
     private void AppendLeases(List<EdgeNodeLeased> latest, NpgsqlBatch batch, TableSet tables)
     {

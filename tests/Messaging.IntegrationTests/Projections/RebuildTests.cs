@@ -1,5 +1,6 @@
 using System.Text;
 using Messaging.Contracts.Commands;
+using Messaging.Contracts.Devices;
 using Messaging.Contracts.Events;
 using Messaging.Projections.Chats;
 using Messaging.Projections.Rebuild;
@@ -11,7 +12,7 @@ namespace Messaging.IntegrationTests.Projections;
 /// <summary>Rebuild from the log while the live projection runs, and the swap back.</summary>
 public sealed class RebuildTests : IAsyncLifetime
 {
-    private static readonly string[] Tables = ["chats", "chat_members", "messages", "device_cursors", "presence"];
+    private static readonly string[] Tables = ["chats", "chat_members", "messages", "device_cursors", "presence", "edge_node_leases"];
     private ProjectionsTestContext _ctx = null!;
     private int _chatEvents;
     private int _acks;
@@ -30,6 +31,9 @@ public sealed class RebuildTests : IAsyncLifetime
         var live = await DumpAllAsync();
         live["messages"].Should().NotBeEmpty();
         live["device_cursors"].Should().NotBeEmpty();
+        live["edge_node_leases"].Should().HaveCount(2);
+        (await _ctx.CountAsync($"select count(*) from edge_node_leases where node = 1 and renewed_at = '{Events.Epoch.AddSeconds(20):O}'::timestamptz"))
+            .Should().Be(1, "node 1 keeps its latest renewal, not the older one read after it");
 
         var (code, output) = await _ctx.CliAsync("rebuild", "--projection", "all");
 
@@ -202,6 +206,14 @@ public sealed class RebuildTests : IAsyncLifetime
         {
             var (user, device) = (devices[i].Split('/')[0], devices[i].Split('/')[1]);
             await _ctx.SessionAsync(device, user, i % 2 == 0 ? 1 : null, Events.Epoch.AddSeconds(i));
+            _sessions++;
+        }
+
+        // Node leases, one replayed out of order (it must not move node 1's lease back).
+        foreach (var (node, at) in new[] { (1, 10), (0, 5), (1, 20), (1, 15) })
+        {
+            var renewed = Events.Epoch.AddSeconds(at);
+            await _ctx.DeviceRecordAsync(SessionRules.NodeLeaseKey(node), new EdgeNodeLeased { Node = node, Incarnation = prefix + "-run", RenewedAt = renewed, LeaseUntil = renewed.AddSeconds(30) });
             _sessions++;
         }
 
