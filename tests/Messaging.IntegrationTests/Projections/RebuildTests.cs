@@ -32,7 +32,8 @@ public sealed class RebuildTests : IAsyncLifetime
         live["messages"].Should().NotBeEmpty();
         live["device_cursors"].Should().NotBeEmpty();
         live["edge_node_leases"].Should().HaveCount(2);
-        (await _ctx.CountAsync($"select count(*) from edge_node_leases where node = 1 and renewed_at = '{Events.Epoch.AddSeconds(20):O}'::timestamptz"))
+        // Compared in whole milliseconds: PostgreSQL keeps microseconds, and a 7-digit literal rounds where the stored value was truncated.
+        (await _ctx.CountAsync($"select count(*) from edge_node_leases where node = 1 and floor(extract(epoch from renewed_at) * 1000) = {Events.Epoch.AddSeconds(20).ToUnixTimeMilliseconds()}"))
             .Should().Be(1, "node 1 keeps its latest renewal, not the older one read after it");
 
         var (code, output) = await _ctx.CliAsync("rebuild", "--projection", "all");
