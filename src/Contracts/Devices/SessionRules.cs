@@ -46,7 +46,7 @@ public static class SessionRules
     /// last renewal by a node that renews each session).
     /// </summary>
     public static DateTimeOffset LastAlive(DeviceSessionChanged session, EdgeNodeLeased? nodeLease) =>
-        session.Node is not null && HeldBy(session, nodeLease) && nodeLease.RenewedAt > session.ChangedAt
+        HeldBy(session, nodeLease) && nodeLease.RenewedAt > session.ChangedAt
             ? nodeLease.RenewedAt
             : session.ChangedAt;
 
@@ -61,7 +61,7 @@ public static class SessionRules
         return IsOnline(session, nodeLease, now) ? node : -1;
     }
 
-    /// <summary>Whether <paramref name="nodeLease"/> is the lease of the node run that announced <paramref name="session"/>.</summary>
+    /// <summary>Whether <paramref name="nodeLease"/> is the lease of the node run that announced <paramref name="session"/> (never for an offline record: its node is null).</summary>
     private static bool HeldBy(DeviceSessionChanged session, [NotNullWhen(true)] EdgeNodeLeased? nodeLease) =>
         session.Incarnation is { } incarnation && nodeLease is not null && nodeLease.Node == session.Node
             && string.Equals(nodeLease.Incarnation, incarnation, StringComparison.Ordinal);

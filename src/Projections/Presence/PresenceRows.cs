@@ -8,44 +8,34 @@ namespace Messaging.Projections.Presence;
 /// </summary>
 internal static class PresenceRows
 {
-    public static List<DeviceSessionChanged> Latest(IReadOnlyList<DeviceSessionChanged> changes)
-    {
-        var latest = new Dictionary<(string UserId, string DeviceId), DeviceSessionChanged>();
-        for (var i = 0; i < changes.Count; i++)
-        {
-            var c = changes[i];
-            // Later in the log wins a tie: the log order of one key is the order Edge wrote it.
-            var key = (c.UserId, c.DeviceId);
-            if (!latest.TryGetValue(key, out var current) || c.ChangedAt >= current.ChangedAt)
-            {
-                latest[key] = c;
-            }
-        }
-
-        var result = new List<DeviceSessionChanged>(latest.Values);
-        result.Sort(static (a, b) =>
+    public static List<DeviceSessionChanged> Latest(IReadOnlyList<DeviceSessionChanged> changes) =>
+        LatestBy(changes, static c => (c.UserId, c.DeviceId), static c => c.ChangedAt, static (a, b) =>
         {
             var c = string.CompareOrdinal(a.UserId, b.UserId);
             return c != 0 ? c : string.CompareOrdinal(a.DeviceId, b.DeviceId);
         });
-        return result;
-    }
 
-    /// <summary>The latest lease per node in a page (later in the log wins a tie), in node order.</summary>
-    public static List<EdgeNodeLeased> LatestLeases(IReadOnlyList<EdgeNodeLeased> leases)
+    /// <summary>The latest lease per node in a page, in node order.</summary>
+    public static List<EdgeNodeLeased> LatestLeases(IReadOnlyList<EdgeNodeLeased> leases) =>
+        LatestBy(leases, static l => l.Node, static l => l.RenewedAt, static (a, b) => a.Node.CompareTo(b.Node));
+
+    private static List<T> LatestBy<T, TKey>(IReadOnlyList<T> records, Func<T, TKey> keyOf, Func<T, DateTimeOffset> timeOf, Comparison<T> order)
+        where TKey : notnull
     {
-        var latest = new Dictionary<int, EdgeNodeLeased>();
-        for (var i = 0; i < leases.Count; i++)
+        var latest = new Dictionary<TKey, T>();
+        for (var i = 0; i < records.Count; i++)
         {
-            var l = leases[i];
-            if (!latest.TryGetValue(l.Node, out var current) || l.RenewedAt >= current.RenewedAt)
+            var r = records[i];
+            // Later in the log wins a tie: the log order of one key is the order Edge wrote it.
+            var key = keyOf(r);
+            if (!latest.TryGetValue(key, out var current) || timeOf(r) >= timeOf(current))
             {
-                latest[l.Node] = l;
+                latest[key] = r;
             }
         }
 
-        var result = new List<EdgeNodeLeased>(latest.Values);
-        result.Sort(static (a, b) => a.Node.CompareTo(b.Node));
+        var result = new List<T>(latest.Values);
+        result.Sort(order);
         return result;
     }
 }
