@@ -199,7 +199,7 @@ public sealed class WebClientTests(BrowserFixture browser) : IClassFixture<Brows
         await Expect(anaPage.Locator("#status")).ToHaveAttributeAsync("data-transport", "sse");
 
         // bo's network breaks WebSockets (a proxy that refuses upgrades): the client falls back by itself.
-        var context = await browser.Browser.NewContextAsync();
+        var context = await (await browser.BrowserAsync()).NewContextAsync();
         await context.AddInitScriptAsync("""
             window.WebSocket = class { constructor() { setTimeout(() => this.onclose?.({ code: 1006, reason: '' }), 10); } send() {} close() {} };
             window.WebSocket.OPEN = 1;
