@@ -12,13 +12,16 @@ namespace Messaging.Contracts.Serialization;
 public delegate T RecordReader<out T>(ReadOnlySpan<byte> utf8);
 
 /// <summary>
-/// Hand-written readers for the two records decoded once per delivered copy: the <c>ack</c> frame
-/// (Edge, every copy in a group comes back as one) and <see cref="DeliveriesAcked"/> (Projections
-/// decodes each batch twice, inbox and archive). Their properties are <c>required</c>, so System.Text.Json
-/// reads them through its constructor-argument path, which boxes every value: in groups of 1,024
-/// decoding was 46 % of the Projections process and 2.7 % of an Edge node (fourteenth session's
-/// profile, docs/benchmarks.md). The metadata still writes these records, exports their schemas
-/// and reads every other type; a unit test holds each reader to the serializer's result.
+/// Hand-written readers for the records decoded once per delivered copy: the <c>ack</c> frame
+/// (Edge, every copy in a group comes back as one), <see cref="DeliveriesAcked"/> (Projections
+/// decodes each batch twice, inbox and archive) and <see cref="Delivery.ReceiptsRouted"/> (Edge:
+/// in groups of 1,024 about one user's receipt per copy). Their properties are <c>required</c>, so
+/// System.Text.Json reads them through its constructor-argument path, which boxes every value: in
+/// groups of 1,024 decoding was 46 % of the Projections process and 2.7 % of an Edge node
+/// (fourteenth session's profile), and decoding receipts ~30 % of an Edge node's allocated bytes
+/// (nineteenth session's allocation trace; docs/benchmarks.md). The metadata still writes these
+/// records, exports their schemas and reads every other type; a unit test holds each reader to the
+/// serializer's result.
 /// </summary>
 public static class PerCopyReaders
 {
@@ -46,6 +49,110 @@ public static class PerCopyReaders
         {
             throw new JsonException(ex.Message, ex);
         }
+    }
+
+    public static Delivery.ReceiptsRouted ReadReceiptsRouted(ReadOnlySpan<byte> utf8)
+    {
+        try
+        {
+            return ReceiptsRouted(utf8);
+        }
+        catch (InvalidOperationException ex)
+        {
+            throw new JsonException(ex.Message, ex);
+        }
+    }
+
+    private static Delivery.ReceiptsRouted ReceiptsRouted(ReadOnlySpan<byte> utf8)
+    {
+        var reader = new Utf8JsonReader(utf8);
+        StartObject(ref reader);
+        List<string>? devices = null;
+        List<UserReceipt>? receipts = null;
+        string? chatId = null;
+        string? state = null;
+        var version = 0;
+        while (NextProperty(ref reader))
+        {
+            if (reader.ValueTextEquals("receipts"u8))
+            {
+                Expect(ref reader, JsonTokenType.StartArray, "receipts");
+                receipts = [];
+                while (reader.Read() && reader.TokenType != JsonTokenType.EndArray)
+                {
+                    receipts.Add(ReadUserReceipt(ref reader));
+                }
+            }
+            else if (reader.ValueTextEquals("devices"u8))
+            {
+                Expect(ref reader, JsonTokenType.StartArray, "devices");
+                devices = [];
+                while (reader.Read() && reader.TokenType != JsonTokenType.EndArray)
+                {
+                    // A null address is refused, where the serializer would hand it on to fail in the consumer's lookup.
+                    devices.Add(reader.TokenType == JsonTokenType.String ? reader.GetString()! : throw new JsonException("a device must be a string"));
+                }
+            }
+            else if (reader.ValueTextEquals("chatId"u8))
+            {
+                chatId = String(ref reader, "chatId");
+            }
+            else if (reader.ValueTextEquals("state"u8))
+            {
+                state = String(ref reader, "state");
+            }
+            else if (reader.ValueTextEquals("v"u8))
+            {
+                version = Int32(ref reader, "v");
+            }
+            else
+            {
+                SkipValue(ref reader);
+            }
+        }
+
+        End(ref reader);
+        return new Delivery.ReceiptsRouted
+        {
+            Devices = devices ?? throw Missing("devices"),
+            ChatId = chatId ?? throw Missing("chatId"),
+            State = state ?? throw Missing("state"),
+            Receipts = receipts ?? throw Missing("receipts"),
+            V = version,
+        };
+    }
+
+    private static UserReceipt ReadUserReceipt(ref Utf8JsonReader reader)
+    {
+        if (reader.TokenType != JsonTokenType.StartObject)
+        {
+            throw new JsonException("a receipt must be an object");
+        }
+
+        string? userId = null;
+        long? seq = null;
+        DateTimeOffset? at = null;
+        while (NextProperty(ref reader))
+        {
+            if (reader.ValueTextEquals("userId"u8))
+            {
+                userId = String(ref reader, "userId");
+            }
+            else if (reader.ValueTextEquals("seq"u8))
+            {
+                seq = Int64(ref reader, "seq");
+            }
+            else if (reader.ValueTextEquals("at"u8))
+            {
+                at = DateTime(ref reader, "at");
+            }
+            else
+            {
+                SkipValue(ref reader);
+            }
+        }
+
+        return new UserReceipt(userId ?? throw Missing("userId"), seq ?? throw Missing("seq"), at ?? throw Missing("at"));
     }
 
     private static DeliveriesAcked DeliveriesAcked(ReadOnlySpan<byte> utf8)
@@ -149,13 +256,7 @@ public static class PerCopyReaders
             }
             else if (reader.ValueTextEquals("ackedAt"u8))
             {
-                reader.Read();
-                if (reader.TokenType != JsonTokenType.String || !reader.TryGetDateTimeOffset(out var at))
-                {
-                    throw new JsonException("'ackedAt' must be an ISO 8601 date and time");
-                }
-
-                ackedAt = at;
+                ackedAt = DateTime(ref reader, "ackedAt");
             }
             else
             {
@@ -217,6 +318,14 @@ public static class PerCopyReaders
     {
         reader.Read();
         return reader.TokenType == JsonTokenType.Number && reader.TryGetInt32(out var value) ? value : throw new JsonException($"'{name}' must be an integer");
+    }
+
+    private static DateTimeOffset DateTime(ref Utf8JsonReader reader, string name)
+    {
+        reader.Read();
+        return reader.TokenType == JsonTokenType.String && reader.TryGetDateTimeOffset(out var value)
+            ? value
+            : throw new JsonException($"'{name}' must be an ISO 8601 date and time");
     }
 
     private static void SkipValue(ref Utf8JsonReader reader)

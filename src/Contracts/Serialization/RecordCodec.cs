@@ -177,7 +177,10 @@ public static class Codecs
 
     public static RecordCodec<Devices.DeviceCommand> DeviceCommands { get; } = new(ContractsJsonContext.Default.DeviceCommand);
 
-    public static RecordCodec<Delivery.NodeDelivery> Deliveries { get; } = new(ContractsJsonContext.Default.NodeDelivery, SchemaVersions.NodeDeliveries);
+    public static RecordCodec<Delivery.NodeDelivery> Deliveries { get; } = new(
+        ContractsJsonContext.Default.NodeDelivery,
+        SchemaVersions.NodeDeliveries,
+        new Dictionary<string, RecordReader<Delivery.NodeDelivery>> { ["ReceiptsRouted"] = static utf8 => PerCopyReaders.ReadReceiptsRouted(utf8) });
 
     public static RecordCodec<Protocol.ClientFrame> ClientFrames { get; } = new(
         ContractsJsonContext.Default.ClientFrame,

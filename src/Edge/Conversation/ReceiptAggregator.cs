@@ -31,7 +31,7 @@ internal sealed partial class ReceiptAggregator(
     private readonly object _gate = new();
     private readonly ConversationOptions _options = options.Value;
     private readonly int _edgeNodes = cluster.Value.EdgeNodes;
-    private Dictionary<(string ChatId, string UserId, string State), PendingReceipt> _pending = [];
+    private readonly Dictionary<(string ChatId, string UserId, string State), PendingReceipt> _pending = [];
     private readonly Dictionary<(string ChatId, string UserId, string State), long> _sent = [];
     /// <summary>Notes that <paramref name="userId"/> reached <paramref name="seq"/> in the chat (cumulative; the highest wins).</summary>
     public void Note(string chatId, string userId, string state, long seq, DateTimeOffset at)
@@ -70,7 +70,9 @@ internal sealed partial class ReceiptAggregator(
                 }
             }
 
-            _pending = [];
+            // Cleared, not replaced: a new dictionary grew again through every size each flush
+            // (14 % of an Edge node's allocated bytes in groups of 1,024, nineteenth session's trace).
+            _pending.Clear();
         }
 
         if (work.Count == 0)

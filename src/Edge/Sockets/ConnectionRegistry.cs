@@ -25,7 +25,22 @@ internal sealed class ConnectionRegistry
 
     public int Count => _byAddress.Count;
 
-    public ICollection<Connection> Connections => _byAddress.Values;
+    /// <summary>
+    /// Every socket, enumerated in place (not a snapshot). <c>Values</c> took all the dictionary's
+    /// locks and copied every entry: the send-queue gauges did that at each read, an 80 KiB array
+    /// per read with 10,240 sockets (~2 % of an Edge node's allocated bytes in groups of 1,024 with
+    /// a metrics listener attached, nineteenth session's allocation trace).
+    /// </summary>
+    public IEnumerable<Connection> Connections
+    {
+        get
+        {
+            foreach (var (_, connection) in _byAddress)
+            {
+                yield return connection;
+            }
+        }
+    }
 
     /// <summary>The lock of <paramref name="connection"/>'s device: by its address, so every socket of one device shares it.</summary>
     public object LockFor(Connection connection) => _locks[(int)(connection.AddressHash % Stripes)];

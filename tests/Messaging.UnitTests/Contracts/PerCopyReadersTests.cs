@@ -1,5 +1,6 @@
 using System.Text;
 using System.Text.Json;
+using Messaging.Contracts.Delivery;
 using Messaging.Contracts.Devices;
 using Messaging.Contracts.Protocol;
 using Messaging.Contracts.Serialization;
@@ -62,6 +63,43 @@ public sealed class PerCopyReadersTests
         """{"type":"ack","chatId":"\ud800","seq":1}""",
     };
 
+    private const string Receipt = """{"userId":"ana","seq":7,"at":"2026-11-27T12:00:00.1234567+00:00"}""";
+
+    public static TheoryData<string> ReceiptsRoutedCases => new()
+    {
+        // Accepted.
+        $$"""{"type":"ReceiptsRouted","v":2,"devices":["bo/phone","bo/web"],"chatId":"g:1","state":"delivered","receipts":[{{Receipt}},{"userId":"c\u0079","seq":9223372036854775807,"at":"2026-11-27T12:00:00Z"}]}""",
+        """{"type":"ReceiptsRouted","devices":[],"chatId":"g:1","state":"read","receipts":[]}""",
+        $$"""{"receipts":[{{Receipt}}],"extra":{"a":[1,{"b":null}]},"state":"delivered","chatId":"c\"2","devices":["u/d"],"v":1,"type":"ReceiptsRouted"}""",
+        """{"type":"ReceiptsRouted","devices":["u/d"],"chatId":"c","state":"s","\u0072eceipts":[{"at":"2026-11-27T12:00:00+01:00","seq":0,"userId":"u","more":[true]}]}""",
+        // Refused.
+        """{"type":"ReceiptsRouted","chatId":"c","state":"s","receipts":[]}""",
+        """{"type":"ReceiptsRouted","devices":["u/d"],"state":"s","receipts":[]}""",
+        """{"type":"ReceiptsRouted","devices":["u/d"],"chatId":"c","receipts":[]}""",
+        """{"type":"ReceiptsRouted","devices":["u/d"],"chatId":"c","state":"s"}""",
+        """{"type":"ReceiptsRouted","devices":null,"chatId":"c","state":"s","receipts":[]}""",
+        """{"type":"ReceiptsRouted","devices":"u/d","chatId":"c","state":"s","receipts":[]}""",
+        """{"type":"ReceiptsRouted","devices":[7],"chatId":"c","state":"s","receipts":[]}""",
+        """{"type":"ReceiptsRouted","devices":["u/d"],"chatId":null,"state":"s","receipts":[]}""",
+        """{"type":"ReceiptsRouted","devices":["u/d"],"chatId":"c","state":1,"receipts":[]}""",
+        """{"type":"ReceiptsRouted","devices":["u/d"],"chatId":"c","state":"s","receipts":null}""",
+        """{"type":"ReceiptsRouted","devices":["u/d"],"chatId":"c","state":"s","receipts":{}}""",
+        """{"type":"ReceiptsRouted","devices":["u/d"],"chatId":"c","state":"s","receipts":[1]}""",
+        """{"type":"ReceiptsRouted","devices":["u/d"],"chatId":"c","state":"s","receipts":[{"seq":1,"at":"2026-11-27T12:00:00Z"}]}""",
+        """{"type":"ReceiptsRouted","devices":["u/d"],"chatId":"c","state":"s","receipts":[{"userId":"u","at":"2026-11-27T12:00:00Z"}]}""",
+        """{"type":"ReceiptsRouted","devices":["u/d"],"chatId":"c","state":"s","receipts":[{"userId":"u","seq":1}]}""",
+        """{"type":"ReceiptsRouted","devices":["u/d"],"chatId":"c","state":"s","receipts":[{"userId":null,"seq":1,"at":"2026-11-27T12:00:00Z"}]}""",
+        """{"type":"ReceiptsRouted","devices":["u/d"],"chatId":"c","state":"s","receipts":[{"userId":"u","seq":"1","at":"2026-11-27T12:00:00Z"}]}""",
+        """{"type":"ReceiptsRouted","devices":["u/d"],"chatId":"c","state":"s","receipts":[{"userId":"u","seq":1.5,"at":"2026-11-27T12:00:00Z"}]}""",
+        """{"type":"ReceiptsRouted","devices":["u/d"],"chatId":"c","state":"s","receipts":[{"userId":"u","seq":1,"at":"yesterday"}]}""",
+        """{"type":"ReceiptsRouted","devices":["u/d"],"chatId":"c","state":"s","receipts":[{"userId":"u","seq":1,"at":null}]}""",
+        """{"type":"ReceiptsRouted","v":"2","devices":[],"chatId":"c","state":"s","receipts":[]}""",
+        """{"type":"ReceiptsRouted","devices":[],"chatId":"c","state":"s","receipts":[]} {}""",
+        """{"type":"ReceiptsRouted","devices":[],"chatId":"c","state":"s","receipts":[],}""",
+        """{"type":"ReceiptsRouted","devices":["\ud800x"],"chatId":"c","state":"s","receipts":[]}""",
+        """{"type":"ReceiptsRouted","devices":[],"chatId":"c","state":"s","receipts":[{"userId":"\udc00","seq":1,"at":"2026-11-27T12:00:00Z"}]}""",
+    };
+
     [Theory]
     [MemberData(nameof(DeliveriesAckedCases))]
     public void A_deliveries_acked_record_is_read_as_the_serializer_reads_it(string json)
@@ -95,6 +133,33 @@ public sealed class PerCopyReadersTests
         }
     }
 
+    [Theory]
+    [MemberData(nameof(ReceiptsRoutedCases))]
+    public void A_receipts_routed_record_is_read_as_the_serializer_reads_it(string json)
+    {
+        var utf8 = Encoding.UTF8.GetBytes(json);
+
+        var read = Codecs.Deliveries.Decode(utf8);
+
+        var expected = Serializer(() => JsonSerializer.Deserialize(utf8, ContractsJsonContext.Default.NodeDelivery));
+        read.IsOk.Should().Be(expected is not null, read.Error);
+        if (expected is not null)
+        {
+            read.Value.Should().BeOfType<ReceiptsRouted>().Which.Should().BeEquivalentTo(expected);
+            Codecs.Deliveries.Encode(read.Value!).Should().Equal(Codecs.Deliveries.Encode(expected));
+        }
+    }
+
+    [Theory]
+    [InlineData("""{"type":"ReceiptsRouted","devices":["u/d",null],"chatId":"c","state":"s","receipts":[]}""")]
+    [InlineData("""{"type":"ReceiptsRouted","devices":["u/d"],"chatId":"c","state":"s","receipts":[{"userId":"u","seq":1,"at":"2026-11-27T12:00:00Z"},null]}""")]
+    public void A_null_device_or_receipt_is_refused_where_the_serializer_would_hand_it_on(string json)
+    {
+        // The serializer does not check a collection's elements for null; the delivery thread
+        // would then fail on the record instead of skipping it.
+        Codecs.Deliveries.Decode(Encoding.UTF8.GetBytes(json)).Status.Should().Be(DecodeStatus.Malformed);
+    }
+
     [Fact]
     public void A_null_ack_in_a_batch_is_refused_where_the_serializer_would_hand_it_on()
     {
@@ -106,13 +171,15 @@ public sealed class PerCopyReadersTests
     }
 
     [Fact]
-    public void Every_other_type_of_the_two_families_is_still_read_by_the_metadata()
+    public void Every_other_type_of_the_three_families_is_still_read_by_the_metadata()
     {
         var acked = Codecs.Devices.Decode(Encoding.UTF8.GetBytes("""{"type":"DeliveryAcked","deviceId":"d","userId":"u","chatId":"c","seq":3,"ackedAt":"2026-11-27T12:00:00Z"}"""));
         var sync = Codecs.ClientFrames.Decode(Encoding.UTF8.GetBytes("""{"type":"sync","limit":5}"""));
+        var typing = Codecs.Deliveries.Decode(Encoding.UTF8.GetBytes("""{"type":"TypingRouted","v":2,"devices":["u/d"],"chatId":"c","userId":"bo","state":"started","expiresInMs":5000}"""));
 
         acked.Value.Should().BeOfType<DeliveryAcked>().Which.Seq.Should().Be(3);
         sync.Value.Should().BeOfType<SyncFrame>().Which.Limit.Should().Be(5);
+        typing.Value.Should().BeOfType<TypingRouted>().Which.ExpiresInMs.Should().Be(5000);
     }
 
     private static T? Serializer<T>(Func<T?> deserialize)
