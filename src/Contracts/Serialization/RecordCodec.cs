@@ -1,5 +1,6 @@
 using System.Buffers;
 using System.Collections.Frozen;
+using System.Text;
 using System.Text.Json;
 using System.Text.Json.Serialization.Metadata;
 
@@ -35,6 +36,10 @@ public sealed class RecordCodec<T>
     private readonly JsonTypeInfo<T> _typeInfo;
     private readonly FrozenSet<string> _knownTypes;
     private readonly FrozenDictionary<string, RecordReader<T>> _readers;
+    private readonly FrozenSet<string>.AlternateLookup<ReadOnlySpan<char>> _typeNames;
+
+    /// <summary>Longer type names than this are read as a new string (none of the contracts' is).</summary>
+    private const int MaxLookedUpTypeBytes = 64;
 
     /// <summary>A codec over <paramref name="typeInfo"/>'s derived types; <paramref name="readers"/> (by type name) read those types instead of the metadata (<see cref="PerCopyReaders"/>).</summary>
     public RecordCodec(JsonTypeInfo<T> typeInfo, int maxVersion = 1, IReadOnlyDictionary<string, RecordReader<T>>? readers = null)
@@ -52,6 +57,7 @@ public sealed class RecordCodec<T>
         }
 
         _knownTypes = types.ToFrozenSet(StringComparer.Ordinal);
+        _typeNames = _knownTypes.GetAlternateLookup<ReadOnlySpan<char>>();
     }
 
     /// <summary>The highest schema version this build reads.</summary>
@@ -103,7 +109,7 @@ public sealed class RecordCodec<T>
     }
 
     /// <summary>Reads the top-level <c>type</c> and <c>v</c> (default 1) without materialising the record.</summary>
-    private static bool TryReadHeader(ReadOnlySpan<byte> utf8, out string? type, out int version, out string? error)
+    private bool TryReadHeader(ReadOnlySpan<byte> utf8, out string? type, out int version, out string? error)
     {
         type = null;
         version = 1;
@@ -128,7 +134,7 @@ public sealed class RecordCodec<T>
                         return false;
                     }
 
-                    type = reader.GetString();
+                    type = TypeName(ref reader);
                 }
                 else if (reader.ValueTextEquals("v"u8))
                 {
@@ -159,6 +165,25 @@ public sealed class RecordCodec<T>
             error = "invalid JSON: " + ex.Message;
             return false;
         }
+    }
+
+    /// <summary>
+    /// A known type's name as the set's own string, so decoding a record allocates no string for
+    /// its type (a new one per record was ~4 % of an Edge node's allocated bytes in groups of
+    /// 1,024, nineteenth session's allocation trace); any other name as a new string.
+    /// </summary>
+    private string? TypeName(ref Utf8JsonReader reader)
+    {
+        if (!reader.ValueIsEscaped && !reader.HasValueSequence && reader.ValueSpan.Length <= MaxLookedUpTypeBytes)
+        {
+            Span<char> chars = stackalloc char[MaxLookedUpTypeBytes];
+            if (Encoding.UTF8.TryGetChars(reader.ValueSpan, chars, out var written) && _typeNames.TryGetValue(chars[..written], out var known))
+            {
+                return known;
+            }
+        }
+
+        return reader.GetString();
     }
 }
 

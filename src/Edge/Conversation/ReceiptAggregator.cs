@@ -33,6 +33,13 @@ internal sealed partial class ReceiptAggregator(
     private readonly int _edgeNodes = cluster.Value.EdgeNodes;
     private readonly Dictionary<(string ChatId, string UserId, string State), PendingReceipt> _pending = [];
     private readonly Dictionary<(string ChatId, string UserId, string State), long> _sent = [];
+
+    // A flush's work lists, reused: new ones each flush were ~10 % of an Edge node's allocated
+    // bytes in groups of 1,024 (nineteenth session's allocation trace). One flush at a time
+    // (ReceiptFlusher's loop), which _flushing enforces.
+    private readonly List<PendingReceipt> _work = [];
+    private readonly List<ReceiptRange> _ranges = [];
+    private int _flushing;
     /// <summary>Notes that <paramref name="userId"/> reached <paramref name="seq"/> in the chat (cumulative; the highest wins).</summary>
     public void Note(string chatId, string userId, string state, long seq, DateTimeOffset at)
     {
@@ -49,8 +56,27 @@ internal sealed partial class ReceiptAggregator(
     /// <summary>Sends what was gathered since the last flush; returns the records written.</summary>
     public async Task<int> FlushAsync(CancellationToken cancellationToken)
     {
-        List<PendingReceipt> work;
-        List<ReceiptRange> ranges;
+        if (Interlocked.Exchange(ref _flushing, 1) != 0)
+        {
+            throw new InvalidOperationException("one receipts flush at a time");
+        }
+
+        try
+        {
+            return await FlushOnceAsync(cancellationToken);
+        }
+        finally
+        {
+            Volatile.Write(ref _flushing, 0);
+        }
+    }
+
+    private async Task<int> FlushOnceAsync(CancellationToken cancellationToken)
+    {
+        var work = _work;
+        var ranges = _ranges;
+        work.Clear();
+        ranges.Clear();
         lock (_gate)
         {
             if (_pending.Count == 0)
@@ -58,8 +84,6 @@ internal sealed partial class ReceiptAggregator(
                 return 0;
             }
 
-            work = new List<PendingReceipt>(_pending.Count);
-            ranges = new List<ReceiptRange>(_pending.Count);
             foreach (var p in _pending.Values)
             {
                 long? last = _sent.TryGetValue((p.ChatId, p.UserId, p.State), out var sent) ? sent : null;

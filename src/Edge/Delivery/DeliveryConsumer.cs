@@ -74,7 +74,7 @@ internal sealed class DeliveryConsumer(
         try
         {
             var config = clients.ConsumerConfig($"edge-{_topic}-{Guid.NewGuid():N}", $"edge-delivery-{options.Value.NodeId}");
-            using var consumer = new ConsumerBuilder<string, byte[]>(config).Build();
+            using var consumer = new ConsumerBuilder<string, PooledRecord>(config).SetValueDeserializer(PooledRecordDeserializer.Instance).Build();
             using var admin = new AdminClientBuilder(clients.AdminConfig($"edge-delivery-{options.Value.NodeId}")).Build();
             var metadata = admin.GetMetadata(_topic, TimeSpan.FromSeconds(10));
             var partitions = metadata.Topics.Single(t => t.Topic == _topic).Partitions.Select(p => new TopicPartition(_topic, p.PartitionId)).ToList();
@@ -100,12 +100,20 @@ internal sealed class DeliveryConsumer(
             {
                 var result = consumer.Consume(TimeSpan.FromMilliseconds(250));
                 lagProbe.Observe(consumer);
-                if (result is null || result.IsPartitionEOF || result.Message.Value is null)
+                if (result is null || result.IsPartitionEOF || result.Message.Value.IsNull)
                 {
                     continue;
                 }
 
-                Push(result.Message.Value, result.Offset.Value, result.Message.Headers);
+                var record = result.Message.Value;
+                try
+                {
+                    Push(record.Span, result.Offset.Value, result.Message.Headers);
+                }
+                finally
+                {
+                    record.Return();
+                }
             }
         }
         catch (OperationCanceledException) when (token.IsCancellationRequested)
@@ -122,7 +130,7 @@ internal sealed class DeliveryConsumer(
     /// Decodes one record, encodes its frame once and queues the same bytes on every listed local
     /// socket; <paramref name="headers"/> may hold a traced event's <c>traceparent</c> (<c>Kafka:TraceHeaders</c>).
     /// </summary>
-    internal void Push(byte[] value, long offset, Headers? headers = null)
+    internal void Push(ReadOnlySpan<byte> value, long offset, Headers? headers = null)
     {
         if (_messages.TryTranscode(value, _hopTimestamps ? clock.GetUtcNow() : null, out var message, out var traceparent))
         {
@@ -202,7 +210,7 @@ internal sealed class DeliveryConsumer(
     }
 
     /// <summary>A plain message transcoded straight from its record (<see cref="MessageFrameTranscoder"/>): one frame for every listed local socket.</summary>
-    private void PushMessage(byte[] record, SharedFrame frame, string? traceparent, Headers? headers)
+    private void PushMessage(ReadOnlySpan<byte> record, SharedFrame frame, string? traceparent, Headers? headers)
     {
         var count = _messages.DeviceCount;
         using var activity = EdgeTracing.StartPush(traceparent, headers);
