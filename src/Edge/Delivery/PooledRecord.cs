@@ -22,7 +22,7 @@ internal readonly record struct PooledRecord(byte[]? Buffer, int Length)
 /// <summary>
 /// Copies each value out of librdkafka into a pooled buffer instead of a new array: the delivery
 /// thread copied every node record (~34 KB for a group of 1,024) into an array dropped right after
-/// its push, 13.8 % of an Edge node's allocated bytes in groups of 1,024 (nineteenth session's
+/// its push, 10 % of an Edge node's allocated bytes in groups of 1,024 (nineteenth session's
 /// allocation trace, docs/benchmarks.md). Nothing holds a record past its push: frames are encoded
 /// into buffers of their own and device addresses are read while pushing.
 /// </summary>
