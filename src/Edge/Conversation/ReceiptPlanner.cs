@@ -78,7 +78,7 @@ internal static class ReceiptPlanner
     /// sender whose messages lie outside a user's own range gets that user's receipt too: it is
     /// cumulative and true ("up to seq S"), and so a chat costs one record per node instead of
     /// one per sender (docs/benchmarks.md, "Receipts per chat"). A sender's own receipt is taken
-    /// out for its devices by the node that pushes it (<c>DeliveryFrames.ReceiptsFor</c>).
+    /// out for its devices by the node that pushes it (<c>ReceiptFrameTranscoder.Frame</c>).
     /// A range the read models have projected only in part is sent up to what they hold
     /// and the rest retried (at most <paramref name="maxRetries"/> flushes): otherwise an ack
     /// that overtook the projection of its message would find no sender and never be sent. Read

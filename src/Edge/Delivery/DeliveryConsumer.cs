@@ -1,4 +1,5 @@
 using Confluent.Kafka;
+using Messaging.Contracts;
 using Messaging.Contracts.Delivery;
 using Messaging.Contracts.Protocol;
 using Messaging.Contracts.Serialization;
@@ -36,6 +37,7 @@ internal sealed class DeliveryConsumer(
     private readonly string _topic = topics.DeliveryNode(options.Value.NodeId);
     private readonly bool _hopTimestamps = options.Value.HopTimestamps;
     private readonly MessageFrameTranscoder _messages = new();
+    private readonly ReceiptFrameTranscoder _receipts = new();
     private Thread? _thread;
 
     /// <summary>Starts the loop and waits until its start position is fixed, so nothing produced after start-up is missed.</summary>
@@ -138,6 +140,12 @@ internal sealed class DeliveryConsumer(
             return;
         }
 
+        if (_receipts.TryRead(value))
+        {
+            PushReceipts(value);
+            return;
+        }
+
         var decoded = Codecs.Deliveries.Decode(value);
         if (!decoded.IsOk)
         {
@@ -158,7 +166,14 @@ internal sealed class DeliveryConsumer(
 
         if (delivery is ReceiptsRouted receipts)
         {
-            PushReceipts(receipts);
+            // Read by the general path (an older version, a receipt with a property the
+            // transcoder does not copy): written again as this build writes it, which it reads.
+            var canonical = Codecs.Deliveries.Encode(receipts with { V = SchemaVersions.NodeDeliveries });
+            if (_receipts.TryRead(canonical))
+            {
+                PushReceipts(canonical);
+            }
+
             return;
         }
 
@@ -270,11 +285,12 @@ internal sealed class DeliveryConsumer(
     }
 
     /// <summary>
-    /// A chat's receipts: one frame shared by every listed device whose user has no receipt in the
-    /// record, and one per user who has (without their own), encoded once for that user's devices
-    /// (a user's devices are listed together: the record lists them sender by sender).
+    /// A chat's receipts (<see cref="ReceiptFrameTranscoder"/>): one frame shared by every listed
+    /// device whose user has no receipt in the record, and one per user who has (without their
+    /// own), built once for that user's devices (a user's devices are listed together: the record
+    /// lists them sender by sender).
     /// </summary>
-    private void PushReceipts(ReceiptsRouted receipts)
+    private void PushReceipts(ReadOnlySpan<byte> record)
     {
         SharedFrame? shared = null;
         string? ownUser = null;
@@ -282,18 +298,20 @@ internal sealed class DeliveryConsumer(
         var copies = 0;
         try
         {
-            foreach (var address in receipts.Devices)
+            var count = _receipts.DeviceCount;
+            for (var i = 0; i < count; i++)
             {
-                if (!registry.TryGet(address, out var connection))
+                if (!registry.TryGet(_receipts.Device(record, i), out var connection))
                 {
                     continue;
                 }
 
                 var userId = connection.Device.UserId;
                 SharedFrame? frame;
-                if (!DeliveryFrames.HasOwn(receipts, userId))
+                var own = _receipts.IndexOf(record, userId);
+                if (own < 0)
                 {
-                    frame = shared ??= SharedFrame.Encode(DeliveryFrames.ReceiptsFor(receipts, userId)!);
+                    frame = shared ??= _receipts.Frame(record, -1);
                 }
                 else
                 {
@@ -301,7 +319,7 @@ internal sealed class DeliveryConsumer(
                     {
                         ownFrame?.Release();
                         ownUser = userId;
-                        ownFrame = DeliveryFrames.ReceiptsFor(receipts, userId) is { } others ? SharedFrame.Encode(others) : null;
+                        ownFrame = _receipts.Frame(record, own);
                     }
 
                     frame = ownFrame;
@@ -333,6 +351,7 @@ internal sealed class DeliveryConsumer(
         if (_thread is not { IsAlive: true })
         {
             _messages.Dispose();
+            _receipts.Dispose();
         }
     }
 }

@@ -76,53 +76,6 @@ internal static class DeliveryFrames
         _ => null,
     };
 
-    /// <summary>
-    /// The receipt frame the devices of <paramref name="userId"/> get from a chat's receipts: all
-    /// of them but the user's own (a record carries every user whose progress moved, for every
-    /// sender's devices; a user never counts as a recipient of their own messages). Null when
-    /// only the user's own is there.
-    /// </summary>
-    public static ReceiptFrame? ReceiptsFor(ReceiptsRouted receipts, string userId)
-    {
-        var own = OwnIndex(receipts, userId);
-        if (own < 0)
-        {
-            return new ReceiptFrame { ChatId = receipts.ChatId, State = receipts.State, Receipts = receipts.Receipts };
-        }
-
-        if (receipts.Receipts.Count == 1)
-        {
-            return null;
-        }
-
-        var others = new List<UserReceipt>(receipts.Receipts.Count - 1);
-        for (var i = 0; i < receipts.Receipts.Count; i++)
-        {
-            if (i != own)
-            {
-                others.Add(receipts.Receipts[i]);
-            }
-        }
-
-        return new ReceiptFrame { ChatId = receipts.ChatId, State = receipts.State, Receipts = others };
-    }
-
-    /// <summary>Whether <paramref name="userId"/> has a receipt of their own in <paramref name="receipts"/> (their devices then get a frame without it).</summary>
-    public static bool HasOwn(ReceiptsRouted receipts, string userId) => OwnIndex(receipts, userId) >= 0;
-
-    private static int OwnIndex(ReceiptsRouted receipts, string userId)
-    {
-        for (var i = 0; i < receipts.Receipts.Count; i++)
-        {
-            if (string.Equals(receipts.Receipts[i].UserId, userId, StringComparison.Ordinal))
-            {
-                return i;
-            }
-        }
-
-        return -1;
-    }
-
     /// <summary>The frame one device receives of an encrypted message or edit: only its own ciphertext.</summary>
     public static ServerFrame ForDevice(ServerFrame frame, IReadOnlyDictionary<string, string> payloads, string address)
     {

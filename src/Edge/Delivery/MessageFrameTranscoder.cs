@@ -1,5 +1,4 @@
 using System.Diagnostics.CodeAnalysis;
-using System.Text;
 using System.Text.Json;
 using Messaging.Contracts;
 using Messaging.Contracts.Protocol;
@@ -25,8 +24,7 @@ namespace Messaging.Edge.Delivery;
 internal sealed class MessageFrameTranscoder : IDisposable
 {
     private readonly Utf8JsonWriter _writer = new(Stream.Null, new JsonWriterOptions { SkipValidation = true });
-    private readonly List<Address> _devices = [];
-    private char[] _chars = new char[256];
+    private readonly ListedDevices _devices = new();
 
     [Flags]
     private enum Required
@@ -59,24 +57,7 @@ internal sealed class MessageFrameTranscoder : IDisposable
     /// The <paramref name="index"/>-th address of the last transcoded <paramref name="record"/>, in
     /// a buffer reused by the next call.
     /// </summary>
-    public ReadOnlySpan<char> Device(ReadOnlySpan<byte> record, int index)
-    {
-        var address = _devices[index];
-        if (address.Unescaped is { } unescaped)
-        {
-            return unescaped;
-        }
-
-        var utf8 = record.Slice(address.Start, address.Length);
-        if (_chars.Length < utf8.Length)
-        {
-            // UTF-8 never has fewer bytes than the UTF-16 code units it decodes to.
-            _chars = new char[utf8.Length];
-        }
-
-        var count = Encoding.UTF8.GetChars(utf8, _chars);
-        return _chars.AsSpan(0, count);
-    }
+    public ReadOnlySpan<char> Device(ReadOnlySpan<byte> record, int index) => _devices.Get(record, index);
 
     /// <summary>
     /// The frame of <paramref name="record"/> (with <paramref name="pushedAt"/>, <c>Edge:HopTimestamps</c>,
@@ -124,7 +105,7 @@ internal sealed class MessageFrameTranscoder : IDisposable
         seq = 0;
         traceparent = null;
         var reader = new Utf8JsonReader(record);
-        if (!ReadTypeIs(ref reader, "EventRouted"u8))
+        if (!RecordJson.ReadTypeIs(ref reader, "EventRouted"u8))
         {
             return false;
         }
@@ -150,7 +131,7 @@ internal sealed class MessageFrameTranscoder : IDisposable
                 reader.Read();
                 if (reader.TokenType == JsonTokenType.String)
                 {
-                    acceptedAt = record[Raw(ref reader)];
+                    acceptedAt = record[RecordJson.Raw(ref reader)];
                 }
                 else if (reader.TokenType != JsonTokenType.Null)
                 {
@@ -159,26 +140,14 @@ internal sealed class MessageFrameTranscoder : IDisposable
             }
             else if (reader.ValueTextEquals("v"u8))
             {
-                if (!ReadVersionIs(ref reader, SchemaVersions.NodeDeliveries))
+                if (!RecordJson.ReadVersionIs(ref reader, SchemaVersions.NodeDeliveries))
                 {
                     return false;
                 }
             }
             else if (reader.ValueTextEquals("devices"u8))
             {
-                if (!reader.Read() || reader.TokenType != JsonTokenType.StartArray)
-                {
-                    return false;
-                }
-
-                while (reader.Read() && reader.TokenType == JsonTokenType.String)
-                {
-                    _devices.Add(reader.ValueIsEscaped
-                        ? new Address(0, 0, reader.GetString())
-                        : new Address((int)reader.TokenStartIndex + 1, reader.ValueSpan.Length, null));
-                }
-
-                if (reader.TokenType != JsonTokenType.EndArray)
+                if (!_devices.TryRead(ref reader))
                 {
                     return false;
                 }
@@ -217,7 +186,7 @@ internal sealed class MessageFrameTranscoder : IDisposable
         chatId = null;
         seq = 0;
         traceparent = null;
-        if (reader.TokenType != JsonTokenType.StartObject || !ReadTypeIs(ref reader, "MessageSent"u8, started: true))
+        if (reader.TokenType != JsonTokenType.StartObject || !RecordJson.ReadTypeIs(ref reader, "MessageSent"u8, started: true))
         {
             return false;
         }
@@ -227,7 +196,7 @@ internal sealed class MessageFrameTranscoder : IDisposable
         {
             if (reader.ValueTextEquals("v"u8))
             {
-                if (!ReadVersionIs(ref reader, SchemaVersions.ChatEvents))
+                if (!RecordJson.ReadVersionIs(ref reader, SchemaVersions.ChatEvents))
                 {
                     return false;
                 }
@@ -324,29 +293,11 @@ internal sealed class MessageFrameTranscoder : IDisposable
         return -1;
     }
 
-    /// <summary>Reads <c>{"type":"…"</c> (or, <paramref name="started"/>, just the property) and checks the type.</summary>
-    private static bool ReadTypeIs(ref Utf8JsonReader reader, ReadOnlySpan<byte> type, bool started = false) =>
-        (started || (reader.Read() && reader.TokenType == JsonTokenType.StartObject))
-        && reader.Read() && reader.TokenType == JsonTokenType.PropertyName && reader.ValueTextEquals("type"u8)
-        && reader.Read() && reader.TokenType == JsonTokenType.String && reader.ValueTextEquals(type);
-
-    /// <summary>The value the reader is on (a string with its quotes, or a whole object or array), as it is in the record.</summary>
-    private static Range Raw(ref Utf8JsonReader reader)
-    {
-        var start = (int)reader.TokenStartIndex;
-        reader.Skip();
-        return start..(int)reader.BytesConsumed;
-    }
-
-    /// <summary>Reads a schema version and checks it is <paramref name="expected"/>.</summary>
-    private static bool ReadVersionIs(ref Utf8JsonReader reader, int expected) =>
-        reader.Read() && reader.TokenType == JsonTokenType.Number && reader.TryGetInt32(out var version) && version == expected;
-
     /// <summary>Writes the value the reader is on, as it is in the record, under <paramref name="name"/>.</summary>
     private void CopyValue(ref Utf8JsonReader reader, ReadOnlySpan<byte> record, ReadOnlySpan<byte> name)
     {
         _writer.WritePropertyName(name);
-        _writer.WriteRawValue(record[Raw(ref reader)], skipInputValidation: true);
+        _writer.WriteRawValue(record[RecordJson.Raw(ref reader)], skipInputValidation: true);
     }
 
     private bool CopyString(ref Utf8JsonReader reader, ReadOnlySpan<byte> record, ReadOnlySpan<byte> name)
@@ -377,7 +328,4 @@ internal sealed class MessageFrameTranscoder : IDisposable
         CopyValue(ref reader, record, name);
         return true;
     }
-
-    /// <summary>Where an address is in the record, or the address itself when it had JSON escapes.</summary>
-    private readonly record struct Address(int Start, int Length, string? Unescaped);
 }

@@ -21,8 +21,8 @@ internal sealed class EdgeMetrics : IDisposable
     private readonly Meter _meter;
     private readonly Counter<long> _opened;
     private readonly Counter<long> _closed;
-    private readonly Counter<long> _framesIn;
-    private readonly Counter<long> _framesOut;
+    private readonly FrameCounts _framesIn = new();
+    private readonly FrameCounts _framesOut = new();
     private readonly Counter<long> _sendsAccepted;
     private readonly Counter<long> _refusals;
     private readonly Counter<long> _deliveries;
@@ -41,8 +41,8 @@ internal sealed class EdgeMetrics : IDisposable
         _meter.CreateObservableGauge("messaging.edge.send_queue.bytes", () => QueuedBytes(registry), "By", "Bytes waiting in all send queues of this node");
         _opened = _meter.CreateCounter<long>("messaging.edge.connections.opened", "{connection}", "WebSockets that passed registration and session announcement");
         _closed = _meter.CreateCounter<long>("messaging.edge.connections.closed", "{connection}", "WebSockets closed, by close code");
-        _framesIn = _meter.CreateCounter<long>("messaging.edge.frames.in", "{frame}", "Valid client frames within their rate limits, by type");
-        _framesOut = _meter.CreateCounter<long>("messaging.edge.frames.out", "{frame}", "Frames written to sockets and SSE event streams, by type");
+        _meter.CreateObservableCounter("messaging.edge.frames.in", _framesIn.Observe, "{frame}", "Valid client frames within their rate limits, by type");
+        _meter.CreateObservableCounter("messaging.edge.frames.out", _framesOut.Observe, "{frame}", "Frames written to sockets and SSE event streams, by type");
         _sendsAccepted = _meter.CreateCounter<long>("messaging.edge.sends.accepted", "{message}", "Messages durable in chat.commands and confirmed to the sender");
         _refusals = _meter.CreateCounter<long>("messaging.edge.refusals", "{frame}", "Error frames sent to clients (Edge's own refusals and the Router's), by code");
         _deliveries = _meter.CreateCounter<long>("messaging.edge.deliveries", "{record}", "Node delivery records pushed to at least one local socket");
@@ -58,9 +58,9 @@ internal sealed class EdgeMetrics : IDisposable
 
     public void Closed(int code) => _closed.Add(1, new KeyValuePair<string, object?>("code", CloseCodeTag(code)));
 
-    public void FrameIn(string type) => _framesIn.Add(1, new KeyValuePair<string, object?>("type", type));
+    public void FrameIn(string type) => _framesIn.Increment(type);
 
-    public void FrameOut(string type) => _framesOut.Add(1, new KeyValuePair<string, object?>("type", type));
+    public void FrameOut(string type) => _framesOut.Increment(type);
 
     public void SendAccepted() => _sendsAccepted.Add(1);
 

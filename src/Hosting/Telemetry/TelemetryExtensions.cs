@@ -16,6 +16,9 @@ namespace Messaging.Hosting.Telemetry;
 /// <summary>OpenTelemetry for every service: the services' meters and sources, ASP.NET Core, HttpClient, Npgsql, the runtime.</summary>
 public static class TelemetryExtensions
 {
+    /// <summary>Kestrel's memory pool meter (ASP.NET Core 10), exported only with <c>Telemetry:MemoryPoolMetrics</c>.</summary>
+    public const string MemoryPoolMeter = "Microsoft.AspNetCore.MemoryPool";
+
     public static IHostApplicationBuilder AddMessagingTelemetry(this IHostApplicationBuilder builder)
     {
         builder.Services.AddOptions<TelemetryOptions>()
@@ -50,11 +53,14 @@ public static class TelemetryExtensions
             });
 
         // Only this host's meters (and process-wide ones: runtime, Npgsql): several hosts in one
-        // process (the integration tests) would otherwise each export all of them.
+        // process (the integration tests) would otherwise each export all of them. A dropped
+        // instrument is not listened to at all, so its recordings cost nothing
+        // (Telemetry:MemoryPoolMetrics).
         builder.Services.ConfigureOpenTelemetryMeterProvider((services, metrics) =>
         {
             var own = services.GetRequiredService<IMeterFactory>();
-            metrics.AddView(i => i.Meter.Scope is IMeterFactory factory && !ReferenceEquals(factory, own) ? MetricStreamConfiguration.Drop : null);
+            metrics.AddView(i => (i.Meter.Scope is IMeterFactory factory && !ReferenceEquals(factory, own))
+                || (!options.MemoryPoolMetrics && i.Meter.Name == MemoryPoolMeter) ? MetricStreamConfiguration.Drop : null);
         });
 
         // No tracer at all unless asked for: with none, ActivitySource.HasListeners() is false and

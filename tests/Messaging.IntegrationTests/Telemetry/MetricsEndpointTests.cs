@@ -62,6 +62,8 @@ public sealed class MetricsEndpointTests(ITestOutputHelper output) : IAsyncLifet
         receiver.Sum("messaging_edge_deliveries_pushed_total").Should().BeGreaterThanOrEqualTo(messages);
         receiver.Sum("messaging_edge_frames_out_total", "type=\"MessageFrame\"").Should().BeGreaterThanOrEqualTo(messages);
         receiver.Has("messaging_kafka_consumer_lag", "group=\"edge-delivery-1\"").Should().BeTrue();
+        receiver.Text.Should().Contain("kestrel_", "ASP.NET Core's meters are on");
+        receiver.Text.Should().NotContain("aspnetcore_memory_pool", "Kestrel's memory pool meter is off unless Telemetry:MemoryPoolMetrics");
 
         router.Sum("messaging_router_events_total").Should().BeGreaterThanOrEqualTo(messages + 1);
         router.Sum("messaging_router_batch_size_count").Should().BeGreaterThan(0);

@@ -54,22 +54,4 @@ public sealed class ConversationFramesTests
         DeliveryFrames.ToFrame(new EventRouted { Devices = ["bo/tablet"], Event = new MessagesRead { ChatId = "c", Seq = 4, Actor = new DeviceRef("bo", "phone"), OccurredAt = At } })
             .Should().BeEquivalentTo(new ReadMarkerFrame { ChatId = "c", Seq = 4, At = At });
     }
-
-    [Fact]
-    public void A_chats_receipts_reach_each_user_without_their_own()
-    {
-        var routed = new ReceiptsRouted
-        {
-            Devices = ["ana/phone", "bo/phone", "cy/phone"],
-            ChatId = "c",
-            State = ConversationStates.Delivered,
-            Receipts = [new("bo", 4, At), new("cy", 3, At)],
-        };
-
-        DeliveryFrames.HasOwn(routed, "ana").Should().BeFalse();
-        DeliveryFrames.ReceiptsFor(routed, "ana")!.Receipts.Select(r => r.UserId).Should().Equal("bo", "cy");
-        DeliveryFrames.HasOwn(routed, "bo").Should().BeTrue();
-        DeliveryFrames.ReceiptsFor(routed, "bo")!.Receipts.Select(r => r.UserId).Should().Equal("cy");
-        DeliveryFrames.ReceiptsFor(routed with { Receipts = [new("bo", 4, At)] }, "bo").Should().BeNull("a user's own progress alone is nothing to show them");
-    }
 }
