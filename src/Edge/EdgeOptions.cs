@@ -40,6 +40,25 @@ public sealed class EdgeOptions
     public bool DirectSocketWrites { get; set; } = true;
 
     /// <summary>
+    /// Seconds of silence after which an idle connection is probed: by the kernel's TCP keepalive
+    /// when <see cref="TcpKeepAlive"/> is on and the connection has a TCP socket, otherwise by
+    /// ManagedWebSocket's unsolicited pong (a timer per socket). 120: ASP.NET Core's default.
+    /// </summary>
+    [Range(1, 7200)]
+    public int KeepAliveSeconds { get; set; } = 120;
+
+    /// <summary>Leave keep-alive to the kernel's TCP keepalive (no timer per socket in the process; see <c>TcpKeepAlive</c>).</summary>
+    public bool TcpKeepAlive { get; set; } = true;
+
+    /// <summary>Seconds between TCP keepalive probes once <see cref="KeepAliveSeconds"/> passed in silence.</summary>
+    [Range(1, 3600)]
+    public int TcpKeepAliveIntervalSeconds { get; set; } = 15;
+
+    /// <summary>Unanswered TCP keepalive probes after which the connection fails (with the defaults a vanished peer is found after ~3 minutes of silence).</summary>
+    [Range(1, 127)]
+    public int TcpKeepAliveProbes { get; set; } = 4;
+
+    /// <summary>
     /// Lanes that write the delivery thread's pushes on the thread pool when
     /// <see cref="DirectSocketWrites"/> is on (0: one per processor). Each socket stays on one
     /// lane, so its pushes keep their order.

@@ -42,6 +42,9 @@ internal sealed class SessionHost(
 
     public int MaxFrameBytes => _options.MaxFrameBytes;
 
+    /// <summary>Arms the connection's keep-alive (<see cref="TcpKeepAlive"/>); returns the interval left to the WebSocket.</summary>
+    public TimeSpan ArmKeepAlive(HttpContext context) => TcpKeepAlive.Arm(context, _options);
+
     /// <summary>The answer to a new session while the node drains (503 <c>unavailable</c>, where to reconnect); null otherwise.</summary>
     public IResult? DrainRefusal() => drain.IsDraining ? Drain.EdgeDrain.Refusal(_options) : null;
 

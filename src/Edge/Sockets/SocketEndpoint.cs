@@ -28,7 +28,7 @@ internal sealed class SocketEndpoint(SessionHost host, ILogger<SocketEndpoint> l
         }
 
         var aborted = context.RequestAborted;
-        using var socket = await context.WebSockets.AcceptWebSocketAsync();
+        using var socket = await context.WebSockets.AcceptWebSocketAsync(new WebSocketAcceptContext { KeepAliveInterval = host.ArmKeepAlive(context) });
         using var connection = host.Create(context);
         if (context.Features.Get<IHttpUpgradeFeature>() is DirectWriteUpgrade { Writer: { } writer })
         {
