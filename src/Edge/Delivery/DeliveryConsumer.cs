@@ -173,6 +173,10 @@ internal sealed class DeliveryConsumer(
             {
                 PushReceipts(canonical);
             }
+            else
+            {
+                EdgeLog.UndecodableDelivery(logger, _topic, offset, "the receipts transcoder refused this build's own encoding of the record");
+            }
 
             return;
         }

@@ -9,12 +9,11 @@ namespace Messaging.Edge.Telemetry;
 /// collected. A tagged <c>Counter.Add</c> per frame went through every listener's tag lookup
 /// (OpenTelemetry's <c>AggregatorStore.Update</c>) twice per delivered copy in groups of 1,024 (the
 /// push and its ack): ~1 % of an Edge node's CPU samples (docs/benchmarks.md, twentieth session).
-/// Type names are strings the code already holds (a type's cached <c>Name</c>, literals), so they
-/// are looked up by reference; equal names held in two strings are summed when reported.
+/// Keyed by the name's value, so the same name held in two strings is one counter.
 /// </summary>
 internal sealed class FrameCounts
 {
-    private readonly ConcurrentDictionary<string, StrongBox<long>> _counts = new(ReferenceEqualityComparer.Instance);
+    private readonly ConcurrentDictionary<string, StrongBox<long>> _counts = new(StringComparer.Ordinal);
 
     public void Increment(string type)
     {
@@ -29,16 +28,10 @@ internal sealed class FrameCounts
     /// <summary>The totals by type, as the observable counter reports them (tag <c>type</c>).</summary>
     public IEnumerable<Measurement<long>> Observe()
     {
-        var totals = new Dictionary<string, long>(StringComparer.Ordinal);
+        var measurements = new List<Measurement<long>>(_counts.Count);
         foreach (var (type, count) in _counts)
         {
-            totals[type] = totals.GetValueOrDefault(type) + Volatile.Read(ref count.Value);
-        }
-
-        var measurements = new List<Measurement<long>>(totals.Count);
-        foreach (var (type, total) in totals)
-        {
-            measurements.Add(new Measurement<long>(total, new KeyValuePair<string, object?>("type", type)));
+            measurements.Add(new Measurement<long>(Volatile.Read(ref count.Value), new KeyValuePair<string, object?>("type", type)));
         }
 
         return measurements;

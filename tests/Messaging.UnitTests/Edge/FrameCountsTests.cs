@@ -5,7 +5,7 @@ namespace Messaging.UnitTests.Edge;
 public sealed class FrameCountsTests
 {
     [Fact]
-    public void Frames_are_reported_by_type_with_equal_names_from_different_strings_summed()
+    public void Frames_are_reported_by_type_and_the_same_name_in_two_strings_is_one_counter()
     {
         var counts = new FrameCounts();
         var sameNameElsewhere = new string("AckFrame".AsSpan());
