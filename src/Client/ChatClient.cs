@@ -47,6 +47,7 @@ public sealed partial class ChatClient : IAsyncDisposable
     private readonly TaskCompletionSource<WebSocketCloseStatus?> _closed = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private Utf8JsonWriter? _jsonWriter;
     private long _nextId;
+    private int _disposed;
     private long _undecodable;
 
     private ChatClient(ClientWebSocket socket, ChatClientOptions options)
@@ -436,8 +437,14 @@ public sealed partial class ChatClient : IAsyncDisposable
         }
     }
 
+    /// <summary>Closes and releases the connection; a second call does nothing (an owner and a test may both dispose it).</summary>
     public async ValueTask DisposeAsync()
     {
+        if (Interlocked.Exchange(ref _disposed, 1) != 0)
+        {
+            return;
+        }
+
         using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(5));
         try
         {

@@ -30,7 +30,7 @@ public sealed class EdgeTcpKeepAliveTests(ShortKeepAliveEdgeHost edge) : IClassF
     public async Task An_idle_socket_is_probed_by_the_kernel_after_the_configured_silence()
     {
         var before = KernelSockets.ServerSide(edge.Host.BaseAddress.Port);
-        await using var client = await edge.ConnectAsync(NextId("u"), NextId("phone"));
+        var client = await edge.ConnectAsync(NextId("u"), NextId("phone"));
         await client.PingAsync();
 
         var timer = await Eventually.ReturnsAsync(
@@ -49,7 +49,7 @@ public sealed class EdgeWebSocketKeepAliveTests(WebSocketKeepAliveEdgeHost edge)
     public async Task With_tcp_keepalive_off_an_idle_socket_has_no_kernel_timer_armed()
     {
         var before = KernelSockets.ServerSide(edge.Host.BaseAddress.Port);
-        await using var client = await edge.ConnectAsync(NextId("u"), NextId("phone"));
+        var client = await edge.ConnectAsync(NextId("u"), NextId("phone"));
         await client.PingAsync();
 
         var timer = await Eventually.ReturnsAsync(

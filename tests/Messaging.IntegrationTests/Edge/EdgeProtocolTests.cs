@@ -18,6 +18,19 @@ namespace Messaging.IntegrationTests.Edge;
 public sealed class EdgeProtocolTests(EdgeHost edge) : IClassFixture<EdgeHost>
 {
     [Fact]
+    public async Task A_client_disposed_twice_closes_its_socket_once_and_does_not_throw()
+    {
+        // The fixture disposes every client it connected again at its end (a test's `await using`
+        // did that to a CI run's class cleanup, 2026-11-28).
+        var client = await edge.ConnectAsync(EdgeHost.NextId("u"), EdgeHost.NextId("phone"));
+
+        await client.DisposeAsync();
+        var again = async () => await client.DisposeAsync();
+
+        await again.Should().NotThrowAsync();
+    }
+
+    [Fact]
     public async Task Every_bad_frame_gets_its_error_and_the_connection_and_others_keep_working()
     {
         var client = await edge.ConnectAsync(NextId("u"), NextId("d"));
